@@ -1,2 +1,6 @@
+export { createMicroseg } from './core/microseg';
+export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, MicrosegEventType } from './core/microseg';
+export type { MicrosegError } from './core/errors';
 export type { TrackedEvent, Profile, DeviceClass } from './core/types';
+export type { Label } from './labels';
 export type * from './config/types';

@@ -6,6 +6,8 @@ export interface TrackedEvent {
   type: string;
   /** Milliseconds since the epoch, device clock. */
   ts: number;
+  /** Order of events with the same `ts` within one page. */
+  seq: number;
   props: Record<string, unknown>;
   /** Page context at the moment of the event. */
   page: { url: string; path: string; title: string; referrer: string };

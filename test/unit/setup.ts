@@ -5,4 +5,5 @@ import { beforeEach } from 'vitest';
 
 beforeEach(() => {
   globalThis.indexedDB = new IDBFactory();
+  globalThis.localStorage?.clear();
 });

@@ -1,0 +1,285 @@
+import type { Profile, TrackedEvent } from './types';
+import { createEmitter } from './emitter';
+import { createReporter, guard, type MicrosegError } from './errors';
+import { randomId, toPlainData, isPlainObject } from './util';
+import { createStore, readLocal, writeLocal } from '../store';
+import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, watchNavigation, type PageContext } from '../track';
+import { activeLabels, isLabelName, mergeLabels, type Label, type LabelRecords } from '../labels';
+import { parseTtl } from './ttl';
+
+export type ConsentState = 'granted' | 'pending' | 'denied';
+
+export interface MicrosegOptions {
+  /**
+   * `granted` (default): behaviour is stored on the device. `pending`: the SDK works in memory
+   * only and writes nothing until `consent('granted')`. `denied`: memory only.
+   */
+  consent?: ConsentState;
+  /** Read GA4 / Google Tag Manager events from `window.dataLayer` (or the named array). */
+  dataLayer?: boolean | string;
+  /** Track a `page` event on load and on single-page-app navigations (default true). */
+  autoPage?: boolean;
+  /** Raw events are kept this many days (default 30); long-term knowledge lives in aggregates. */
+  retentionDays?: number;
+  /** At most this many raw events are kept (default 100,000). */
+  maxEvents?: number;
+  /** IndexedDB database name (default "microseg"). */
+  dbName?: string;
+  /** The clock, for tests and previews (default Date.now). */
+  now?: () => number;
+}
+
+export interface LabelOptions {
+  value?: unknown;
+  /** Time to live: milliseconds or a duration such as "14d", "12h". */
+  ttl?: number | string;
+  /** The channel that set it (default "web"). */
+  channel?: string;
+}
+
+export type MicrosegEventType = 'ready' | 'track' | 'label' | 'consent' | 'error' | (string & {});
+
+export interface Microseg {
+  /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
+  readonly ready: Promise<void>;
+  track(event: string, props?: Record<string, unknown>): void;
+  page(props?: Record<string, unknown>): void;
+  identify(userId: string, traits?: Record<string, unknown>): void;
+  label(name: string, options?: LabelOptions): void;
+  unlabel(name: string): void;
+  labels(): Label[];
+  profile(): Profile;
+  consent(state: ConsentState): void;
+  /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
+  forget(): Promise<void>;
+  on(type: MicrosegEventType, handler: (payload: any) => void): () => void;
+  /** Writes what is queued; resolves when it is committed. */
+  flush(): Promise<void>;
+  /** Where data lives now: `indexeddb`, or `memory` (consent not granted, or storage unusable). */
+  storage(): 'indexeddb' | 'memory';
+  destroy(): void;
+}
+
+const EVENT_NAME = /^[\w$][\w$ .:/-]{0,99}$/;
+
+export function createMicroseg(options: MicrosegOptions = {}): Microseg {
+  const emitter = createEmitter();
+  const report = createReporter(emitter);
+  const now = options.now ?? Date.now;
+  let consentState: ConsentState = options.consent ?? 'granted';
+  const store = createStore({
+    name: options.dbName ?? 'microseg',
+    report,
+    retentionDays: options.retentionDays,
+    maxEvents: options.maxEvents,
+    now,
+  });
+
+  let page: PageContext = pageContext();
+  const stored = readLocal<Profile>('profile');
+  let profile: Profile = isProfile(stored) ? stored : newProfile(now(), page);
+  let labelRecords: LabelRecords = {};
+  const cleanups: Array<() => void> = [];
+  let destroyed = false;
+  let seq = 0;
+
+  const canWrite = () => consentState === 'granted' && !destroyed;
+  const badArgument = (message: string) => report({ code: 'bad-argument', message });
+
+  function saveProfile(): void {
+    if (canWrite()) writeLocal('profile', profile);
+  }
+
+  function record(type: string, props: Record<string, unknown>): TrackedEvent {
+    const ts = now();
+    const visits = profile.visits;
+    profile = touchProfile(profile, ts, page);
+    const event: TrackedEvent = {
+      id: randomId(),
+      type,
+      ts,
+      seq: seq++,
+      props,
+      page,
+      aid: profile.anonymousId,
+      visit: profile.visits,
+    };
+    if (profile.userId) event.uid = profile.userId;
+    store.append(event);
+    if (profile.visits !== visits) saveProfile();
+    emitter.emit('track', event);
+    return event;
+  }
+
+  function setLabels(records: LabelRecords): void {
+    labelRecords = records;
+    store.put('labels', labelRecords);
+    emitter.emit('label', activeLabels(labelRecords, now()));
+  }
+
+  const api: Microseg = {
+    ready: Promise.resolve(),
+
+    track: guard(report, 'track', (event: string, props?: Record<string, unknown>) => {
+      if (destroyed) return;
+      if (typeof event !== 'string' || !EVENT_NAME.test(event)) {
+        return badArgument(`track(event): event must be a name of 1–100 letters, digits or _ $ . : / - (got ${JSON.stringify(event)?.slice(0, 60)})`);
+      }
+      if (props !== undefined && !isPlainObject(props)) return badArgument(`track("${event}", props): props must be an object`);
+      record(event, (props ? toPlainData(props) : {}) as Record<string, unknown>);
+    }),
+
+    page: guard(report, 'page', (props?: Record<string, unknown>) => {
+      if (destroyed) return;
+      if (props !== undefined && !isPlainObject(props)) return badArgument('page(props): props must be an object');
+      page = pageContext();
+      record('page', (props ? toPlainData(props) : {}) as Record<string, unknown>);
+    }),
+
+    identify: guard(report, 'identify', (userId: string, traits?: Record<string, unknown>) => {
+      if (destroyed) return;
+      if (typeof userId !== 'string' || !userId || userId.length > 200) {
+        return badArgument('identify(userId, traits): userId must be a non-empty string of at most 200 characters');
+      }
+      if (traits !== undefined && !isPlainObject(traits)) return badArgument('identify(userId, traits): traits must be an object');
+      const plain = (traits ? toPlainData(traits) : {}) as Record<string, unknown>;
+      profile = { ...profile, userId, traits: { ...profile.traits, ...plain } };
+      saveProfile();
+      record('identify', { userId, traits: plain });
+    }),
+
+    label: guard(report, 'label', (name: string, opts: LabelOptions = {}) => {
+      if (destroyed) return;
+      if (!isLabelName(name)) return badArgument(`label(name): ${JSON.stringify(name)} is not a label name (letters, digits, _ . : -; at most 64)`);
+      if (!isPlainObject(opts)) return badArgument(`label("${name}", options): options must be an object`);
+      const at = now();
+      const ttl = opts.ttl === undefined ? undefined : parseTtl(opts.ttl as number | string);
+      if (ttl === null) return badArgument(`label("${name}"): ttl must be a positive number of ms or a duration like "14d"`);
+      const channel = typeof opts.channel === 'string' && opts.channel ? opts.channel.slice(0, 40) : 'web';
+      const label: Label = { name, at, channel };
+      if (opts.value !== undefined) label.value = toPlainData(opts.value);
+      if (ttl !== undefined) label.expires = at + ttl;
+      setLabels(mergeLabels(labelRecords, [label]));
+    }),
+
+    unlabel: guard(report, 'unlabel', (name: string) => {
+      if (destroyed) return;
+      if (!isLabelName(name)) return badArgument(`unlabel(name): ${JSON.stringify(name)} is not a label name`);
+      setLabels(mergeLabels(labelRecords, [{ name, at: now(), channel: 'web', deleted: true }]));
+    }),
+
+    labels: guard(report, 'labels', () => activeLabels(labelRecords, now()), []),
+
+    profile: guard(report, 'profile', () => ({ ...profile, traits: { ...profile.traits } })),
+
+    consent: guard(report, 'consent', (state: ConsentState) => {
+      if (destroyed) return;
+      if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
+        return badArgument(`consent(state): state must be 'granted', 'pending' or 'denied'`);
+      }
+      if (state === consentState) return;
+      if (state === 'pending') return badArgument(`consent('pending'): consent cannot go back to pending; use 'denied'`);
+      consentState = state;
+      if (state === 'granted') void persist();
+      else store.discard();
+      emitter.emit('consent', state);
+    }),
+
+    forget: async () => {
+      try {
+        consentState = 'denied';
+        await store.erase();
+        profile = newProfile(now(), page);
+        labelRecords = {};
+        emitter.emit('consent', 'denied');
+      } catch (cause) {
+        report({ code: 'internal', message: 'forget() failed', cause });
+      }
+    },
+
+    on: guard(report, 'on', (type: MicrosegEventType, handler: (payload: any) => void) => {
+      if (typeof type !== 'string' || typeof handler !== 'function') {
+        badArgument('on(type, handler): type must be a string and handler a function');
+        return () => {};
+      }
+      return emitter.on(type, handler);
+    }, () => {}),
+
+    flush: async () => {
+      try {
+        await api.ready;
+        await store.flush();
+      } catch (cause) {
+        report({ code: 'internal', message: 'flush() failed', cause });
+      }
+    },
+
+    storage: () => store.mode,
+
+    destroy: guard(report, 'destroy', () => {
+      if (destroyed) return;
+      saveProfile();
+      store.journal();
+      destroyed = true;
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      void store.flush().finally(() => store.close());
+      emitter.clear();
+    }),
+  };
+
+  async function persist(): Promise<void> {
+    const recovered = await store.persist();
+    if (recovered.length) emitter.emit('recovered', recovered.length);
+    saveProfile();
+    const storedLabels = await store.get<LabelRecords>('labels');
+    if (storedLabels && typeof storedLabels === 'object') labelRecords = mergeLabels(storedLabels, Object.values(labelRecords));
+  }
+
+  function start(): Promise<void> {
+    try {
+      if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+        const onHide = () => {
+          saveProfile();
+          store.journal();
+        };
+        const onVisibility = () => {
+          if (document.visibilityState === 'hidden') onHide();
+        };
+        window.addEventListener('pagehide', onHide);
+        document.addEventListener('visibilitychange', onVisibility);
+        cleanups.push(() => {
+          window.removeEventListener('pagehide', onHide);
+          document.removeEventListener('visibilitychange', onVisibility);
+        });
+      }
+      if (options.autoPage !== false) {
+        api.page();
+        cleanups.push(
+          watchNavigation(() => {
+            if (globalThis.location?.href !== page.url) api.page();
+          }),
+        );
+      }
+      if (options.dataLayer) {
+        const name = typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
+        cleanups.push(
+          ingestDataLayer(
+            name,
+            (type, props) => api.track(type, props),
+            (cause) => report({ code: 'datalayer', message: 'a dataLayer entry could not be read', cause }),
+          ),
+        );
+      }
+    } catch (cause) {
+      report({ code: 'internal', message: 'start-up failed', cause });
+    }
+    return (consentState === 'granted' ? persist() : Promise.resolve())
+      .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))
+      .then(() => emitter.emit('ready'));
+  }
+
+  (api as { ready: Promise<void> }).ready = start();
+  return api;
+}
+
+export type { MicrosegError };

@@ -1,0 +1,20 @@
+// The copy-paste loader. Defines window.microseg as a command queue, loads the SDK without
+// blocking the page, and lets every call made before it loads be replayed in order.
+// Pasting it twice is harmless: the second copy sees window.microseg and stops.
+(function (w, d, src) {
+  if (w.microseg) return;
+  var q = [];
+  var m = { _q: q };
+  m.ready = new Promise(function (resolve) { m._r = resolve; });
+  var names = 'init track page identify label unlabel labels profile consent forget on flush storage destroy'.split(' ');
+  for (var i = 0; i < names.length; i++) {
+    (function (name) {
+      m[name] = function () { q.push([name, Array.prototype.slice.call(arguments)]); };
+    })(names[i]);
+  }
+  w.microseg = m;
+  var s = d.createElement('script');
+  s.async = true;
+  s.src = src;
+  (d.head || d.documentElement).appendChild(s);
+})(window, document, '/microseg.iife.js');

@@ -1,0 +1,342 @@
+import { openDB, deleteDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { TrackedEvent } from '../core/types';
+import { describe, type Reporter } from '../core/errors';
+import { DAY } from '../core/util';
+import { clearLocal, localKeys, readLocal, removeLocal, writeLocal } from './local';
+
+export { readLocal, writeLocal, removeLocal } from './local';
+
+interface MicrosegDB extends DBSchema {
+  events: { key: string; value: TrackedEvent; indexes: { ts: number } };
+  kv: { key: string; value: unknown };
+}
+
+/** Bump with a new case in `migrate` whenever the object stores change. */
+export const DB_VERSION = 1;
+
+function migrate(db: IDBPDatabase<MicrosegDB>, oldVersion: number): void {
+  switch (oldVersion) {
+    case 0: {
+      const events = db.createObjectStore('events', { keyPath: 'id' });
+      events.createIndex('ts', 'ts');
+      db.createObjectStore('kv');
+    }
+  }
+}
+
+export interface StoreOptions {
+  /** IndexedDB database name. */
+  name: string;
+  report: Reporter;
+  /** Raw events older than this are deleted when the store opens. */
+  retentionDays?: number;
+  /** At most this many raw events are kept (the oldest go first). */
+  maxEvents?: number;
+  /** Delay between a write and its flush, so that bursts share one transaction. */
+  flushDelay?: number;
+  now?: () => number;
+}
+
+export type StoreMode = 'indexeddb' | 'memory';
+
+const BATCH = 2000;
+const JOURNAL = 'journal:';
+
+/**
+ * Raw events and small key-value records. Writes are queued and flushed in batches, one
+ * transaction per flush. Until `persist()` (consent granted) nothing touches any storage;
+ * if IndexedDB cannot be used the store keeps everything in memory and says so once.
+ */
+export function createStore(options: StoreOptions) {
+  const { name, report } = options;
+  const now = options.now ?? Date.now;
+  const retention = (options.retentionDays ?? 30) * DAY;
+  const maxEvents = options.maxEvents ?? 100_000;
+  const flushDelay = options.flushDelay ?? 30;
+  const tabId = Math.random().toString(36).slice(2, 10);
+
+  let mode: StoreMode = 'memory';
+  let persisting = false;
+  let db: IDBPDatabase<MicrosegDB> | null = null;
+  let opening: Promise<IDBPDatabase<MicrosegDB> | null> | null = null;
+
+  // Memory mode: the store itself. IndexedDB mode: what waits for the next flush.
+  let memEvents = new Map<string, TrackedEvent>();
+  let memKv = new Map<string, unknown>();
+  let pendingEvents: TrackedEvent[] = [];
+  let pendingKv = new Map<string, unknown>();
+  let inflight: TrackedEvent[] = [];
+  let journalsToClear: string[] = [];
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let flushing: Promise<void> | null = null;
+
+  function fallBackToMemory(code: string, message: string, cause?: unknown): void {
+    for (const e of [...inflight, ...pendingEvents]) memEvents.set(e.id, e);
+    for (const [k, v] of pendingKv) memKv.set(k, v);
+    inflight = [];
+    pendingEvents = [];
+    pendingKv = new Map();
+    mode = 'memory';
+    persisting = false;
+    try {
+      db?.close();
+    } catch {
+      /* already closed */
+    }
+    db = null;
+    report({ code, message: `${message}; microseg keeps working in memory`, cause });
+  }
+
+  function open(): Promise<IDBPDatabase<MicrosegDB> | null> {
+    if (db) return Promise.resolve(db);
+    if (opening) return opening;
+    if (typeof indexedDB === 'undefined' || !indexedDB) {
+      fallBackToMemory('storage-unavailable', 'IndexedDB is not available here');
+      return Promise.resolve(null);
+    }
+    opening = (async () => {
+      try {
+        const conn = await openDB<MicrosegDB>(name, DB_VERSION, {
+          upgrade: (database, oldVersion) => migrate(database, oldVersion),
+          blocked: () =>
+            report({ code: 'storage-blocked', message: 'an older tab holds the database open; writes wait in memory' }),
+          // A newer tab wants to upgrade: step aside at once so we never freeze it.
+          blocking: () => {
+            conn.close();
+            if (db === conn) db = null;
+          },
+          terminated: () => {
+            if (db === conn) db = null;
+          },
+        });
+        if (!persisting) {
+          conn.close();
+          return null;
+        }
+        db = conn;
+        return conn;
+      } catch (cause) {
+        fallBackToMemory('storage-unavailable', `IndexedDB could not be opened (${describe(cause)})`, cause);
+        return null;
+      } finally {
+        opening = null;
+      }
+    })();
+    return opening;
+  }
+
+  function schedule(): void {
+    if (timer !== undefined || mode !== 'indexeddb') return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, pendingEvents.length >= BATCH ? 0 : flushDelay);
+  }
+
+  async function writeBatch(): Promise<void> {
+    let conn = await open();
+    if (!conn) return;
+    const batch = pendingEvents.splice(0, BATCH);
+    const kv = pendingKv;
+    pendingKv = new Map();
+    inflight = batch;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const tx = conn.transaction(['events', 'kv'], 'readwrite');
+        const events = tx.objectStore('events');
+        const kvStore = tx.objectStore('kv');
+        for (const e of batch) void events.put(e);
+        for (const [k, v] of kv) void kvStore.put(v, k);
+        await tx.done;
+        inflight = [];
+        return;
+      } catch (cause) {
+        const err = cause as DOMException;
+        if (attempt === 0 && err?.name !== 'QuotaExceededError') {
+          // The connection was closed under us (another tab upgraded, the browser reclaimed it): reopen once.
+          db = null;
+          conn = await open();
+          if (conn) continue;
+          return;
+        }
+        pendingEvents = batch.concat(pendingEvents);
+        for (const [k, v] of kv) if (!pendingKv.has(k)) pendingKv.set(k, v);
+        inflight = [];
+        const code = err?.name === 'QuotaExceededError' ? 'storage-quota' : 'storage-failed';
+        fallBackToMemory(code, `writing to IndexedDB failed (${describe(cause)})`, cause);
+        return;
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (mode === 'indexeddb' && (pendingEvents.length || pendingKv.size)) await writeBatch();
+    if (mode === 'indexeddb' && !inflight.length) {
+      removeLocal(JOURNAL + tabId);
+      for (const key of journalsToClear.splice(0)) removeLocal(key);
+    }
+  }
+
+  /** Writes everything queued; resolves when it is committed (or kept in memory). */
+  function flush(): Promise<void> {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!flushing) flushing = drain().finally(() => (flushing = null));
+    return flushing;
+  }
+
+  /**
+   * The page is going away: start the flush, and copy what is not committed yet into
+   * localStorage synchronously, because the browser may end the page before IndexedDB commits.
+   */
+  function journal(): void {
+    if (mode !== 'indexeddb') return;
+    void flush();
+    const uncommitted = [...inflight, ...pendingEvents];
+    if (uncommitted.length) writeLocal(JOURNAL + tabId, uncommitted);
+  }
+
+  /** Events left in journals by pages that closed before their last commit. */
+  function recoverJournals(): TrackedEvent[] {
+    const recovered: TrackedEvent[] = [];
+    for (const key of localKeys()) {
+      if (!key.startsWith(JOURNAL)) continue;
+      const events = readLocal<TrackedEvent[]>(key);
+      if (Array.isArray(events)) recovered.push(...events.filter((e) => e && typeof e.id === 'string'));
+      journalsToClear.push(key);
+    }
+    return recovered;
+  }
+
+  async function prune(): Promise<void> {
+    const conn = await open();
+    if (!conn) return;
+    try {
+      const tx = conn.transaction('events', 'readwrite');
+      const index = tx.store.index('ts');
+      let cursor = await index.openCursor(IDBKeyRange.upperBound(now() - retention, true));
+      while (cursor) {
+        void cursor.delete();
+        cursor = await cursor.continue();
+      }
+      const excess = (await tx.store.count()) - maxEvents;
+      if (excess > 0) {
+        let oldest = await index.openCursor();
+        for (let i = 0; i < excess && oldest; i++) {
+          void oldest.delete();
+          oldest = await oldest.continue();
+        }
+      }
+      await tx.done;
+    } catch (cause) {
+      report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
+    }
+  }
+
+  return {
+    get mode(): StoreMode {
+      return mode;
+    },
+
+    append(event: TrackedEvent): void {
+      if (mode === 'memory') {
+        memEvents.set(event.id, event);
+        if (memEvents.size > maxEvents) memEvents.delete(memEvents.keys().next().value!);
+        return;
+      }
+      pendingEvents.push(event);
+      schedule();
+    },
+
+    put(key: string, value: unknown): void {
+      if (mode === 'memory') memKv.set(key, value);
+      else {
+        pendingKv.set(key, value);
+        schedule();
+      }
+    },
+
+    async get<T>(key: string): Promise<T | undefined> {
+      if (mode === 'memory') return memKv.get(key) as T | undefined;
+      if (pendingKv.has(key)) return pendingKv.get(key) as T;
+      const conn = await open();
+      if (!conn) return memKv.get(key) as T | undefined;
+      return (await conn.get('kv', key)) as T | undefined;
+    },
+
+    /** Raw events (retained ones), oldest first. */
+    async events(since = 0): Promise<TrackedEvent[]> {
+      const byId = new Map<string, TrackedEvent>();
+      if (mode === 'indexeddb') {
+        const conn = await open();
+        if (conn) for (const e of await conn.getAllFromIndex('events', 'ts', IDBKeyRange.lowerBound(since))) byId.set(e.id, e);
+        for (const e of [...inflight, ...pendingEvents]) byId.set(e.id, e);
+      }
+      for (const e of memEvents.values()) byId.set(e.id, e);
+      return [...byId.values()].filter((e) => e.ts >= since).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    },
+
+    flush,
+    journal,
+
+    /**
+     * Consent granted: open IndexedDB and move what memory holds into it. Returns events
+     * recovered from pages that closed before their last commit.
+     */
+    async persist(): Promise<TrackedEvent[]> {
+      if (persisting) return [];
+      persisting = true;
+      mode = 'indexeddb';
+      const conn = await open();
+      if (!conn) return [];
+      const recovered = recoverJournals();
+      pendingEvents = [...recovered, ...memEvents.values(), ...pendingEvents];
+      for (const [k, v] of memKv) if (!pendingKv.has(k)) pendingKv.set(k, v);
+      memEvents = new Map();
+      memKv = new Map();
+      await flush();
+      void prune();
+      return recovered;
+    },
+
+    /** Consent denied: keep nothing of this page and write nothing more. */
+    discard(): void {
+      persisting = false;
+      mode = 'memory';
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      pendingEvents = [];
+      pendingKv = new Map();
+      memEvents = new Map();
+      memKv = new Map();
+      db?.close();
+      db = null;
+    },
+
+    /** forget(): delete every byte on the device. */
+    async erase(): Promise<void> {
+      this.discard();
+      if (typeof indexedDB !== 'undefined' && indexedDB) {
+        try {
+          await deleteDB(name);
+        } catch (cause) {
+          report({ code: 'storage-failed', message: `deleting the database failed (${describe(cause)})`, cause });
+        }
+      }
+      clearLocal();
+    },
+
+    close(): void {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      db?.close();
+      db = null;
+      persisting = false;
+    },
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

@@ -1,0 +1,60 @@
+import { isArguments, isPlainObject } from '../core/util';
+
+export type Sink = (type: string, props: Record<string, unknown>) => void;
+
+// gtag's page_view duplicates our own automatic page events; GTM's own lifecycle events are not the visitor's.
+const IGNORED = /^(gtm\.|page_view$|microseg)/;
+
+/**
+ * Reads a GA4 / Google Tag Manager dataLayer: the entries already there (once) and every later
+ * push, in both shapes — GTM objects (`{event, ecommerce}`, with `{ecommerce: null}` resets) and
+ * gtag's `arguments` (`['event', name, params]`). Returns a function that stops listening.
+ */
+export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown) => void): () => void {
+  const w = globalThis as unknown as Record<string, unknown>;
+  let layer = w[name] as unknown[] | undefined;
+  if (!Array.isArray(layer)) w[name] = layer = [];
+
+  // GTM keeps `ecommerce` in its data model until a push resets it; a later event without its
+  // own ecommerce object still refers to the last one.
+  let ecommerce: Record<string, unknown> | null = null;
+
+  const read = (entry: unknown): void => {
+    try {
+      if (isArguments(entry) || Array.isArray(entry)) {
+        const args = Array.prototype.slice.call(entry) as unknown[];
+        if (args[0] === 'event' && typeof args[1] === 'string' && !IGNORED.test(args[1])) {
+          const params = isPlainObject(args[2]) ? args[2] : {};
+          sink(args[1], { ...params });
+        }
+        return;
+      }
+      if (!isPlainObject(entry)) return;
+      if ('ecommerce' in entry) ecommerce = isPlainObject(entry.ecommerce) ? entry.ecommerce : null;
+      const event = entry.event;
+      if (typeof event !== 'string' || IGNORED.test(event)) return;
+      const props: Record<string, unknown> = {};
+      for (const key of Object.keys(entry)) {
+        if (key !== 'event' && key !== 'ecommerce' && !key.startsWith('gtm.')) props[key] = entry[key];
+      }
+      sink(event, ecommerce ? { ...props, ...ecommerce } : props);
+    } catch (err) {
+      onError(err);
+    }
+  };
+
+  for (const entry of layer.slice()) read(entry);
+
+  const original = layer.push;
+  const push = function (this: unknown[], ...entries: unknown[]): number {
+    // The site's (or GTM's) push runs first and its result is what the caller gets.
+    const result = original.apply(this, entries);
+    for (const entry of entries) read(entry);
+    return result;
+  };
+  layer.push = push;
+
+  return () => {
+    if (layer!.push === push) layer!.push = original;
+  };
+}

@@ -1,0 +1,4 @@
+export { pageContext, acquisition, deviceClass, type PageContext } from './context';
+export { newProfile, touchProfile, isProfile, VISIT_IDLE } from './profile';
+export { ingestDataLayer } from './datalayer';
+export { watchNavigation } from './navigation';
