@@ -1,0 +1,3 @@
+// The segment engine: compiled conditions, incremental metrics, on-device scores, real-time membership.
+export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from './condition';
+export { explainCondition, type ClauseResult } from './explain';
