@@ -273,7 +273,10 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     } catch (cause) {
       report({ code: 'internal', message: 'start-up failed', cause });
     }
-    return (consentState === 'granted' ? persist() : Promise.resolve())
+    // Opening storage waits a microtask, so that handlers attached right after
+    // createMicroseg() hear about a storage failure.
+    return Promise.resolve()
+      .then(() => (consentState === 'granted' ? persist() : undefined))
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))
       .then(() => emitter.emit('ready'));
   }

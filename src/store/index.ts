@@ -24,6 +24,15 @@ function migrate(db: IDBPDatabase<MicrosegDB>, oldVersion: number): void {
   }
 }
 
+/** The IndexedDB factory, or null where it is missing or merely touching it throws (sandboxes, policies). */
+function idbFactory(): IDBFactory | null {
+  try {
+    return typeof indexedDB === 'undefined' ? null : indexedDB || null;
+  } catch {
+    return null;
+  }
+}
+
 export interface StoreOptions {
   /** IndexedDB database name. */
   name: string;
@@ -67,6 +76,7 @@ export function createStore(options: StoreOptions) {
   let pendingKv = new Map<string, unknown>();
   let inflight: TrackedEvent[] = [];
   let journalsToClear: string[] = [];
+  let moving: Promise<unknown> = Promise.resolve();
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
@@ -91,7 +101,7 @@ export function createStore(options: StoreOptions) {
   function open(): Promise<IDBPDatabase<MicrosegDB> | null> {
     if (db) return Promise.resolve(db);
     if (opening) return opening;
-    if (typeof indexedDB === 'undefined' || !indexedDB) {
+    if (!idbFactory()) {
       fallBackToMemory('storage-unavailable', 'IndexedDB is not available here');
       return Promise.resolve(null);
     }
@@ -188,6 +198,20 @@ export function createStore(options: StoreOptions) {
     return flushing;
   }
 
+  /** Consent granted: open IndexedDB, then move what memory holds (and any journal) into it. */
+  async function openAndMove(): Promise<TrackedEvent[]> {
+    const conn = await open();
+    if (!conn) return [];
+    const recovered = recoverJournals();
+    pendingEvents = [...recovered, ...memEvents.values(), ...pendingEvents];
+    for (const [k, v] of memKv) if (!pendingKv.has(k)) pendingKv.set(k, v);
+    memEvents = new Map();
+    memKv = new Map();
+    await flush();
+    void prune();
+    return recovered;
+  }
+
   /**
    * The page is going away: start the flush, and copy what is not committed yet into
    * localStorage synchronously, because the browser may end the page before IndexedDB commits.
@@ -279,27 +303,25 @@ export function createStore(options: StoreOptions) {
       return [...byId.values()].filter((e) => e.ts >= since).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
     },
 
-    flush,
     journal,
 
     /**
      * Consent granted: open IndexedDB and move what memory holds into it. Returns events
      * recovered from pages that closed before their last commit.
      */
-    async persist(): Promise<TrackedEvent[]> {
-      if (persisting) return [];
+    persist(): Promise<TrackedEvent[]> {
+      if (persisting) return Promise.resolve([]);
       persisting = true;
       mode = 'indexeddb';
-      const conn = await open();
-      if (!conn) return [];
-      const recovered = recoverJournals();
-      pendingEvents = [...recovered, ...memEvents.values(), ...pendingEvents];
-      for (const [k, v] of memKv) if (!pendingKv.has(k)) pendingKv.set(k, v);
-      memEvents = new Map();
-      memKv = new Map();
+      const task = openAndMove();
+      moving = task;
+      return task;
+    },
+
+    /** Writes everything queued (after any move into IndexedDB under way). */
+    async flush(): Promise<void> {
+      await moving;
       await flush();
-      void prune();
-      return recovered;
     },
 
     /** Consent denied: keep nothing of this page and write nothing more. */
@@ -319,7 +341,7 @@ export function createStore(options: StoreOptions) {
     /** forget(): delete every byte on the device. */
     async erase(): Promise<void> {
       this.discard();
-      if (typeof indexedDB !== 'undefined' && indexedDB) {
+      if (idbFactory()) {
         try {
           await deleteDB(name);
         } catch (cause) {

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Browser tests: Node drives the machine's Chromium through playwright-core over the built bundle.
+export default defineConfig({
+  test: {
+    include: ['test/browser/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Each file launches its own Chromium; two at a time suits a 2-core machine.
+    maxWorkers: 2,
+  },
+});
