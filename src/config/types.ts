@@ -109,6 +109,8 @@ export interface LabelSettings {
 }
 
 export interface MicrosegConfig {
+  /** Editors' hint: the URL/path of microseg.config.schema.json. Ignored by the SDK. */
+  $schema?: string;
   schema: 1;
   version: string;
   metrics?: Record<string, MetricDef>;

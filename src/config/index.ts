@@ -1,0 +1,5 @@
+// The config contract's public face: types, validation, signatures, sync and the campaign matrix.
+export type * from './types';
+export { SCHEMA_VERSION } from './types';
+export { parseConfig, type ParseResult, type ConfigIssue } from './schema';
+export { parseDuration } from './time';
