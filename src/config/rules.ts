@@ -2,6 +2,8 @@
 // Runs on unvalidated input too (every access is guarded), so a broken config gets every
 // problem reported in one go.
 import { DATE_RE, dayNumber } from './time';
+import { compileCondition } from '../engine/condition';
+import { parseVersion } from '../engine/semver';
 
 export interface ConfigIssue {
   /** JSON path of the offending node, e.g. `segments[2].when["metrics.orders"].$gtt` */
@@ -24,9 +26,11 @@ export function jsonPath(path: Path): string {
   return out;
 }
 
-const LOGICAL = ['$and', '$or', '$nor'];
-const TYPES = ['string', 'number', 'boolean', 'object', 'array', 'null'];
-const SEMVER = /^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.+-]+)?$/;
+const LOGICAL = ['$and', '$or', '$nor', '$not'];
+// The same operand rules as the engine's compiler (src/engine/condition.ts), which also
+// compiles every condition that passes here, as a safety net: what validates, compiles.
+const TYPES = ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object'];
+const TYPE_CODES = [1, 2, 3, 4, 8, 10, 16, 18];
 const LABEL_FIELDS = ['at', 'ageDays', 'channel', 'value'];
 const CAMPAIGN_FIELDS = ['exposures', 'clicks', 'lastAt'];
 /** Aggregates of a value in the event, which therefore need `field`. */
@@ -109,7 +113,8 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       const value = cond[key];
       const at = [...path, key];
       if (key.startsWith('$')) {
-        if (!LOGICAL.includes(key)) {
+        if (key === '$not') checkCondition(value, at, scope);
+        else if (!LOGICAL.includes(key)) {
           issue(at, OPERATORS.has(key) ? `${key} applies to a field, e.g. {"metrics.orders": {"${key}": …}}` : `unknown operator "${key}"`);
         } else if (!Array.isArray(value) || !value.length) {
           issue(at, `${key} needs a non-empty list of conditions`);
@@ -140,7 +145,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         if (isSegments) collectSegments(v, path);
         return;
       case 'order':
-        need(typeof v === 'number' || str(v), 'a number or a string');
+        need(v === null || ['number', 'string', 'boolean'].includes(typeof v), 'a number, a string or a boolean');
         return;
       case 'list':
         if (need(Array.isArray(v), 'a list') && isSegments) collectSegments(v, path);
@@ -148,20 +153,21 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       case 'elem':
         if (!need(isObj(v), 'an object')) return;
         // {$elemMatch: {$gte: 1}} tests the elements themselves; otherwise fields of them.
-        if (Object.keys(v as Any).some((k) => k.startsWith('$') && !LOGICAL.includes(k))) {
+        const keys = Object.keys(v as Any);
+        if (keys.length && keys.every((k) => k.startsWith('$') && !LOGICAL.includes(k))) {
           checkValue(v, path, isSegments, scope);
         } else checkCondition(v, path, 'event');
         return;
       case 'size':
         need(Number.isInteger(v) && (v as number) >= 0, 'a whole number ≥ 0');
         return;
-      case 'bool':
-        need(typeof v === 'boolean', 'true or false');
+      case 'exists':
+        need(typeof v === 'boolean' || v === 0 || v === 1, 'true or false');
         return;
       case 'type':
         need(
-          [v].flat().every((t) => TYPES.includes(t as string)) && [v].flat().length > 0,
-          `one of ${TYPES.map((t) => `"${t}"`).join(', ')}`,
+          [v].flat().every((t) => TYPES.includes(t as string) || TYPE_CODES.includes(t as number)) && [v].flat().length > 0,
+          `type names from ${TYPES.map((t) => `"${t}"`).join(', ')}`,
         );
         return;
       case 'regex': {
@@ -180,15 +186,27 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         }
         return;
       case 'not':
-        if (need(isObj(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$')), 'an object of operators')) {
+        if (need(isObj(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$')), 'an object of operators, e.g. {"$not": {"$gt": 5}}')) {
           checkValue(v, path, false, scope);
         }
         return;
       case 'semver':
-        need(str(v) && SEMVER.test(v), 'a version like "1.4.2"');
+        need(str(v) && !!parseVersion(v), 'a version like "1.4.2"');
         return;
       default:
-        issue(path, LOGICAL.includes(op) ? `${op} applies to conditions, not to a field` : `unknown operator "${op}"`);
+        issue(path, LOGICAL.includes(op) ? `${op} belongs at the condition level, not inside a field` : `unknown operator "${op}"`);
+    }
+  };
+
+  /** A whole condition: our checks, then the engine's compiler once ours found nothing. */
+  const checkRoot = (cond: unknown, path: Path, scope: Scope): void => {
+    const before = out.length;
+    checkCondition(cond, path, scope);
+    if (out.length > before) return;
+    try {
+      compileCondition(cond as Any);
+    } catch (err) {
+      issue(path, (err as Error).message);
     }
   };
 
@@ -201,7 +219,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
   for (const name of Object.keys(metrics)) {
     const m = obj(metrics[name]);
     if (VALUE_AGGS.includes(m.agg) && m.field === undefined) issue(['metrics', name, 'field'], `agg "${m.agg}" needs a field`);
-    if ('where' in m && isObj(m.where)) checkCondition(m.where, ['metrics', name, 'where'], 'event');
+    if (isObj(m.where)) checkRoot(m.where, ['metrics', name, 'where'], 'event');
   }
 
   // Scores read the context without scores or segments, so they never depend on each other.
@@ -227,7 +245,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       if (s.when !== undefined) issue(['segments', i, 'when'], 'the fallback segment takes no "when": it holds every visitor in no other segment');
     } else if (s.when === undefined) {
       issue(['segments', i], 'needs a "when" condition (or "fallback": true)');
-    } else if (isObj(s.when)) checkCondition(s.when, ['segments', i, 'when'], 'context');
+    } else if (isObj(s.when)) checkRoot(s.when, ['segments', i, 'when'], 'context');
     for (const [id, path] of segmentRefs) if (!segmentIds.has(id)) issue(path, `segment "${id}" is not defined`);
     if (str(s.id) && !deps.has(s.id)) deps.set(s.id, segmentRefs.map(([id]) => id).filter((id) => segmentIds.has(id)));
   });
@@ -259,7 +277,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
   arr(cfg.suppressions).forEach((raw, i) => {
     const s = obj(raw);
     segmentRefs = [];
-    if (isObj(s.when)) checkCondition(s.when, ['suppressions', i, 'when'], 'context');
+    if (isObj(s.when)) checkRoot(s.when, ['suppressions', i, 'when'], 'context');
     for (const [id, path] of segmentRefs) if (!segmentIds.has(id)) issue(path, `segment "${id}" is not defined`);
     arr(s.campaigns).forEach((id, j) => {
       if (str(id) && !campaignIds.has(id)) issue(['suppressions', i, 'campaigns', j], `campaign "${id}" is not defined`);
@@ -274,7 +292,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
     if (str(j.exposure) && !campaignIds.has(j.exposure)) issue(['journeys', i, 'exposure'], `campaign "${j.exposure}" is not defined`);
     for (const key of ['exposure', 'goal']) {
       const where = obj(j[key]).where;
-      if (isObj(where)) checkCondition(where, ['journeys', i, key, 'where'], 'event');
+      if (isObj(where)) checkRoot(where, ['journeys', i, key, 'where'], 'event');
     }
   });
 }
@@ -286,7 +304,7 @@ const OPERATORS = new Map<string, string>([
   ...['$in', '$nin', '$all'].map((op) => [op, 'list'] as const),
   ['$elemMatch', 'elem'],
   ['$size', 'size'],
-  ['$exists', 'bool'],
+  ['$exists', 'exists'],
   ['$type', 'type'],
   ['$regex', 'regex'],
   ['$options', 'options'],
