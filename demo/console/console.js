@@ -1,0 +1,125 @@
+// The marketer console shell: config version (live), the label form, recent visitors.
+(function () {
+  'use strict';
+  var meta = document.querySelector('meta[name="microseg-admin-token"]');
+  var token = (meta && meta.content) || '';
+  var tokenField = document.querySelector('[data-token-field]');
+  if (!token && tokenField) tokenField.hidden = false; // opened from another machine: ask for it
+
+  function adminToken() {
+    var input = document.querySelector('[name="token"]');
+    return token || (input && input.value) || '';
+  }
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method,
+      headers: Object.assign({ Authorization: 'Bearer ' + adminToken() }, body ? { 'Content-Type': 'application/json' } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) throw new Error(data.error || res.status + ' ' + res.statusText);
+        return data;
+      });
+    });
+  }
+
+  function esc(s) {
+    return String(s).replace(/[&<>"]/g, function (ch) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[ch]; });
+  }
+
+  function when(ms) {
+    return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  }
+
+  // ---- config version -------------------------------------------------------------------------
+  var versionEl = document.querySelector('[data-config-version]');
+  var liveEl = document.querySelector('[data-config-live]');
+  function showConfig(text) {
+    try { versionEl.textContent = JSON.parse(text).version; } catch (e) { versionEl.textContent = '(unreadable)'; }
+  }
+  fetch('/api/config').then(function (r) { return r.text(); }).then(showConfig).catch(function () { versionEl.textContent = '(unavailable)'; });
+  if (window.EventSource) {
+    var source = new EventSource('/api/config/stream');
+    source.onmessage = function (e) { showConfig(e.data); };
+    source.onopen = function () { liveEl.classList.add('on'); };
+    source.onerror = function () { liveEl.classList.remove('on'); };
+  }
+
+  // ---- labels ---------------------------------------------------------------------------------
+  var form = document.querySelector('[data-label-form]');
+  var result = document.querySelector('[data-label-result]');
+  var labelsEl = document.querySelector('[data-visitor-labels]');
+
+  function parseValue(text) {
+    if (text === '') return undefined;
+    try { return JSON.parse(text); } catch (e) { return text; }
+  }
+
+  function showLabels(uid) {
+    if (!uid) { labelsEl.innerHTML = ''; return; }
+    api('GET', '/api/labels?uid=' + encodeURIComponent(uid)).then(function (data) {
+      var live = data.labels.filter(function (l) { return !l.deleted; });
+      labelsEl.innerHTML = '<h3>Labels of <code>' + esc(uid) + '</code></h3>' + (live.length
+        ? '<table><thead><tr><th>Label</th><th>Channel</th><th>Value</th><th>Set</th><th>Expires</th><th></th></tr></thead><tbody>' +
+          live.map(function (l) {
+            return '<tr><td><strong>' + esc(l.name) + '</strong></td><td>' + esc(l.channel) + '</td><td>' +
+              (l.value === undefined ? '' : esc(JSON.stringify(l.value))) + '</td><td>' + when(l.at) + '</td><td>' +
+              (l.expires ? when(l.expires) : 'never') + '</td><td><button type="button" class="link" data-delete-label="' +
+              esc(l.name) + '">Remove</button></td></tr>';
+          }).join('') + '</tbody></table>'
+        : '<p class="muted">No labels.</p>');
+    }).catch(function (err) { labelsEl.innerHTML = '<p class="error">' + esc(err.message) + '</p>'; });
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var data = new FormData(form);
+    var body = { uid: String(data.get('uid')).trim(), name: String(data.get('name')).trim(), channel: data.get('channel') };
+    var value = parseValue(String(data.get('value')));
+    if (value !== undefined) body.value = value;
+    if (data.get('ttlDays')) body.ttlDays = Number(data.get('ttlDays'));
+    api('POST', '/api/labels', body).then(function () {
+      result.className = 'form-result ok';
+      result.textContent = 'Label “' + body.name + '” set for ' + body.uid + ' by ' + body.channel + '.';
+      showLabels(body.uid);
+    }).catch(function (err) {
+      result.className = 'form-result error';
+      result.textContent = err.message;
+    });
+  });
+
+  form.uid.addEventListener('change', function () { showLabels(form.uid.value.trim()); });
+
+  labelsEl.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('[data-delete-label]');
+    if (!button) return;
+    var uid = form.uid.value.trim();
+    api('DELETE', '/api/labels/' + encodeURIComponent(uid) + '/' + encodeURIComponent(button.getAttribute('data-delete-label')))
+      .then(function () { showLabels(uid); })
+      .catch(function (err) { result.className = 'form-result error'; result.textContent = err.message; });
+  });
+
+  // ---- recent visitors ------------------------------------------------------------------------
+  var visitorsEl = document.querySelector('[data-visitors]');
+  var datalist = document.getElementById('known-visitors');
+  function loadVisitors() {
+    api('GET', '/api/visitors').then(function (data) {
+      datalist.innerHTML = data.visitors.map(function (v) { return '<option value="' + esc(v.uid) + '">'; }).join('');
+      visitorsEl.innerHTML = data.visitors.length
+        ? data.visitors.map(function (v) {
+            return '<li><button type="button" class="link" data-pick-visitor="' + esc(v.uid) + '"><code>' + esc(v.uid) + '</code></button>' +
+              '<span class="muted"> · ' + v.events + ' events · last seen ' + when(v.lastSeen || v.boundAt) + '</span></li>';
+          }).join('')
+        : '<li class="muted">No visitors yet: open the shop in another tab.</li>';
+    }).catch(function (err) { visitorsEl.innerHTML = '<li class="error">' + esc(err.message) + '</li>'; });
+  }
+  visitorsEl.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('[data-pick-visitor]');
+    if (!button) return;
+    form.uid.value = button.getAttribute('data-pick-visitor');
+    showLabels(form.uid.value);
+  });
+  loadVisitors();
+  setInterval(loadVisitors, 10000);
+})();

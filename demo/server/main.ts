@@ -1,0 +1,29 @@
+// `npm start`: the demo shop, the marketer console and the API on one port.
+import { startDemoServer } from './app';
+
+const port = Number(process.env.PORT ?? 8080);
+const server = await startDemoServer({
+  port,
+  host: process.env.HOST,
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  dataDir: process.env.MICROSEG_DATA_DIR || undefined,
+  configPath: process.env.MICROSEG_CONFIG || undefined,
+  adminToken: process.env.MICROSEG_ADMIN_TOKEN || undefined,
+});
+
+const base = server.url.replace('127.0.0.1', 'localhost');
+console.log(`
+  Maison Demo (microseg)      database: ${server.db.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'PGlite in demo/data'}
+
+  Shop      ${base}/
+  Console   ${base}/console
+  API       ${base}/api/config   /api/labels   /api/collect
+  Admin token (Authorization: Bearer …): ${server.adminToken}
+`);
+
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
