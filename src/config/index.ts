@@ -3,3 +3,4 @@ export type * from './types';
 export { SCHEMA_VERSION } from './types';
 export { parseConfig, type ParseResult, type ConfigIssue } from './schema';
 export { parseDuration } from './time';
+export { verifyEnvelope, isEnvelope, SignatureError, type SignedEnvelope, type PublicKeyInput } from './signature';
