@@ -6,10 +6,37 @@ import { clearLocal, localKeys, readLocal, removeLocal, writeLocal } from './loc
 
 export { readLocal, writeLocal, removeLocal } from './local';
 
+/**
+ * Raw events are stored in chunks, one record per flush: IndexedDB's cost is per record, so a
+ * burst of thousands of events costs one put. The key sorts by the chunk's first timestamp and
+ * carries its event count, so counting needs keys only.
+ */
+interface Chunk {
+  key: string;
+  first: number;
+  last: number;
+  events: TrackedEvent[];
+}
+
 interface MicrosegDB extends DBSchema {
-  events: { key: string; value: TrackedEvent; indexes: { ts: number } };
+  chunks: { key: string; value: Chunk; indexes: { last: number } };
   kv: { key: string; value: unknown };
 }
+
+function chunkOf(events: TrackedEvent[]): Chunk {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const e of events) {
+    if (e.ts < first) first = e.ts;
+    if (e.ts > last) last = e.ts;
+  }
+  const stamp = Math.max(0, first).toString(36).padStart(10, '0');
+  return { key: `${stamp}:${events.length}:${Math.random().toString(36).slice(2, 8)}`, first, last, events };
+}
+
+const countOf = (key: string) => Number(key.split(':')[1]) || 0;
+
+const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;
 
 /** Bump with a new case in `migrate` whenever the object stores change. */
 export const DB_VERSION = 1;
@@ -17,8 +44,7 @@ export const DB_VERSION = 1;
 function migrate(db: IDBPDatabase<MicrosegDB>, oldVersion: number): void {
   switch (oldVersion) {
     case 0: {
-      const events = db.createObjectStore('events', { keyPath: 'id' });
-      events.createIndex('ts', 'ts');
+      db.createObjectStore('chunks', { keyPath: 'key' }).createIndex('last', 'last');
       db.createObjectStore('kv');
     }
   }
@@ -48,7 +74,7 @@ export interface StoreOptions {
 
 export type StoreMode = 'indexeddb' | 'memory';
 
-const BATCH = 2000;
+const BATCH = 5000;
 const JOURNAL = 'journal:';
 
 /**
@@ -153,10 +179,10 @@ export function createStore(options: StoreOptions) {
     inflight = batch;
     for (let attempt = 0; ; attempt++) {
       try {
-        const tx = conn.transaction(['events', 'kv'], 'readwrite');
-        const events = tx.objectStore('events');
+        // Relaxed durability: the journal covers a crash between commit and disk.
+        const tx = conn.transaction(['chunks', 'kv'], 'readwrite', { durability: 'relaxed' });
         const kvStore = tx.objectStore('kv');
-        for (const e of batch) void events.put(e);
+        if (batch.length) void tx.objectStore('chunks').put(chunkOf(batch));
         for (const [k, v] of kv) void kvStore.put(v, k);
         await tx.done;
         inflight = [];
@@ -202,7 +228,7 @@ export function createStore(options: StoreOptions) {
   async function openAndMove(): Promise<TrackedEvent[]> {
     const conn = await open();
     if (!conn) return [];
-    const recovered = recoverJournals();
+    const recovered = await unseen(conn, recoverJournals());
     pendingEvents = [...recovered, ...memEvents.values(), ...pendingEvents];
     for (const [k, v] of memKv) if (!pendingKv.has(k)) pendingKv.set(k, v);
     memEvents = new Map();
@@ -235,29 +261,48 @@ export function createStore(options: StoreOptions) {
     return recovered;
   }
 
+  /** Retention and the bound: drop whole old chunks, trim the one that straddles the line. */
   async function prune(): Promise<void> {
     const conn = await open();
     if (!conn) return;
     try {
-      const tx = conn.transaction('events', 'readwrite');
-      const index = tx.store.index('ts');
-      let cursor = await index.openCursor(IDBKeyRange.upperBound(now() - retention, true));
-      while (cursor) {
+      const cutoff = now() - retention;
+      const tx = conn.transaction('chunks', 'readwrite');
+      let cursor = await tx.store.index('last').openCursor();
+      while (cursor && cursor.value.first < cutoff) {
+        const kept = cursor.value.events.filter((e) => e.ts >= cutoff);
         void cursor.delete();
+        if (kept.length) void tx.store.put(chunkOf(kept));
         cursor = await cursor.continue();
       }
-      const excess = (await tx.store.count()) - maxEvents;
-      if (excess > 0) {
-        let oldest = await index.openCursor();
-        for (let i = 0; i < excess && oldest; i++) {
-          void oldest.delete();
-          oldest = await oldest.continue();
+      const keys = await tx.store.getAllKeys();
+      let excess = keys.reduce((n, k) => n + countOf(k), 0) - maxEvents;
+      for (const key of keys) {
+        if (excess <= 0) break;
+        const n = countOf(key);
+        if (n <= excess) void tx.store.delete(key);
+        else {
+          const chunk = await tx.store.get(key);
+          void tx.store.delete(key);
+          if (chunk) void tx.store.put(chunkOf(chunk.events.sort(byTime).slice(excess)));
         }
+        excess -= n;
       }
       await tx.done;
     } catch (cause) {
       report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
     }
+  }
+
+  /** Drops recovered events that a chunk already holds (the page did commit after all). */
+  async function unseen(conn: IDBPDatabase<MicrosegDB>, events: TrackedEvent[]): Promise<TrackedEvent[]> {
+    if (!events.length) return events;
+    const since = Math.min(...events.map((e) => e.ts));
+    const seen = new Set<string>();
+    for (const chunk of await conn.getAllFromIndex('chunks', 'last', IDBKeyRange.lowerBound(since))) {
+      for (const e of chunk.events) seen.add(e.id);
+    }
+    return events.filter((e) => !seen.has(e.id));
   }
 
   return {
@@ -296,11 +341,15 @@ export function createStore(options: StoreOptions) {
       const byId = new Map<string, TrackedEvent>();
       if (mode === 'indexeddb') {
         const conn = await open();
-        if (conn) for (const e of await conn.getAllFromIndex('events', 'ts', IDBKeyRange.lowerBound(since))) byId.set(e.id, e);
+        if (conn) {
+          for (const chunk of await conn.getAllFromIndex('chunks', 'last', IDBKeyRange.lowerBound(since))) {
+            for (const e of chunk.events) byId.set(e.id, e);
+          }
+        }
         for (const e of [...inflight, ...pendingEvents]) byId.set(e.id, e);
       }
       for (const e of memEvents.values()) byId.set(e.id, e);
-      return [...byId.values()].filter((e) => e.ts >= since).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      return [...byId.values()].filter((e) => e.ts >= since).sort(byTime);
     },
 
     journal,

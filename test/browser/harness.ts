@@ -87,10 +87,10 @@ export function storedEvents(page: Page, dbName = 'microseg'): Promise<Array<{ i
       req.onerror = () => reject(req.error);
       req.onsuccess = () => {
         const db = req.result;
-        const get = db.transaction('events').objectStore('events').getAll();
+        const get = db.transaction('chunks').objectStore('chunks').getAll();
         get.onsuccess = () => {
           db.close();
-          resolve(get.result);
+          resolve(get.result.flatMap((chunk: { events: unknown[] }) => chunk.events));
         };
         get.onerror = () => reject(get.error);
       };

@@ -11,7 +11,9 @@ const event = (i: number, ts = Date.now()): TrackedEvent => ({
 async function countEvents(name: string): Promise<number> {
   const db = await openDB(name);
   try {
-    return db.objectStoreNames.contains('events') ? await db.count('events') : 0;
+    if (!db.objectStoreNames.contains('chunks')) return 0;
+    const chunks = await db.getAll('chunks');
+    return chunks.reduce((n, c) => n + c.events.length, 0);
   } finally {
     db.close();
   }
@@ -22,17 +24,18 @@ async function databaseNames(): Promise<string[]> {
 }
 
 describe('the store', () => {
-  it('writes a burst in a few transactions, not one per event', async () => {
+  it('writes a burst in a few transactions and records, not one per event', async () => {
     const store = createStore({ name: 'burst', report: () => {} });
     await store.persist();
-    const db = await openDB('burst');
-    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
-    for (let i = 0; i < 5000; i++) store.append(event(i));
+    const transactions = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const puts = vi.spyOn(IDBObjectStore.prototype, 'put');
+    for (let i = 0; i < 12_000; i++) store.append(event(i));
     await store.flush();
-    expect(spy.mock.calls.length).toBeLessThanOrEqual(3); // 2,000 events per transaction
-    spy.mockRestore();
-    expect(await db.count('events')).toBe(5000);
-    db.close();
+    expect(transactions.mock.calls.length).toBeLessThanOrEqual(3); // 5,000 events per transaction
+    expect(puts.mock.calls.length).toBeLessThanOrEqual(3);
+    vi.restoreAllMocks();
+    expect(await countEvents('burst')).toBe(12_000);
+    expect((await store.events()).map((e) => e.seq)).toEqual([...Array(12_000).keys()]);
   });
 
   it('deletes raw events past the retention and beyond the bound when it opens', async () => {
@@ -46,25 +49,42 @@ describe('the store', () => {
     const second = createStore({ name: 'ret', report: () => {}, now: () => t, retentionDays: 30, maxEvents: 3 });
     await second.persist();
     await new Promise((r) => setTimeout(r, 50));
+    // e1 is past the retention; of the other five the three newest (smallest age) stay.
     expect((await second.events()).map((e) => e.id).sort()).toEqual(['e2', 'e3', 'e4']);
+    expect(await countEvents('ret')).toBe(3);
   });
 
-  it('recovers events a closing page left in its journal, exactly once', async () => {
+  it('copies what is not committed into a journal when the page hides, and clears it once committed', async () => {
     const store = createStore({ name: 'journal', report: () => {}, flushDelay: 10_000 });
     await store.persist();
     for (let i = 0; i < 10; i++) store.append(event(i));
-    // The page goes away before the flush commits: simulate a browser that never lets it finish.
-    const never = new Promise<never>(() => {});
-    vi.spyOn(store, 'flush').mockReturnValue(never);
     store.journal();
-    const keys = Object.keys(localStorage).filter((k) => k.startsWith('microseg:journal:'));
-    expect(keys).toHaveLength(1);
+    const key = Object.keys(localStorage).find((k) => k.startsWith('microseg:journal:'))!;
+    expect(JSON.parse(localStorage.getItem(key)!)).toHaveLength(10);
+    await store.flush();
+    expect(localStorage.getItem(key)).toBeNull();
+  });
 
-    const next = createStore({ name: 'journal', report: () => {} });
+  it('recovers the events a page that closed before its commit left in its journal', async () => {
+    const t = Date.now();
+    localStorage.setItem('microseg:journal:gone', JSON.stringify([event(1, t), event(2, t)]));
+    const store = createStore({ name: 'journal', report: () => {} });
+    expect((await store.persist()).map((e) => e.id)).toEqual(['e1', 'e2']);
+    expect(await countEvents('journal')).toBe(2);
+    expect(Object.keys(localStorage)).toEqual([]);
+  });
+
+  it('a journal whose events did commit after all adds nothing twice', async () => {
+    const t = Date.now();
+    const store = createStore({ name: 'journal2', report: () => {} });
+    await store.persist();
+    for (let i = 0; i < 10; i++) store.append(event(i, t));
+    await store.flush();
+    localStorage.setItem('microseg:journal:other', JSON.stringify([event(3, t), event(42, t)]));
+    const next = createStore({ name: 'journal2', report: () => {} });
     const recovered = await next.persist();
-    expect(recovered).toHaveLength(10);
-    expect((await next.events()).length).toBe(10);
-    expect(Object.keys(localStorage).filter((k) => k.startsWith('microseg:journal:'))).toHaveLength(0);
+    expect(recovered.map((e) => e.id)).toEqual(['e42']);
+    expect(await countEvents('journal2')).toBe(11);
   });
 
   it('keeps working in memory and says so when IndexedDB is unavailable', async () => {

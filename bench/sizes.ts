@@ -1,0 +1,31 @@
+// Bundle size of our script-tag build beside peers' browser bundles, measured the same way.
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { sizes } from '../scripts/size-report.mjs';
+
+function pkgFile(pkg: string, file: string): { path: string; version: string } {
+  const root = join(import.meta.dirname, '..', 'node_modules', pkg);
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
+  return { path: join(root, file), version };
+}
+
+const PEERS: Array<[name: string, pkg: string, file: string, note: string]> = [
+  ['@growthbook/growthbook', '@growthbook/growthbook', 'dist/bundles/index.min.js', 'UMD bundle (flags & experiments)'],
+  ['@segment/analytics-next', '@segment/analytics-next', 'dist/umd/standalone.js', 'initial standalone bundle; more chunks load later'],
+  ['posthog-js', 'posthog-js', 'dist/array.js', 'script-tag bundle, without lazy extensions'],
+  ['@optimizely/optimizely-sdk', '@optimizely/optimizely-sdk', 'dist/optimizely.browser.umd.min.js', 'UMD browser bundle'],
+];
+
+export async function run() {
+  const rows: Array<Record<string, unknown>> = [];
+  const ours = sizes('dist/microseg.iife.js');
+  const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+  rows.push({ library: 'microseg (IIFE)', version, ...ours, note: 'whole SDK, script-tag build' });
+  rows.push({ library: 'microseg (snippet)', version, ...sizes('dist/snippet.min.js'), note: 'inline loader' });
+  for (const [name, pkg, file, note] of PEERS) {
+    const { path, version: v } = pkgFile(pkg, file);
+    const s = sizes(path);
+    rows.push({ library: name, version: v, ...s, note, ratio: +(s.gzip / ours.gzip).toFixed(1) });
+  }
+  return { unit: 'bytes', rows };
+}
