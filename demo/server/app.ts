@@ -288,7 +288,9 @@ function isLoopback(c: Context): boolean {
   }
 }
 
+// The rest of the body stays unread, so the connection cannot be reused.
 function tooLarge(c: Context): Response {
+  c.header('Connection', 'close');
   return c.json({ error: `body larger than ${MAX_BODY_BYTES} bytes` }, 413);
 }
 

@@ -1,0 +1,82 @@
+// @vitest-environment node
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BATCH_EVENTS } from '../../../demo/server/app';
+import { admin, startTestServer } from './helpers';
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+function event(id: string, aid: string, type = 'view_item', extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    type,
+    ts: 1_795_000_000_000,
+    aid,
+    visit: 1,
+    props: { currency: 'EUR', value: 420, items: [{ item_id: 'hb-alma', item_category: 'handbags', price: 420, quantity: 1 }] },
+    page: { url: 'http://shop.test/p/hb-alma', path: '/p/hb-alma', title: 'Alma', referrer: '' },
+    ...extra,
+  };
+}
+
+const collect = (body: unknown, contentType = 'application/json') =>
+  fetch(`${server.url}/api/collect`, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+async function storedFor(aid: string) {
+  const res = await fetch(`${server.url}/api/events?aid=${aid}`, { headers: admin });
+  expect(res.status).toBe(200);
+  return (await res.json()).events as Array<Record<string, unknown>>;
+}
+
+describe('POST /api/collect', () => {
+  it('stores a batch once: the same batch sent twice is deduplicated by event id', async () => {
+    const batch = { events: [event('e1', 'visitor-a'), event('e2', 'visitor-a', 'add_to_cart')] };
+    const first = await collect(batch);
+    expect(first.status).toBe(202);
+    expect(await first.json()).toEqual({ received: 2, stored: 2, duplicates: 0, rejected: 0 });
+    const again = await collect(batch);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ received: 2, stored: 0, duplicates: 2, rejected: 0 });
+
+    const stored = await storedFor('visitor-a');
+    expect(stored.map((e) => e.id)).toEqual(['e1', 'e2']);
+    expect(stored[0]).toMatchObject({ type: 'view_item', ts: 1_795_000_000_000, props: { value: 420 }, page: { path: '/p/hb-alma' } });
+  });
+
+  it('deduplicates within one batch too', async () => {
+    const res = await collect({ events: [event('dup', 'visitor-b'), event('dup', 'visitor-b')] });
+    expect(await res.json()).toMatchObject({ stored: 1, duplicates: 1 });
+    expect(await storedFor('visitor-b')).toHaveLength(1);
+  });
+
+  it('accepts text/plain bodies, as navigator.sendBeacon sends them', async () => {
+    const res = await collect(JSON.stringify({ events: [event('beacon-1', 'visitor-c', 'purchase')] }), 'text/plain;charset=UTF-8');
+    expect(res.status).toBe(202);
+    expect((await storedFor('visitor-c')).map((e) => e.type)).toEqual(['purchase']);
+  });
+
+  it('counts malformed events as rejected and stores the rest', async () => {
+    const res = await collect({ events: [event('ok-1', 'visitor-d'), { id: 'no-type', aid: 'visitor-d', ts: 1 }, 'junk', null] });
+    expect(await res.json()).toEqual({ received: 4, stored: 1, duplicates: 0, rejected: 3 });
+  });
+
+  it('answers 413 past the batch bound and 400 for what is not a batch', async () => {
+    const tooMany = Array.from({ length: MAX_BATCH_EVENTS + 1 }, (_, i) => event(`big-${i}`, 'visitor-e'));
+    expect((await collect({ events: tooMany })).status).toBe(413);
+    expect((await collect('x'.repeat(1_100_000), 'text/plain')).status).toBe(413);
+    expect(await storedFor('visitor-e')).toHaveLength(0);
+    expect((await collect('not json')).status).toBe(400);
+    expect((await collect({ nope: [] })).status).toBe(400);
+  });
+
+  it('keeps the event list behind the admin token', async () => {
+    expect((await fetch(`${server.url}/api/events?aid=visitor-a`)).status).toBe(401);
+  });
+});
