@@ -1,3 +1,14 @@
 // The segment engine: compiled conditions, incremental metrics, on-device scores, real-time membership.
 export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from './condition';
 export { explainCondition, type ClauseResult } from './explain';
+export {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type EngineState,
+  type EvaluationContext,
+  type Explanation,
+  type Label,
+  type MembershipChange,
+  type CampaignHistory,
+} from './engine';

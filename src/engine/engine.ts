@@ -1,0 +1,708 @@
+// Real-time membership: every event updates only the metrics listening to its type, then the
+// scores and segments that read them; time moving on rolls windows and days-since values at the
+// exact moments they can change (nextChangeAt), never by polling.
+
+import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
+import type { Profile, TrackedEvent } from '../core/types';
+import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
+import { explainCondition, type ClauseResult } from './explain';
+import { compileMetric, MetricRuntime, type CompiledMetric, type MetricState } from './metrics';
+import { compileScore, type CompiledScore } from './scores';
+
+const DAY = 86_400_000;
+/** A visit ends after this long without any event (as in the tracker). */
+const VISIT_IDLE = 30 * 60_000;
+/** Recent event ids kept for deduplication (a replayed batch, another tab). */
+const SEEN_IDS = 512;
+const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
+const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
+
+/** A cross-journey label ("sticky note"), as the labels part keeps it. */
+export interface Label {
+  name: string;
+  at: number;
+  channel: string;
+  value?: unknown;
+  expires?: number;
+  /** a tombstone left by unlabel(): not in force */
+  deleted?: boolean;
+}
+
+export interface CampaignHistory {
+  /** exposures the visitor actually saw (hold-out "exposures" do not count) */
+  exposures: number;
+  clicks: number;
+  lastAt?: number;
+  lastClickAt?: number;
+}
+
+export interface ProfileContext {
+  firstSeen?: number;
+  /** whole days since first seen, at evaluation time */
+  daysSinceFirstSeen?: number;
+  /** whole days since the previous visit ended; missing on the first visit */
+  daysSinceLastVisit?: number;
+  visits?: number;
+  device?: string;
+  /** local hour 0–23 and weekday 0 (Sunday)–6 at evaluation time */
+  hour: number;
+  weekday: number;
+  channel?: string;
+  utm?: Record<string, string>;
+  url?: string;
+  referrer?: string;
+  identified: boolean;
+}
+
+export interface LabelContext {
+  at: number;
+  ageDays: number;
+  channel: string;
+  value?: unknown;
+  expires?: number;
+}
+
+/** What conditions see. */
+export interface EvaluationContext {
+  profile: ProfileContext;
+  traits: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  scores: Record<string, number>;
+  labels: Record<string, LabelContext>;
+  segments: string[];
+  campaigns: Record<string, CampaignHistory>;
+}
+
+export interface MembershipChange {
+  entered: string[];
+  exited: string[];
+}
+
+/** JSON-serializable: persist it (IndexedDB) and pass it back to createEngine on the next page. */
+export interface EngineState {
+  v: 1;
+  at: number;
+  /** metric state by definition hash: a config change keeps the aggregates of unchanged metrics */
+  metrics: Record<string, MetricState>;
+  campaigns: Record<string, CampaignHistory>;
+  memberships: string[];
+  seen: string[];
+  activity: Activity;
+  profile?: Profile;
+  labels?: Record<string, Label>;
+}
+
+interface Activity {
+  first?: number;
+  last?: number;
+  /** when the visit before the current one ended */
+  previousVisitEnd?: number;
+}
+
+export interface Explanation {
+  segment: string;
+  member: boolean;
+  fallback: boolean;
+  /** for a fallback segment: why it holds or not */
+  reason?: string;
+  clauses: ClauseResult[];
+}
+
+export interface EngineOptions {
+  now: () => number;
+  state?: EngineState;
+}
+
+export interface Engine {
+  ingest(event: TrackedEvent): MembershipChange;
+  setProfile(profile: Profile): MembershipChange;
+  setLabels(labels: Record<string, Label>): MembershipChange;
+  tick(): MembershipChange;
+  /** The earliest future moment a membership can change by time alone; undefined: never. */
+  nextChangeAt(): number | undefined;
+  segments(): string[];
+  context(): EvaluationContext;
+  explain(segmentId: string): Explanation;
+  snapshot(): EngineState;
+  /** Rebuilds metrics new in this config from retained raw events. */
+  backfill(events: TrackedEvent[]): MembershipChange;
+}
+
+interface SegmentRuntime {
+  def: SegmentDef;
+  /** position in the config (segments() reports in config order) */
+  configIndex: number;
+  fallback: boolean;
+  matcher: Matcher;
+  /** evaluation positions of segments whose rules name this one */
+  dependents: number[];
+}
+
+export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engine {
+  const now = opts.now;
+  const state = opts.state?.v === 1 ? opts.state : undefined;
+
+  // ---- compile ----------------------------------------------------------------------------
+  const metrics = Object.entries(config.metrics ?? {}).map(([id, def]) => compileMetric(id, def));
+  const metricIds = new Set(metrics.map((m) => m.id));
+  const scores = Object.entries(config.scores ?? {}).map(([id, def]) => compileScore(id, def));
+  const scoreIds = new Set(scores.map((s) => s.id));
+  for (const s of scores) {
+    for (const path of s.inputs) {
+      const root = path.split('.')[0];
+      if (root === 'scores' || root === 'segments') {
+        throw new ConditionError(`scores.${s.id}`, `a score cannot read "${path}" (scores are computed before segments and from non-score inputs)`);
+      }
+      checkPath(path, `scores.${s.id}`);
+    }
+  }
+  const { order, usedPaths, readers, dayOperands } = compileSegments(config.segments, checkPath);
+
+  function checkPath(path: string, at: string): void {
+    const [root, id] = path.split('.');
+    if (!ROOTS.has(root!)) throw new ConditionError(at, `unknown context path "${path}" (it starts with one of ${[...ROOTS].join(', ')})`);
+    if (root === 'metrics' && id !== undefined && !metricIds.has(id)) throw new ConditionError(at, `unknown metric "${id}"`);
+    if (root === 'scores' && id !== undefined && !scoreIds.has(id)) throw new ConditionError(at, `unknown score "${id}"`);
+  }
+
+  // Who reads what: context key ("metrics.orders", "profile", …) → readers.
+  const scoreReaders = new Map<string, CompiledScore[]>();
+  for (const s of scores) for (const key of new Set(s.inputs.map(keyOf))) push(scoreReaders, key, s);
+  const scoreInputs = new Set(scores.flatMap((s) => s.inputs));
+  for (const p of scoreInputs) usedPaths.add(p);
+  /** every used path and all its prefixes ("labels.complaint.ageDays", "labels.complaint", "labels") */
+  const usedPrefixes = new Set([...usedPaths].flatMap((p) => p.split('.').map((_, i, segs) => segs.slice(0, i + 1).join('.'))));
+  /** a path is read directly, through a part of it, or through a parent of it */
+  const isUsed = (path: string) => usedPrefixes.has(path) || hasUsedParent(path);
+  const hasUsedParent = (path: string) => {
+    for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) if (usedPaths.has(path.slice(0, i))) return true;
+    return false;
+  };
+
+  /** The whole-day values at which rules on `path` can flip; null: any day. */
+  function dayThresholds(path: string): number[] | null {
+    const operands = dayOperands.get(path);
+    // A score, or a rule on a parent ("labels.complaint", "profile"), sees the value change every day.
+    if (scoreInputs.has(path) || hasUsedParent(path)) return null;
+    if (!operands) return [];
+    const out: number[] = [];
+    for (const operand of operands) {
+      const values = isPlainObject(operand) ? Object.entries(operand) : [['$eq', operand] as const];
+      for (const [op, x] of values) {
+        const list = op === '$in' || op === '$nin' ? x : [x];
+        if (!COMPARISONS.has(op) || !Array.isArray(list) || !list.every((v) => typeof v === 'number')) return null;
+        // An integer value compared with c can only flip when it reaches floor(c) or floor(c) + 1.
+        for (const c of list as number[]) out.push(Math.floor(c), Math.floor(c) + 1);
+      }
+    }
+    return out;
+  }
+  const byEventType = new Map<string, MetricRuntime[]>();
+
+  // ---- state --------------------------------------------------------------------------------
+  const runtimes = new Map<string, MetricRuntime>();
+  /** metrics with no stored state: backfill() rebuilds them */
+  const fresh = new Set<MetricRuntime>();
+  for (const m of metrics) {
+    const saved = state?.metrics[m.hash];
+    const rt = new MetricRuntime(m, saved);
+    if (!saved) fresh.add(rt);
+    runtimes.set(m.id, rt);
+    for (const type of m.events) push(byEventType, type, rt);
+  }
+  let campaigns: Record<string, CampaignHistory> = state ? structuredClone(state.campaigns ?? {}) : {};
+  let activity: Activity = state ? { ...state.activity } : {};
+  const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
+  let profile: Profile | undefined = state?.profile;
+  let labels: Record<string, Label> = state?.labels ?? {};
+  const seenIds = new Set<string>(state?.seen ?? []);
+  let pendingBackfill = fresh.size > 0 || rebuildHistory;
+  /** ids ingested before backfill(), so it does not count them twice */
+  const ingestedHere = new Set<string>();
+
+  const n = order.length;
+  const member = new Uint8Array(n);
+  const reported = new Uint8Array(n);
+  const dirty = new Uint8Array(n);
+  const touched: number[] = [];
+  let nonFallbackMembers = 0;
+  let firstDirty = n;
+  const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
+
+  const ctx: EvaluationContext = {
+    profile: { hour: 0, weekday: 0, identified: false },
+    traits: {},
+    metrics: {},
+    scores: {},
+    labels: {},
+    segments: [],
+    campaigns,
+  };
+  let lastNow = now();
+  for (const m of metrics) runtimes.get(m.id)!.roll(lastNow);
+  for (const [id, rt] of runtimes) ctx.metrics[id] = rt.value;
+  refreshProfile(lastNow);
+  refreshLabels(lastNow);
+  ctx.traits = profile?.traits ?? {};
+  for (const s of scores) ctx.scores[s.id] = s.compute(ctx);
+  if (state) {
+    const ids = new Set(state.memberships);
+    order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
+  }
+  for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i);
+  firstDirty = 0;
+  evaluateDirty();
+  let timeCheckAt = nextTimeChange(false);
+
+  // ---- propagation --------------------------------------------------------------------------
+  function markKey(key: string): void {
+    const list = readers.get(key);
+    if (!list) return;
+    for (const i of list) {
+      dirty[i] = 1;
+      if (i < firstDirty) firstDirty = i;
+    }
+  }
+
+  /** Context keys changed: recompute the scores reading them, then mark the segments. */
+  function changed(keys: Iterable<string>): void {
+    const changedScores = new Set<CompiledScore>();
+    for (const key of keys) {
+      markKey(key);
+      const dot = key.indexOf('.');
+      const root = dot < 0 ? key : key.slice(0, dot);
+      if (root !== key) markKey(root);
+      for (const s of scoreReaders.get(key) ?? []) changedScores.add(s);
+      if (root !== key) for (const s of scoreReaders.get(root) ?? []) changedScores.add(s);
+    }
+    for (const s of changedScores) {
+      const v = s.compute(ctx);
+      if (v !== ctx.scores[s.id]) {
+        ctx.scores[s.id] = v;
+        markKey(`scores.${s.id}`);
+        markKey('scores');
+      }
+    }
+  }
+
+  function evaluateDirty(): void {
+    for (let i = firstDirty; i < n; i++) {
+      if (!dirty[i]) continue;
+      dirty[i] = 0;
+      const seg = order[i]!;
+      const holds = seg.fallback ? nonFallbackMembers === 0 : seg.matcher(ctx);
+      if (holds === (member[i] === 1)) continue;
+      member[i] = holds ? 1 : 0;
+      touched.push(i);
+      if (!seg.fallback) {
+        nonFallbackMembers += holds ? 1 : -1;
+        for (const f of fallbacks) dirty[f] = 1;
+      }
+      for (const d of seg.dependents) dirty[d] = 1;
+      ctx.segments = memberIds();
+    }
+    firstDirty = n;
+  }
+
+  function memberIds(): string[] {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) if (member[i]) ids.push(order[i]!.def.id);
+    return ids;
+  }
+
+  /** Net changes since the last report (a segment entered and left in between is no change). */
+  function report(): MembershipChange {
+    const entered: string[] = [];
+    const exited: string[] = [];
+    const seen = new Set<number>();
+    for (const i of touched.sort((a, b) => order[a]!.configIndex - order[b]!.configIndex)) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      if (member[i] !== reported[i]) (member[i] ? entered : exited).push(order[i]!.def.id);
+      reported[i] = member[i]!;
+    }
+    touched.length = 0;
+    return { entered, exited };
+  }
+
+  // ---- time -----------------------------------------------------------------------------------
+  function refreshProfile(t: number): boolean {
+    const p = profile;
+    const firstSeen = minDefined(p?.firstSeen, activity.first);
+    const lastVisitEnd = activity.last !== undefined && t - activity.last > VISIT_IDLE ? activity.last : activity.previousVisitEnd;
+    const d = new Date(t);
+    const next: ProfileContext = {
+      firstSeen,
+      daysSinceFirstSeen: firstSeen === undefined ? undefined : wholeDays(t - firstSeen),
+      daysSinceLastVisit: lastVisitEnd === undefined ? undefined : wholeDays(t - lastVisitEnd),
+      visits: p?.visits,
+      device: p?.device,
+      hour: d.getHours(),
+      weekday: d.getDay(),
+      channel: p?.channel,
+      utm: p?.utm,
+      url: p?.url,
+      referrer: p?.referrer,
+      identified: !!p?.userId,
+    };
+    const prev = ctx.profile;
+    ctx.profile = next;
+    return (
+      prev.daysSinceFirstSeen !== next.daysSinceFirstSeen || prev.daysSinceLastVisit !== next.daysSinceLastVisit ||
+      prev.hour !== next.hour || prev.weekday !== next.weekday || prev.firstSeen !== next.firstSeen
+    );
+  }
+
+  function refreshLabels(t: number): boolean {
+    const next: Record<string, LabelContext> = {};
+    for (const name of Object.keys(labels)) {
+      const l = labels[name]!;
+      if (l.deleted || (l.expires !== undefined && l.expires <= t)) continue;
+      next[name] = { at: l.at, ageDays: wholeDays(t - l.at), channel: l.channel, value: l.value, expires: l.expires };
+    }
+    const prev = ctx.labels;
+    ctx.labels = next;
+    const names = Object.keys(next);
+    return names.length !== Object.keys(prev).length || names.some((k) => prev[k]?.ageDays !== next[k]!.ageDays || prev[k]?.at !== next[k]!.at);
+  }
+
+  /** Brings everything time-dependent up to `t` if a boundary has passed. */
+  function advance(t: number): void {
+    if (t < lastNow) return; // the clock went back: keep what we have rather than un-rolling windows
+    lastNow = t;
+    if (t < timeCheckAt) return;
+    const keys: string[] = [];
+    for (const [id, rt] of runtimes) {
+      if (rt.roll(t) && rt.value !== ctx.metrics[id]) {
+        ctx.metrics[id] = rt.value;
+        keys.push(`metrics.${id}`);
+      }
+    }
+    if (refreshProfile(t)) keys.push('profile');
+    if (refreshLabels(t)) keys.push('labels');
+    changed(keys);
+    evaluateDirty();
+    timeCheckAt = nextTimeChange(false);
+  }
+
+  /**
+   * The next moment a time-dependent value changes. `onlyUsed` keeps the ones some segment or
+   * score reads (the public timer); the internal check keeps the context itself fresh.
+   */
+  function nextTimeChange(onlyUsed: boolean): number {
+    const t = lastNow;
+    let next = Infinity;
+    const consider = (at: number | undefined) => {
+      if (at !== undefined && at > t && at < next) next = at;
+    };
+    const uses = (path: string) => !onlyUsed || isUsed(path);
+    for (const [id, rt] of runtimes) if (uses(`metrics.${id}`)) consider(rt.expiresAt());
+    if (uses('profile.hour') || uses('profile.weekday')) {
+      const d = new Date(t);
+      d.setMinutes(60, 0, 0);
+      consider(d.getTime());
+    }
+    // Whole-day values: wake up only on the days a rule's threshold can be crossed.
+    const days = (path: string, base: number | undefined) => {
+      if (base === undefined || !uses(path)) return;
+      consider(nextCrossing(base, t, onlyUsed ? dayThresholds(path) : null));
+    };
+    days('profile.daysSinceFirstSeen', ctx.profile.firstSeen);
+    if (activity.last !== undefined && uses('profile.daysSinceLastVisit')) consider(activity.last + VISIT_IDLE + 1);
+    days('profile.daysSinceLastVisit', activity.last);
+    days('profile.daysSinceLastVisit', activity.previousVisitEnd);
+    for (const [name, l] of Object.entries(labels)) {
+      if (l.deleted || !uses(`labels.${name}`)) continue;
+      consider(l.expires);
+      days(`labels.${name}.ageDays`, l.at);
+    }
+    return next;
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+  function apply(event: TrackedEvent, only?: Set<MetricRuntime>, history = true): string[] {
+    const keys: string[] = [];
+    const t = lastNow;
+    if (history) {
+      const a = activity;
+      if (a.last !== undefined && event.ts - a.last > VISIT_IDLE) a.previousVisitEnd = a.last;
+      if (a.last === undefined || event.ts > a.last) a.last = event.ts;
+      if (a.first === undefined || event.ts < a.first) a.first = event.ts;
+      if (event.type === '$exposure' || event.type === '$click') {
+        if (recordCampaign(event)) keys.push('campaigns');
+      }
+    }
+    const listeners = byEventType.get(event.type);
+    if (listeners) {
+      for (const rt of listeners) {
+        if (only && !only.has(rt)) continue;
+        if (!rt.add(event, t)) continue;
+        const id = rt.metric.id;
+        if (rt.value !== ctx.metrics[id]) {
+          ctx.metrics[id] = rt.value;
+          keys.push(`metrics.${id}`);
+        }
+        const expires = rt.expiresAt();
+        if (expires !== undefined && expires < timeCheckAt) timeCheckAt = expires;
+      }
+    }
+    return keys;
+  }
+
+  function recordCampaign(event: TrackedEvent): boolean {
+    const id = event.props.campaign;
+    if (typeof id !== 'string' || !id) return false;
+    // A hold-out visitor never saw the campaign: it is not part of their response history.
+    if (event.type === '$exposure' && event.props.control === true) return false;
+    const h = (campaigns[id] ??= { exposures: 0, clicks: 0 });
+    if (event.type === '$click') {
+      h.clicks++;
+      if (h.lastClickAt === undefined || event.ts > h.lastClickAt) h.lastClickAt = event.ts;
+    } else {
+      h.exposures++;
+      if (h.lastAt === undefined || event.ts > h.lastAt) h.lastAt = event.ts;
+    }
+    return true;
+  }
+
+  function remember(id: string): void {
+    seenIds.add(id);
+    if (seenIds.size > SEEN_IDS) seenIds.delete(seenIds.values().next().value as string);
+  }
+
+  // ---- the engine ---------------------------------------------------------------------------
+  return {
+    ingest(event) {
+      advance(now());
+      if (seenIds.has(event.id)) return report();
+      remember(event.id);
+      if (pendingBackfill) ingestedHere.add(event.id);
+      const before = activity.previousVisitEnd;
+      const firstBefore = activity.first;
+      const keys = apply(event);
+      if (activity.previousVisitEnd !== before || activity.first !== firstBefore) {
+        if (refreshProfile(lastNow)) keys.push('profile');
+        timeCheckAt = Math.min(timeCheckAt, nextTimeChange(false));
+      }
+      changed(keys);
+      evaluateDirty();
+      return report();
+    },
+
+    setProfile(p) {
+      advance(now());
+      profile = p;
+      refreshProfile(lastNow);
+      ctx.traits = p.traits ?? {};
+      changed(['profile', 'traits']);
+      evaluateDirty();
+      timeCheckAt = nextTimeChange(false);
+      return report();
+    },
+
+    setLabels(records) {
+      advance(now());
+      labels = { ...records };
+      refreshLabels(lastNow);
+      changed(['labels']);
+      evaluateDirty();
+      timeCheckAt = nextTimeChange(false);
+      return report();
+    },
+
+    tick() {
+      advance(now());
+      return report();
+    },
+
+    nextChangeAt() {
+      advance(now());
+      const next = nextTimeChange(true);
+      return next === Infinity ? undefined : next;
+    },
+
+    segments() {
+      advance(now());
+      const ids: [number, string][] = [];
+      for (let i = 0; i < n; i++) if (member[i]) ids.push([order[i]!.configIndex, order[i]!.def.id]);
+      return ids.sort((a, b) => a[0] - b[0]).map(([, id]) => id);
+    },
+
+    context() {
+      advance(now());
+      return structuredClone(ctx);
+    },
+
+    explain(segmentId) {
+      advance(now());
+      const i = order.findIndex((s) => s.def.id === segmentId);
+      if (i < 0) throw new ConditionError('', `unknown segment "${segmentId}"`);
+      const seg = order[i]!;
+      const out: Explanation = { segment: segmentId, member: member[i] === 1, fallback: seg.fallback, clauses: [] };
+      if (seg.fallback) {
+        const others = ctx.segments.filter((id) => !order.find((s) => s.def.id === id)?.fallback);
+        out.reason = others.length
+          ? `not needed: the visitor is in ${others.join(', ')}`
+          : 'the visitor is in no other segment';
+      } else {
+        out.clauses = explainCondition(seg.def.when, ctx);
+      }
+      return out;
+    },
+
+    snapshot() {
+      advance(now());
+      const m: Record<string, MetricState> = {};
+      for (const rt of runtimes.values()) m[rt.metric.hash] = rt.state();
+      return {
+        v: 1,
+        at: lastNow,
+        metrics: m,
+        campaigns: structuredClone(campaigns),
+        memberships: memberIds(),
+        seen: [...seenIds],
+        activity: { ...activity },
+        profile: profile && structuredClone(profile),
+        labels: structuredClone(labels),
+      };
+    },
+
+    backfill(events) {
+      advance(now());
+      if (!pendingBackfill) return report();
+      pendingBackfill = false;
+      const keys = new Set<string>();
+      const seen = new Set<string>();
+      for (const e of events) {
+        if (seen.has(e.id) || ingestedHere.has(e.id)) continue;
+        seen.add(e.id);
+        for (const k of apply(e, fresh, rebuildHistory)) keys.add(k);
+      }
+      fresh.clear();
+      ingestedHere.clear();
+      if (refreshProfile(lastNow)) keys.add('profile');
+      changed(keys);
+      evaluateDirty();
+      timeCheckAt = nextTimeChange(false);
+      return report();
+    },
+  };
+}
+
+// ---- segments ------------------------------------------------------------------------------
+
+function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: string) => void) {
+  const ids = new Map<string, number>();
+  defs.forEach((s, i) => {
+    if (ids.has(s.id)) throw new ConditionError(`segments[${i}].id`, `duplicate segment id "${s.id}"`);
+    ids.set(s.id, i);
+  });
+  const usedPaths = new Set<string>();
+  const dayOperands = new Map<string, unknown[]>();
+  const compiled = defs.map((def, i) => {
+    const at = `segments[${i}].when`;
+    if (def.fallback && def.when) throw new ConditionError(at, 'a fallback segment has no condition: it holds when no other segment does');
+    const when: Condition = def.when ?? {};
+    const matcher = compileCondition(when, at);
+    const paths = new Map<string, unknown[]>();
+    collectPaths(when, paths);
+    const deps = new Set<number>();
+    for (const [path, operands] of paths) {
+      checkPath(path, `${at}.${path}`);
+      usedPaths.add(path);
+      for (const o of operands) push(dayOperands, path, o);
+      if (path === 'segments') {
+        for (const ref of referencedSegments(operands, [...ids.keys()])) {
+          const j = ids.get(ref);
+          if (j === undefined) throw new ConditionError(`${at}.segments`, `unknown segment "${ref}"`);
+          deps.add(j);
+        }
+      }
+    }
+    return { def, matcher, keys: [...new Set([...paths.keys()].map(keyOf))], deps: [...deps] };
+  });
+
+  // Dependency order: a segment comes after the segments its rule names; fallbacks come last.
+  const order: number[] = [];
+  const mark = new Uint8Array(defs.length); // 0 new, 1 visiting, 2 done
+  const visit = (i: number, stack: number[]) => {
+    if (mark[i] === 2) return;
+    if (mark[i] === 1) {
+      const cycle = [...stack.slice(stack.indexOf(i)), i].map((j) => defs[j]!.id).join(' → ');
+      throw new ConditionError(`segments[${i}].when.segments`, `segment cycle: ${cycle}`);
+    }
+    mark[i] = 1;
+    for (const d of compiled[i]!.deps) {
+      if (defs[d]!.fallback) throw new ConditionError(`segments[${i}].when.segments`, `cannot depend on the fallback segment "${defs[d]!.id}"`);
+      visit(d, [...stack, i]);
+    }
+    mark[i] = 2;
+    order.push(i);
+  };
+  defs.forEach((d, i) => !d.fallback && visit(i, []));
+  defs.forEach((d, i) => d.fallback && order.push(i));
+
+  const position = new Map(order.map((ci, pos) => [ci, pos]));
+  const runtimes: SegmentRuntime[] = order.map((ci) => ({
+    def: defs[ci]!,
+    configIndex: ci,
+    fallback: !!defs[ci]!.fallback,
+    matcher: compiled[ci]!.matcher,
+    dependents: [],
+  }));
+  const readers = new Map<string, number[]>();
+  order.forEach((ci, pos) => {
+    for (const key of compiled[ci]!.keys) push(readers, key, pos);
+    for (const d of compiled[ci]!.deps) runtimes[position.get(d)!]!.dependents.push(pos);
+  });
+  return { order: runtimes, usedPaths, readers, dayOperands };
+}
+
+/** Context paths a condition reads (not those inside $elemMatch, which are relative). */
+function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
+  if (!isPlainObject(cond)) return;
+  for (const [key, operand] of Object.entries(cond)) {
+    if (key === '$and' || key === '$or' || key === '$nor') (operand as unknown[]).forEach((c) => collectPaths(c, out));
+    else if (key === '$not') collectPaths(operand, out);
+    else if (!key.startsWith('$')) push(out, key, operand);
+  }
+}
+
+/** Segment ids a `segments` clause names: its strings, and the ids its regexes match. */
+function referencedSegments(operands: unknown[], allIds: string[]): string[] {
+  const refs: string[] = [];
+  const walk = (v: unknown, key?: string) => {
+    if (key === '$type' || key === '$options' || key === '$size' || key === '$exists') return;
+    if (key === '$regex' && typeof v === 'string') {
+      const re = new RegExp(v);
+      refs.push(...allIds.filter((id) => re.test(id)));
+    } else if (typeof v === 'string') refs.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x));
+    else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  operands.forEach((o) => walk(o));
+  return refs;
+}
+
+/** The unit of change tracking: "metrics.<id>", "scores.<id>", or a root ("profile", "labels", …). */
+function keyOf(path: string): string {
+  const [root, id] = path.split('.');
+  return (root === 'metrics' || root === 'scores') && id !== undefined ? `${root}.${id}` : root!;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+const wholeDays = (ms: number) => Math.floor(ms / DAY);
+/** The next moment (after t) the whole days since `base` reach one of `values` (null: any value). */
+function nextCrossing(base: number, t: number, values: number[] | null): number | undefined {
+  const current = wholeDays(t - base);
+  if (values === null) return base + (current + 1) * DAY;
+  let k = Infinity;
+  for (const v of values) if (v > current && v < k) k = v;
+  return k === Infinity ? undefined : base + k * DAY;
+}
+const minDefined = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
