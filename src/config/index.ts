@@ -4,3 +4,4 @@ export { SCHEMA_VERSION } from './types';
 export { parseConfig, type ParseResult, type ConfigIssue } from './schema';
 export { parseDuration } from './time';
 export { verifyEnvelope, isEnvelope, SignatureError, type SignedEnvelope, type PublicKeyInput } from './signature';
+export { createConfigSync, type ConfigSync, type ConfigSyncOptions, type ConfigSyncError, type ConfigStorage, type ConfigSource } from './sync';

@@ -1,0 +1,276 @@
+// Keeps the config current in the browser: inline or last good copy at once, then the network
+// (ETag revalidation), optional polling and Server-Sent Events. A document is accepted whole
+// or not at all; whatever fails becomes onError and the config in force stays.
+import { SCHEMA_VERSION, type MicrosegConfig } from './types';
+import { newerSchemaMessage, parseConfig, type ConfigIssue } from './schema';
+import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
+
+/** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
+export interface ConfigStorage {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+export type ConfigSource = 'cache' | 'network' | 'inline' | 'sse';
+
+export interface ConfigSyncError {
+  /** config-not-json, config-invalid, config-schema-newer, config-unsigned, config-signature-invalid,
+   *  config-envelope-invalid, config-key-invalid, config-fetch, config-sse */
+  code: string;
+  message: string;
+  /** JSON path of the first offending node, when the config itself is at fault. */
+  path?: string;
+  /** Every problem found, for config-invalid. */
+  errors?: ConfigIssue[];
+  source?: ConfigSource;
+}
+
+export interface ConfigSyncOptions {
+  /** Where the config (or its signed envelope) is published. */
+  configUrl?: string;
+  /** A config given in the page: object, JSON text or signed envelope. Used instead of the cached copy. */
+  config?: unknown;
+  /** Poll every this many ms (paused while the tab is hidden). Without it, one fetch per page. */
+  refresh?: number;
+  /** Server-Sent Events: a URL, or true for configUrl itself (an EventSource asks for text/event-stream). Each message is a config or envelope. */
+  sse?: string | boolean;
+  /** With a key (or several, for rotation), only correctly signed envelopes are accepted. */
+  publicKey?: PublicKeyInput | PublicKeyInput[];
+  storage?: ConfigStorage;
+  /** Key of the last good config in `storage`; default "config". */
+  storageKey?: string;
+  onConfig?: (config: MicrosegConfig, info: { source: ConfigSource }) => void;
+  onError?: (error: ConfigSyncError) => void;
+  /** Longest wait between retries after errors, ms; default 5 minutes. */
+  maxBackoff?: number;
+  /** For tests and odd environments. */
+  fetch?: typeof fetch;
+  EventSource?: new (url: string) => EventSourceLike;
+  random?: () => number;
+}
+
+export interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: (event: { data?: unknown }) => void): void;
+  onerror: ((event: unknown) => void) | null;
+  close(): void;
+}
+
+export interface ConfigSync {
+  /** Settles (never rejects) once a config is in force from inline/cache, or the first fetch is over. */
+  ready: Promise<MicrosegConfig | undefined>;
+  current(): MicrosegConfig | undefined;
+  /** Fetch now. */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+interface StoredConfig {
+  url?: string;
+  etag?: string;
+  /** The document exactly as received (an envelope keeps its signature, and is checked again on load). */
+  text: string;
+}
+
+const FIRST_RETRY = 1000;
+
+export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
+  const url = opts.configUrl;
+  const key = opts.storageKey ?? 'config';
+  const random = opts.random ?? Math.random;
+  const maxBackoff = opts.maxBackoff ?? 300_000;
+  const doFetch = opts.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
+
+  let current: MicrosegConfig | undefined;
+  /** The ETag of the network copy in force: sent as If-None-Match. */
+  let etag: string | undefined;
+  let stored: StoredConfig | undefined;
+  let stopped = false;
+  let failures = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let due = false;
+  let inflight: AbortController | undefined;
+  let events: EventSourceLike | undefined;
+  // Every fetch and message is handled in arrival order, one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const fail = (error: ConfigSyncError): false => {
+    if (!stopped) {
+      try {
+        opts.onError?.(error);
+      } catch {
+        // the host's handler; its bug is not ours to throw
+      }
+    }
+    return false;
+  };
+
+  /** Checks a document (text or value) and puts it in force if its version is new. */
+  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null }): Promise<boolean> {
+    const from = `config from ${source} rejected`;
+    let doc = input;
+    if (typeof input === 'string') {
+      try {
+        doc = JSON.parse(input);
+      } catch {
+        return fail({ code: 'config-not-json', message: `${from}: not valid JSON (truncated?)`, source });
+      }
+    }
+    if (isEnvelope(doc)) {
+      let payload = doc.payload;
+      if (opts.publicKey) {
+        try {
+          payload = await verifyEnvelope(doc, opts.publicKey);
+        } catch (err) {
+          return fail({ code: (err as { code?: string }).code ?? 'config-signature-invalid', message: `${from}: ${(err as Error).message}`, source });
+        }
+      }
+      try {
+        doc = JSON.parse(payload as string);
+      } catch {
+        return fail({ code: 'config-not-json', message: `${from}: the signed payload is not valid JSON`, source });
+      }
+    } else if (opts.publicKey) {
+      return fail({ code: 'config-unsigned', message: `${from}: it is not signed, and a publicKey is set`, source });
+    }
+    const schema = (doc as { schema?: unknown } | null)?.schema;
+    if (typeof schema === 'number' && schema > SCHEMA_VERSION) {
+      return fail({ code: 'config-schema-newer', message: `${from}: ${newerSchemaMessage(schema)}`, path: 'schema', source });
+    }
+    const result = parseConfig(doc);
+    if (!result.ok) {
+      const [first] = result.errors;
+      const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
+      return fail({ code: 'config-invalid', message: `${from}: ${first!.path || 'config'}: ${first!.message}${more}`, path: first!.path, errors: result.errors, source });
+    }
+    if (stopped) return false;
+    if (source === 'network' || source === 'sse') {
+      etag = (source === 'network' && meta?.etag) || undefined;
+      const text = typeof input === 'string' ? input : JSON.stringify(input);
+      if (opts.storage && (stored?.text !== text || stored.etag !== etag)) {
+        stored = { url, etag, text };
+        opts.storage.set(key, stored).catch(() => undefined); // the store reports its own failures
+      }
+    }
+    if (result.config.version !== current?.version) {
+      current = result.config;
+      try {
+        opts.onConfig?.(current, { source });
+      } catch {
+        // the host's handler
+      }
+    }
+    return true;
+  }
+
+  async function fetchOnce(): Promise<boolean> {
+    if (!url || !doFetch || stopped) return true;
+    const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
+    inflight = ctrl;
+    try {
+      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-cache', signal: ctrl?.signal });
+      if (res.status === 304) return true;
+      if (!res.ok) return fail({ code: 'config-fetch', message: `could not fetch the config: ${url} answered ${res.status}`, source: 'network' });
+      const text = await res.text();
+      return await accept(text, 'network', { etag: res.headers.get('ETag') });
+    } catch (err) {
+      return fail({ code: 'config-fetch', message: `could not fetch the config from ${url}: ${(err as Error)?.message ?? err}`, source: 'network' });
+    } finally {
+      inflight = undefined;
+    }
+  }
+
+  const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden';
+
+  /** Next fetch: `refresh` after a success, exponential backoff with jitter after a failure. */
+  function schedule(ok: boolean): void {
+    if (stopped || !url) return;
+    failures = ok ? 0 : failures + 1;
+    let delay = opts.refresh;
+    if (!ok) {
+      // Half fixed, half random: many tabs that failed together do not retry together.
+      const backoff = Math.min(maxBackoff, FIRST_RETRY * 2 ** Math.min(failures - 1, 30));
+      delay = backoff * (0.5 + random() * 0.5);
+    }
+    if (!delay || delay <= 0) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (hidden()) due = true;
+      else void poll();
+    }, delay);
+  }
+
+  async function poll(): Promise<void> {
+    schedule(await serial(fetchOnce));
+  }
+
+  const onVisibility = () => {
+    if (due && !hidden() && !stopped) {
+      due = false;
+      void poll();
+    }
+  };
+
+  async function start(): Promise<void> {
+    if (opts.config !== undefined) {
+      await serial(() => accept(opts.config, 'inline'));
+    } else if (opts.storage) {
+      const record = (await opts.storage.get(key).catch(() => undefined)) as StoredConfig | undefined;
+      if (record && typeof record.text === 'string' && record.url === url) {
+        stored = record;
+        if (await serial(() => accept(record.text, 'cache'))) etag = record.etag;
+      }
+    }
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+    if (opts.sse) openEvents(opts.sse === true ? url : opts.sse);
+    // The first fetch runs even in a hidden tab: only polling waits for the tab to show.
+    if (url) {
+      const first = poll();
+      if (!current) await first;
+    }
+  }
+
+  function openEvents(sseUrl: string | undefined): void {
+    const ES = opts.EventSource ?? (typeof EventSource === 'function' ? (EventSource as unknown as ConfigSyncOptions['EventSource']) : undefined);
+    if (!sseUrl || !ES) {
+      fail({ code: 'config-sse', message: sseUrl ? 'Server-Sent Events are not available here' : 'sse: true needs a configUrl', source: 'sse' });
+      return;
+    }
+    try {
+      const es = (events = new ES(sseUrl));
+      const onMessage = (event: { data?: unknown }) => void serial(() => accept(String(event.data), 'sse'));
+      es.addEventListener('message', onMessage);
+      es.addEventListener('config', onMessage);
+      // EventSource reconnects by itself; only a closed stream is worth telling.
+      es.onerror = () => {
+        if (es.readyState === 2) fail({ code: 'config-sse', message: `the config stream ${sseUrl} closed`, source: 'sse' });
+      };
+    } catch (err) {
+      fail({ code: 'config-sse', message: `could not open ${sseUrl}: ${(err as Error)?.message ?? err}`, source: 'sse' });
+    }
+  }
+
+  const ready = start().then(
+    () => current,
+    (err) => (fail({ code: 'internal', message: `config sync failed to start: ${(err as Error)?.message ?? err}` }), current),
+  );
+
+  return {
+    ready,
+    current: () => current,
+    refresh: () => (stopped ? Promise.resolve() : poll()),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      inflight?.abort();
+      events?.close();
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+    },
+  };
+}
