@@ -65,17 +65,9 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   app.use('/api/*', visitorCookie(db, secret));
 
   // ---- config -------------------------------------------------------------------------------
-  app.get('/api/config', (c) => {
-    const current = config.get();
-    c.header('ETag', current.etag);
-    c.header('Cache-Control', 'no-cache');
-    if (matchesEtag(c.req.header('If-None-Match'), current.etag)) return c.body(null, 304);
-    return c.body(current.text, 200, { 'Content-Type': 'application/json; charset=utf-8' });
-  });
-
   // Default (unnamed) events carry each config version; `labels` events tell this visitor's
   // pages that their labels changed, so one stream is enough for a page.
-  app.get('/api/config/stream', (c) =>
+  const configStream = (c: Context<VisitorEnv>) =>
     streams.stream(c, async (stream) => {
       const send = (text: string, etag: string) => void stream.writeSSE({ data: text, id: etag }).catch(() => {});
       const current = config.get();
@@ -87,8 +79,18 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
         ),
       ];
       return () => stops.forEach((stop) => stop());
-    }),
-  );
+    });
+
+  app.get('/api/config', (c) => {
+    // An EventSource on the config URL itself (the SDK's `sse: true`) gets the stream.
+    if (c.req.header('Accept')?.includes('text/event-stream')) return configStream(c);
+    const current = config.get();
+    c.header('ETag', current.etag);
+    c.header('Cache-Control', 'no-cache');
+    if (matchesEtag(c.req.header('If-None-Match'), current.etag)) return c.body(null, 304);
+    return c.body(current.text, 200, { 'Content-Type': 'application/json; charset=utf-8' });
+  });
+  app.get('/api/config/stream', configStream);
 
   app.post('/api/config', admin, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }), async (c) => {
     const result = await config.replace(await c.req.text());

@@ -62,6 +62,17 @@ describe('config changes reach open pages', () => {
     }
   });
 
+  it('streams on the config URL itself for an EventSource (Accept: text/event-stream)', async () => {
+    const res = await fetch(`${server.url}/api/config`, { headers: { Accept: 'text/event-stream' } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const stream = readSse(res);
+    try {
+      expect(JSON.parse((await stream.next()).data).schema).toBe(1);
+    } finally {
+      await stream.close();
+    }
+  });
+
   it('does not resend the config a reconnecting page already has (Last-Event-ID)', async () => {
     const etag = (await fetch(`${server.url}/api/config`)).headers.get('etag')!;
     const stream = readSse(await fetch(`${server.url}/api/config/stream`, { headers: { 'Last-Event-ID': etag } }));
