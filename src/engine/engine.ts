@@ -191,8 +191,12 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       for (const [op, x] of values) {
         const list = op === '$in' || op === '$nin' ? x : [x];
         if (!COMPARISONS.has(op) || !Array.isArray(list) || !list.every((v) => typeof v === 'number')) return null;
-        // An integer value compared with c can only flip when it reaches floor(c) or floor(c) + 1.
-        for (const c of list as number[]) out.push(Math.floor(c), Math.floor(c) + 1);
+        // The whole-day value rises by one a day: where can the comparison with c flip?
+        for (const c of list as number[]) {
+          if (op === '$lt' || op === '$gte') out.push(Math.ceil(c));
+          else if (op === '$gt' || op === '$lte') out.push(Math.floor(c) + 1);
+          else if (Number.isInteger(c)) out.push(c, c + 1);
+        }
       }
     }
     return out;
