@@ -5,3 +5,4 @@ export { parseConfig, type ParseResult, type ConfigIssue } from './schema';
 export { parseDuration } from './time';
 export { verifyEnvelope, isEnvelope, SignatureError, type SignedEnvelope, type PublicKeyInput } from './signature';
 export { createConfigSync, type ConfigSync, type ConfigSyncOptions, type ConfigSyncError, type ConfigStorage, type ConfigSource } from './sync';
+export { campaignMatrix, pickCampaign, isActiveOn, type CampaignMatrix, type MatrixRow, type MatrixCell } from './matrix';

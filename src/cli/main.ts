@@ -1,0 +1,258 @@
+// `microseg`: validate, sign and plan configs from the command line.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  campaignMatrix,
+  isEnvelope,
+  parseConfig,
+  verifyEnvelope,
+  type CampaignMatrix,
+  type MicrosegConfig,
+} from '../config';
+import { generateKeys, signConfig } from '../config/keys';
+import { configJsonSchema } from '../config/json-schema';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Files are read and written relative to this directory. */
+  cwd: string;
+}
+
+const USAGE = `microseg — the microseg configuration tool
+
+  microseg validate <config.json>... [--key <public key>]
+      Check configs (plain or signed). Prints "ok", or every problem with its JSON path; exit 1 on problems.
+  microseg keygen [--out private.pem] [--force]
+      Create an ECDSA P-256 key pair: writes the private key, prints the public key (JWK and PEM) for the SDK.
+  microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>]
+      Validate, then write the signed envelope (to stdout without -o).
+  microseg verify <signed.json> --key <public key>
+      Check a signed envelope's signature and its config.
+  microseg matrix <config.json> [--from YYYY-MM-DD] [--days N] [--json]
+      Which campaign each segment gets in each slot, date by date.
+  microseg schema [-o <file>]
+      Print (or write) the JSON Schema of the config.
+`;
+
+class CliError extends Error {}
+
+interface Args {
+  positional: string[];
+  flags: Record<string, string | true>;
+}
+
+const BOOLEAN = new Set(['json', 'force', 'help']);
+const ALIASES: Record<string, string> = { o: 'out', h: 'help', k: 'key' };
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(arg);
+    if (!m) {
+      positional.push(arg);
+      continue;
+    }
+    const name = ALIASES[m[1]!] ?? m[1]!;
+    if (m[2] !== undefined) flags[name] = m[2];
+    else if (BOOLEAN.has(name)) flags[name] = true;
+    else if (i + 1 < argv.length) flags[name] = argv[++i]!;
+    else throw new CliError(`--${name} needs a value`);
+  }
+  return { positional, flags };
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
+  cwd: process.cwd(),
+};
+
+/** Runs one command; resolves to the process exit code. */
+export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
+  try {
+    const { positional, flags } = parseArgs(argv);
+    const [command, ...files] = positional;
+    const path = (p: string) => resolve(io.cwd, p);
+    const flag = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+    const need = (name: string, what: string): string => flag(name) ?? fail(`--${name} <${what}> is required`);
+    const fail = (message: string): never => {
+      throw new CliError(message);
+    };
+
+    switch (flags.help ? 'help' : command) {
+      case 'validate': {
+        if (!files.length) fail('which config? microseg validate <config.json>');
+        const key = flag('key') && (await readFile(path(flag('key')!), 'utf8'));
+        let bad = 0;
+        for (const file of files) {
+          const problems = await check(await readFile(path(file), 'utf8'), key || undefined);
+          if (problems.ok) io.out(`ok ${file} (${summary(problems.config)})`);
+          else {
+            bad++;
+            io.err(`${file}: ${problems.errors.length} problem${problems.errors.length === 1 ? '' : 's'}`);
+            for (const p of problems.errors) io.err(`  ${p.path || '(config)'}: ${p.message}`);
+          }
+        }
+        return bad ? 1 : 0;
+      }
+
+      case 'keygen': {
+        const out = flag('out') ?? 'private.pem';
+        if (existsSync(path(out)) && !flags.force) fail(`${out} exists; use --force to replace it`);
+        const keys = await generateKeys();
+        await writeFile(path(out), keys.privatePem, { mode: 0o600 });
+        io.err(`wrote the private key to ${out} — keep it secret, never ship it to the browser`);
+        io.out(`public key (JWK), for createMicroseg({ publicKey }):\n${JSON.stringify(keys.publicJwk)}\n\npublic key (PEM):\n${keys.publicPem}`);
+        return 0;
+      }
+
+      case 'sign': {
+        const [file] = files;
+        if (!file) fail('which config? microseg sign <config.json> --key private.pem');
+        const text = await readFile(path(file!), 'utf8');
+        const result = await check(text);
+        if (!result.ok) {
+          io.err(`${file}: not signed, it has ${result.errors.length} problem(s):`);
+          for (const p of result.errors) io.err(`  ${p.path || '(config)'}: ${p.message}`);
+          return 1;
+        }
+        const privateKey = await readFile(path(need('key', 'private.pem')), 'utf8');
+        // Compact JSON: smaller, and the bytes that are signed are the bytes that are parsed.
+        const envelope = await signConfig(JSON.stringify(JSON.parse(text)), privateKey, flag('kid'));
+        const json = JSON.stringify(envelope, null, 2) + '\n';
+        if (flag('out')) {
+          await writeFile(path(flag('out')!), json);
+          io.err(`signed ${file} (version ${result.config.version}) → ${flag('out')}`);
+        } else io.out(json);
+        return 0;
+      }
+
+      case 'verify': {
+        const [file] = files;
+        if (!file) fail('which file? microseg verify <signed.json> --key <public key>');
+        const key = await readFile(path(need('key', 'public key')), 'utf8');
+        const result = await check(await readFile(path(file!), 'utf8'), key, true);
+        if (!result.ok) {
+          for (const p of result.errors) io.err(`${file}: ${p.path ? p.path + ': ' : ''}${p.message}`);
+          return 1;
+        }
+        io.out(`ok ${file}: signature valid (${summary(result.config)})`);
+        return 0;
+      }
+
+      case 'matrix': {
+        const [file] = files;
+        if (!file) fail('which config? microseg matrix <config.json> --from YYYY-MM-DD --days N');
+        const result = await check(await readFile(path(file!), 'utf8'));
+        if (!result.ok) {
+          io.err(`${file} has problems; run microseg validate ${file}`);
+          return 1;
+        }
+        const from = flag('from') ?? new Date().toISOString().slice(0, 10);
+        const days = Number(flag('days') ?? 14);
+        if (!Number.isInteger(days) || days < 1 || days > 366) fail('--days must be a whole number from 1 to 366');
+        let matrix: CampaignMatrix;
+        try {
+          matrix = campaignMatrix(result.config, { from, days });
+        } catch (err) {
+          return fail(`--from: ${(err as Error).message}`);
+        }
+        io.out(flags.json ? JSON.stringify({ version: result.config.version, from, days, ...matrix }, null, 2) : formatMatrix(result.config, matrix));
+        return 0;
+      }
+
+      case 'schema': {
+        const json = JSON.stringify(configJsonSchema(), null, 2) + '\n';
+        if (flag('out')) await writeFile(path(flag('out')!), json);
+        else io.out(json);
+        return 0;
+      }
+
+      case 'help':
+      case undefined:
+        io.out(USAGE);
+        return command || flags.help ? 0 : 1;
+
+      default:
+        io.err(`unknown command "${command}"\n\n${USAGE}`);
+        return 1;
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    io.err(`microseg: ${err instanceof CliError ? e.message : e.code === 'ENOENT' ? `no such file: ${e.path}` : e.message}`);
+    return 1;
+  }
+}
+
+type Checked = { ok: true; config: MicrosegConfig } | { ok: false; errors: { path: string; message: string }[] };
+
+/** A file's text → its config: JSON, then (for an envelope) the signature, then the contract. */
+async function check(text: string, publicKey?: string, mustBeSigned = false): Promise<Checked> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    const at = Number(/position (\d+)/.exec((err as Error).message)?.[1] ?? NaN);
+    const before = text.slice(0, at).split('\n');
+    const where = Number.isNaN(at) ? '' : ` (line ${before.length}, column ${before.at(-1)!.length + 1})`;
+    return { ok: false, errors: [{ path: '', message: `not valid JSON${where}: ${(err as Error).message}` }] };
+  }
+  if (isEnvelope(doc)) {
+    try {
+      const payload = publicKey ? await verifyEnvelope(doc, publicKey) : doc.payload;
+      doc = JSON.parse(payload as string);
+    } catch (err) {
+      return { ok: false, errors: [{ path: err instanceof SyntaxError ? 'payload' : 'signature', message: (err as Error).message }] };
+    }
+  } else if (mustBeSigned) {
+    return { ok: false, errors: [{ path: '', message: 'not a signed envelope ({"payload", "signature", "alg"})' }] };
+  }
+  return parseConfig(doc);
+}
+
+function summary(c: MicrosegConfig): string {
+  const n = (list: unknown[] | undefined, what: string) => `${list?.length ?? 0} ${what}${list?.length === 1 ? '' : 's'}`;
+  return `version ${c.version}, ${n(c.segments, 'segment')}, ${n(c.campaigns, 'campaign')}`;
+}
+
+/** One grid per slot: segments × dates, a letter per campaign, and a legend. */
+export function formatMatrix(config: MicrosegConfig, m: CampaignMatrix): string {
+  const ids = config.campaigns?.map((c) => c.id) ?? [];
+  const code = (id: string) => {
+    const i = ids.indexOf(id);
+    return i < 26 ? String.fromCharCode(65 + i) : String.fromCharCode(65 + Math.floor(i / 26) - 1) + String.fromCharCode(65 + (i % 26));
+  };
+  const width = Math.max(3, ...ids.map((id) => code(id).length + 1));
+  const label = Math.max(...m.rows.map((r) => r.segment.length + (r.fallback ? 2 : 0)), 4) + 2;
+  const cells = (values: string[]) => values.map((v) => v.padEnd(width)).join('').trimEnd();
+  const months = m.dates.map((d, i) => (i === 0 || d.slice(8) === '01' ? MONTHS[Number(d.slice(5, 7)) - 1]! : ''));
+  const weekdays = m.dates.map((d) => 'SuMoTuWeThFrSa'.substr(new Date(d + 'T00:00:00Z').getUTCDay() * 2, 2));
+  const lines: string[] = [`campaign matrix of ${config.version}, ${m.dates[0]} → ${m.dates.at(-1)}`];
+  if (!m.slots.length) lines.push('', 'no campaigns');
+  for (const slot of m.slots) {
+    const used = new Set<string>();
+    lines.push('', `${('slot ' + slot).padEnd(label)}${cells(months)}`, `${''.padEnd(label)}${cells(m.dates.map((d) => d.slice(8)))}`, `${''.padEnd(label)}${cells(weekdays)}`);
+    for (const row of m.rows) {
+      const marks = row.slots[slot]!.map((cell) => (cell ? (used.add(cell.campaign), code(cell.campaign)) : '·'));
+      lines.push(`${(row.segment + (row.fallback ? ' *' : '')).padEnd(label)}${cells(marks)}`);
+    }
+    lines.push('');
+    const idWidth = Math.max(...[...used].map((id) => id.length));
+    for (const c of config.campaigns ?? []) {
+      if (!used.has(c.id)) continue;
+      const facts = [`priority ${c.priority ?? 0}`];
+      if (c.holdout) facts.push(`holdout ${+(c.holdout * 100).toFixed(2)}%`);
+      if (c.duration) facts.push(`duration ${c.duration}`);
+      if (c.start || c.end) facts.push(`${c.start ?? '…'} → ${c.end ?? '…'}`);
+      lines.push(`  ${code(c.id).padEnd(width)}${c.id.padEnd(idWidth)}  ${facts.join(' · ')}`);
+    }
+  }
+  lines.push('', '· = default content   * = fallback segment   (per-visitor caps, duration periods and suppressions not shown)');
+  return lines.join('\n');
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
