@@ -107,6 +107,7 @@ function layout(p: PageParts, microsegHead: string): string {
 <title>${esc(p.title)} · ${esc(catalog.brand)}</title>
 <script>window.dataLayer = window.dataLayer || []; function gtag(){ dataLayer.push(arguments); }</script>
 ${microsegHead}
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/shop.css">
 <script src="/assets/shop.js" defer></script>
 </head>

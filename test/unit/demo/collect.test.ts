@@ -36,6 +36,10 @@ async function storedFor(aid: string) {
 }
 
 describe('POST /api/collect', () => {
+  it('runs on PGlite, or on PostgreSQL when MICROSEG_TEST_DATABASE_URL is set', () => {
+    expect(server.db.kind).toBe(process.env.MICROSEG_TEST_DATABASE_URL ? 'postgres' : 'pglite');
+  });
+
   it('stores a batch once: the same batch sent twice is deduplicated by event id', async () => {
     const batch = { events: [event('e1', 'visitor-a'), event('e2', 'visitor-a', 'add_to_cart')] };
     const first = await collect(batch);

@@ -11,13 +11,48 @@ export function config(version: string): Record<string, unknown> {
   return { schema: 1, version, segments: [{ id: 'everyone', fallback: true }] };
 }
 
-/** A server whose config lives in a fresh temp file. */
+/**
+ * A server whose config lives in a fresh temp file, on in-memory PGlite — or, with
+ * MICROSEG_TEST_DATABASE_URL set, on a fresh database of that PostgreSQL server.
+ */
 export async function startTestServer(): Promise<DemoServer & { configPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'microseg-demo-'));
   const configPath = join(dir, 'shop.config.json');
   writeFileSync(configPath, JSON.stringify(config('v1')));
-  const server = await startDemoServer({ port: 0, dataDir: 'memory://', configPath, adminToken: ADMIN_TOKEN });
-  return { ...server, configPath };
+  const postgres = process.env.MICROSEG_TEST_DATABASE_URL ? await freshPostgresDatabase(process.env.MICROSEG_TEST_DATABASE_URL) : undefined;
+  const server = await startDemoServer({
+    port: 0,
+    dataDir: 'memory://',
+    databaseUrl: postgres?.url,
+    configPath,
+    adminToken: ADMIN_TOKEN,
+  });
+  return {
+    ...server,
+    configPath,
+    async close() {
+      await server.close();
+      await postgres?.drop();
+    },
+  };
+}
+
+async function freshPostgresDatabase(serverUrl: string) {
+  const { default: pg } = await import('pg');
+  const name = `microseg_demo_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name}`) };
 }
 
 export const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
