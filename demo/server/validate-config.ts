@@ -1,17 +1,27 @@
 // Validates a config before the demo publishes it, with the SDK's own parseConfig: the demo
-// accepts exactly what browsers accept.
-import { parseConfig } from '../../src/config/index';
+// accepts exactly what browsers accept. A signed envelope ({ payload, signature }) is
+// published as it is; its payload is what gets validated (browsers check the signature).
+import { isEnvelope, parseConfig } from '../../src/config/index';
 
 export type Validation = { ok: true; version: string } | { ok: false; errors: string[] };
 
 export function validateConfig(text: string): Validation {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, errors: [`not JSON: ${(err as Error).message}`] };
+  let json = parseJson(text);
+  if (!json.ok) return { ok: false, errors: [`not JSON: ${json.error}`] };
+  if (isEnvelope(json.value)) {
+    if (typeof json.value.payload !== 'string') return { ok: false, errors: ['payload: must be the config as JSON text'] };
+    json = parseJson(json.value.payload);
+    if (!json.ok) return { ok: false, errors: [`payload: not JSON: ${json.error}`] };
   }
-  const result = parseConfig(json);
+  const result = parseConfig(json.value);
   if (!result.ok) return { ok: false, errors: result.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)) };
   return { ok: true, version: result.config.version };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
 }

@@ -107,6 +107,16 @@ describe('POST /api/config', () => {
     expect((await res.json()).errors.join('\n')).toMatch(/segments/);
   });
 
+  it('publishes a signed envelope as it is, after validating its payload', async () => {
+    const envelope = { payload: JSON.stringify(config('v-signed')), signature: 'c2lnbmF0dXJl', alg: 'ES256' };
+    const res = await post(JSON.stringify(envelope), admin);
+    expect(res.status).toBe(200);
+    expect((await res.json()).version).toBe('v-signed');
+    expect(await (await fetch(`${server.url}/api/config`)).json()).toEqual(envelope);
+    const bad = await post(JSON.stringify({ ...envelope, payload: JSON.stringify({ schema: 1, version: 'x', segments: [] }) }), admin);
+    expect(bad.status).toBe(422);
+  });
+
   it('publishes a valid config and pushes it to open streams', async () => {
     const stream = readSse(await fetch(`${server.url}/api/config/stream`));
     try {
