@@ -333,12 +333,12 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   function refreshProfile(t: number): boolean {
     const p = profile;
     const firstSeen = minDefined(p?.firstSeen, activity.first);
-    const lastVisitEnd = activity.last !== undefined && t - activity.last > VISIT_IDLE ? activity.last : activity.previousVisitEnd;
+    const visitEnd = lastVisitEnd(t);
     const d = new Date(t);
     const next: ProfileContext = {
       firstSeen,
       daysSinceFirstSeen: firstSeen === undefined ? undefined : wholeDays(t - firstSeen),
-      daysSinceLastVisit: lastVisitEnd === undefined ? undefined : wholeDays(t - lastVisitEnd),
+      daysSinceLastVisit: visitEnd === undefined ? undefined : wholeDays(t - visitEnd),
       visits: p?.visits,
       device: p?.device,
       hour: d.getHours(),
@@ -355,6 +355,11 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       prev.daysSinceFirstSeen !== next.daysSinceFirstSeen || prev.daysSinceLastVisit !== next.daysSinceLastVisit ||
       prev.hour !== next.hour || prev.weekday !== next.weekday || prev.firstSeen !== next.firstSeen
     );
+  }
+
+  /** When the last visit ended: the current one once idle for long enough, else the one before. */
+  function lastVisitEnd(t: number): number | undefined {
+    return activity.last !== undefined && t - activity.last > VISIT_IDLE ? activity.last : activity.previousVisitEnd;
   }
 
   function refreshLabels(t: number): boolean {
@@ -481,13 +486,16 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       if (seenIds.has(event.id)) return report();
       remember(event.id);
       if (pendingBackfill) ingestedHere.add(event.id);
-      const before = activity.previousVisitEnd;
+      const before = lastVisitEnd(lastNow);
       const firstBefore = activity.first;
       const keys = apply(event);
-      if (activity.previousVisitEnd !== before || activity.first !== firstBefore) {
+      if (lastVisitEnd(lastNow) !== before || activity.first !== firstBefore) {
         if (refreshProfile(lastNow)) keys.push('profile');
         timeCheckAt = Math.min(timeCheckAt, nextTimeChange(false));
       }
+      // This visit ends after a pause: from then on it is the "last visit".
+      const visitOver = activity.last! + VISIT_IDLE + 1;
+      if (visitOver > lastNow && visitOver < timeCheckAt) timeCheckAt = visitOver;
       changed(keys);
       evaluateDirty();
       return report();
