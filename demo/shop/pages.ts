@@ -12,6 +12,7 @@ export interface Product {
   price: number;
   color: string;
   description: string;
+  bestseller?: boolean;
 }
 interface Category {
   id: string;
@@ -41,6 +42,11 @@ export function registerShop<E extends Env>(app: Hono<E>, opts: { root: string; 
     const product = catalog.products.find((p) => p.id === c.req.param('id'));
     return product ? c.html(page(productPage(product))) : c.html(page(notFoundPage()), 404);
   });
+  // Short paths, as campaign links write them.
+  for (const cat of catalog.categories) app.get(`/${cat.id}`, (c) => c.redirect(`/c/${cat.id}`));
+  app.get('/ski/passes', (c) => c.redirect('/c/ski'));
+  app.get('/sale', (c) => c.html(page(salePage())));
+  app.get('/help', (c) => c.html(page(helpPage())));
   app.get('/cart', (c) => c.html(page(cartPage())));
   app.get('/checkout', (c) => c.html(page(checkoutPage())));
   app.get('/checkout/complete', (c) => c.html(page(completePage())));
@@ -145,9 +151,24 @@ const TEMPLATES = `<template data-microseg-template="welcome-handbags">
 <template data-microseg-template="apology">
   <div class="hero-copy">
     <p class="eyebrow">Client care</p>
-    <h1>We are sorry.</h1>
+    <h1 data-microseg-text="headline">We are sorry.</h1>
     <p data-microseg-text="message">We let you down recently. Our client care team will make it right — reply to our email or call us any day.</p>
-    <a class="button secondary" href="/cart">Your bag</a>
+    <a class="button secondary" href="/help" data-microseg-attr="href:contact">Talk to client care</a>
+  </div>
+</template>
+<template data-microseg-template="vip-offer">
+  <div class="hero-copy">
+    <p class="eyebrow">For our best clients</p>
+    <h1><span data-microseg-text="discount">20%</span> off, just for you</h1>
+    <p>Your private code <strong class="code" data-microseg-text="code">VIP20</strong> works on everything, new season included.</p>
+    <a class="button" href="/" data-microseg-attr="href:url">Shop the new season</a>
+  </div>
+</template>
+<template data-microseg-template="hero-banner">
+  <div class="hero-copy">
+    <p class="eyebrow">Maison Demo</p>
+    <h1 data-microseg-text="title">Something new for you</h1>
+    <a class="button" href="/" data-microseg-attr="href:href">Discover</a>
   </div>
 </template>
 <template data-microseg-template="ski-season">
@@ -169,6 +190,12 @@ const TEMPLATES = `<template data-microseg-template="welcome-handbags">
 <template data-microseg-template="promo-text">
   <p><span data-microseg-text="text">A message for you.</span> <a href="/" data-microseg-attr="href:url" data-microseg-text="cta">Discover</a></p>
 </template>
+<template data-microseg-template="recs">
+  <h2 data-microseg-text="title">Picked for you</h2>
+  <div class="product-grid compact recs-pick" data-recs-category="bestsellers" data-microseg-attr="data-recs-category:category">${catalog.products
+    .map((p, i) => productCard(p, { listId: 'recs-personalized', listName: 'Picked for you', index: i }))
+    .join('')}</div>
+</template>
 <template data-microseg-template="recs-handbags">
   <h2 data-microseg-text="title">Handbags you might love</h2>
   <div class="product-grid compact">${catalog.products
@@ -176,6 +203,13 @@ const TEMPLATES = `<template data-microseg-template="welcome-handbags">
     .slice(0, 4)
     .map((p, i) => productCard(p, { listId: 'recs-handbags', listName: 'Recommended handbags', index: i }))
     .join('')}</div>
+</template>
+<template data-microseg-template="upsell">
+  <div class="upsell">
+    <h2>Often added</h2>
+    <p><strong class="code" data-microseg-text="sku">ADD-ON</strong> — €<span data-microseg-text="price">0.00</span></p>
+    <p class="hint">Ask for it at checkout: we add it to your parcel.</p>
+  </div>
 </template>
 <template data-microseg-template="vip-upsell">
   <div class="upsell">
@@ -213,7 +247,7 @@ function homePage(): PageParts {
   <h2>Featured this week</h2>
   <div class="product-grid">${featured.map((p, i) => productCard(p, { listId, listName, index: i })).join('')}</div>
 </section>
-<p class="notice" data-microseg-offer="free-delivery">Free delivery and returns on orders over €200.</p>
+<p class="notice" data-microseg-offer="free-shipping">Free shipping and returns on orders over €200.</p>
 ${gtagEvent('view_promotion', {
   items: [
     { promotion_id: 'aw26-hero', promotion_name: 'AW26 collection', creative_slot: 'hero' },
@@ -263,7 +297,7 @@ function productPage(p: Product): PageParts {
       <label>Quantity <select data-quantity>${[1, 2, 3].map((q) => `<option>${q}</option>`).join('')}</select></label>
       <button class="button" type="button" data-add-to-cart='${attrJson(ga4Item(p))}'>Add to bag</button>
     </div>
-    <p class="notice" data-microseg-offer="free-delivery">Free delivery and returns on orders over €200.</p>
+    <p class="notice" data-microseg-offer="free-shipping">Free shipping and returns on orders over €200.</p>
   </div>
 </article>
 <section class="recs" data-microseg-slot="recs">
@@ -271,6 +305,33 @@ function productPage(p: Product): PageParts {
   <div class="product-grid compact">${recs.map((r, i) => productCard(r, { listId: 'recs', listName: 'You may also like', index: i })).join('')}</div>
 </section>
 ${gtmPush('view_item', { currency: catalog.currency, value: p.price, items: [ga4Item(p)] })}`,
+  };
+}
+
+function salePage(): PageParts {
+  const listId = 'sale';
+  const listName = 'Sale';
+  return {
+    title: 'Sale',
+    page: 'sale',
+    main: `<section class="category-header" style="--tile:#f6e3e3">
+  <h1>Sale</h1>
+  <p>The whole collection, with the season's offers applied in your bag.</p>
+</section>
+<div class="product-grid">${catalog.products.map((p, i) => productCard(p, { listId, listName, index: i })).join('')}</div>
+${gtmPush('view_item_list', { item_list_id: listId, item_list_name: listName, items: listItems(catalog.products, listId, listName) })}`,
+  };
+}
+
+function helpPage(): PageParts {
+  return {
+    title: 'Client care',
+    page: 'help',
+    main: `<section class="confirmation">
+  <h1>Client care</h1>
+  <p>We answer every message within a day, and by phone every day from 9:00 to 19:00.</p>
+  <p><a class="button secondary" href="/">Back to the shop</a></p>
+</section>`,
   };
 }
 
@@ -337,7 +398,8 @@ function notFoundPage(): PageParts {
 
 function productCard(p: Product, list: { listId: string; listName: string; index: number }): string {
   const item = ga4Item(p, { item_list_id: list.listId, item_list_name: list.listName, index: list.index });
-  return `<a class="product-card" href="/p/${p.id}" data-select-item='${attrJson(item)}'>
+  const bestseller = p.bestseller ? ' data-bestseller' : '';
+  return `<a class="product-card" href="/p/${p.id}" data-category="${p.category}"${bestseller} data-select-item='${attrJson(item)}'>
   <div class="product-image" style="--product:${p.color}">${productArt(p)}</div>
   <span class="product-name">${esc(p.name)}</span>
   <span class="product-price">${money.format(p.price)}</span>

@@ -95,6 +95,27 @@ describe('the shop pages', () => {
     expect(pushes[0][3]).toMatchObject({ items: [expect.objectContaining({ promotion_id: 'aw26-hero' }), expect.objectContaining({ promotion_id: 'spring-sale' })] });
   });
 
+  it('has every template and offer the demo config names, and the pages its links point to', async () => {
+    const configUrl = new URL('../../../examples/shop.config.json', import.meta.url);
+    if (!existsSync(configUrl)) return;
+    const demoConfig = JSON.parse(readFileSync(configUrl, 'utf8')) as {
+      campaigns?: Array<{ slot: string; content: { template?: string; data?: Record<string, unknown>; attributes?: Record<string, string> } }>;
+      suppressions?: Array<{ offers?: string[] | '*' }>;
+    };
+    const pages = (await Promise.all(['/', '/p/hb-alma', '/checkout', '/c/ski'].map(page))).join('\n');
+    for (const campaign of demoConfig.campaigns ?? []) {
+      expect(pages, `slot ${campaign.slot}`).toContain(`data-microseg-slot="${campaign.slot}"`);
+      if (campaign.content.template) expect(pages, `template ${campaign.content.template}`).toContain(`data-microseg-template="${campaign.content.template}"`);
+      const links = [campaign.content.attributes?.href, campaign.content.data?.href, campaign.content.data?.url, campaign.content.data?.contact];
+      for (const link of links) {
+        if (typeof link === 'string' && link.startsWith('/')) expect((await fetch(server.url + link)).status, link).toBe(200);
+      }
+    }
+    for (const suppression of demoConfig.suppressions ?? []) {
+      if (Array.isArray(suppression.offers)) for (const offer of suppression.offers) expect(pages, `offer ${offer}`).toContain(`data-microseg-offer="${offer}"`);
+    }
+  });
+
   it('answers 404 for an unknown product or category, still as a shop page', async () => {
     for (const path of ['/p/nope', '/c/nope', '/nowhere']) {
       const res = await fetch(server.url + path);
