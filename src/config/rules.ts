@@ -31,7 +31,7 @@ const LOGICAL = ['$and', '$or', '$nor', '$not'];
 // compiles every condition that passes here, as a safety net: what validates, compiles.
 const TYPES = ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object'];
 const TYPE_CODES = [1, 2, 3, 4, 8, 10, 16, 18];
-const LABEL_FIELDS = ['at', 'ageDays', 'channel', 'value'];
+const LABEL_FIELDS = ['at', 'ageDays', 'channel', 'value', 'expires'];
 const CAMPAIGN_FIELDS = ['exposures', 'clicks', 'lastAt'];
 /** Aggregates of a value in the event, which therefore need `field`. */
 const VALUE_AGGS = ['sum', 'min', 'max', 'avg', 'first', 'last', 'distinct'];

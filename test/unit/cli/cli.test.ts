@@ -155,3 +155,20 @@ describe('microseg (other)', () => {
     expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', required: ['schema', 'version', 'segments'] });
   });
 });
+
+describe('configs shown in the docs', () => {
+  it('every full config in a ```json block of README.md and examples/README.md validates', async () => {
+    let n = 0;
+    for (const doc of [join(examples, '../README.md'), join(examples, 'README.md')]) {
+      const text = readFileSync(doc, 'utf8');
+      for (const [, block] of text.matchAll(/```json\n([\s\S]*?)```/g)) {
+        if (!/"schema"\s*:/.test(block!)) continue; // fragments are not configs
+        writeFileSync(join(dir, `doc-${n}.json`), block!);
+        const r = await cli('validate', `doc-${n++}.json`);
+        expect(r.err, `${doc}:\n${block}`).toBe('');
+        expect(r.code).toBe(0);
+      }
+    }
+    expect(n).toBeGreaterThan(0);
+  });
+});
