@@ -14,6 +14,7 @@ const DAY = 86_400_000;
 const VISIT_IDLE = 30 * 60_000;
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
+const TIME_FIELDS = ['firstSeen', 'daysSinceFirstSeen', 'daysSinceLastVisit', 'hour', 'weekday'] as const;
 const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
 
@@ -201,6 +202,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     }
     return out;
   }
+  const scoreReadersUnder = byRoot(scoreReaders);
+  const readersUnder = byRoot(readers);
   const byEventType = new Map<string, MetricRuntime[]>();
 
   // ---- state --------------------------------------------------------------------------------
@@ -256,28 +259,48 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i);
   firstDirty = 0;
   evaluateDirty();
-  let timeCheckAt = nextTimeChange(false);
+  /** the next bucket expiry of any metric, and the next profile/label time boundary */
+  let metricsCheckAt = nextMetricExpiry();
+  let clockCheckAt = nextClockChange(false);
+
+  function nextMetricExpiry(): number {
+    let next = Infinity;
+    for (const rt of runtimes.values()) {
+      const at = rt.expiresAt();
+      if (at !== undefined && at < next) next = at;
+    }
+    return next;
+  }
 
   // ---- propagation --------------------------------------------------------------------------
-  function markKey(key: string): void {
-    const list = readers.get(key);
+  function mark(list: number[] | undefined): void {
     if (!list) return;
     for (const i of list) {
       dirty[i] = 1;
       if (i < firstDirty) firstDirty = i;
     }
   }
+  const markKey = (key: string) => mark(readers.get(key));
 
-  /** Context keys changed: recompute the scores reading them, then mark the segments. */
+  /**
+   * Context keys changed ("metrics.orders", "profile.hour", or a whole root such as "profile"):
+   * recompute the scores reading them, then mark the segments that read them or their root.
+   */
   function changed(keys: Iterable<string>): void {
     const changedScores = new Set<CompiledScore>();
+    const addScores = (list: CompiledScore[] | undefined) => list && list.forEach((s) => changedScores.add(s));
     for (const key of keys) {
-      markKey(key);
       const dot = key.indexOf('.');
-      const root = dot < 0 ? key : key.slice(0, dot);
-      if (root !== key) markKey(root);
-      for (const s of scoreReaders.get(key) ?? []) changedScores.add(s);
-      if (root !== key) for (const s of scoreReaders.get(root) ?? []) changedScores.add(s);
+      if (dot < 0) {
+        mark(readersUnder.get(key));
+        addScores(scoreReadersUnder.get(key));
+        continue;
+      }
+      const root = key.slice(0, dot);
+      markKey(key);
+      markKey(root);
+      addScores(scoreReaders.get(key));
+      addScores(scoreReaders.get(root));
     }
     for (const s of changedScores) {
       const v = s.compute(ctx);
@@ -303,7 +326,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
         for (const f of fallbacks) dirty[f] = 1;
       }
       for (const d of seg.dependents) dirty[d] = 1;
-      ctx.segments = memberIds();
+      if (holds) ctx.segments.push(seg.def.id);
+      else ctx.segments.splice(ctx.segments.indexOf(seg.def.id), 1);
     }
     firstDirty = n;
   }
@@ -330,7 +354,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   }
 
   // ---- time -----------------------------------------------------------------------------------
-  function refreshProfile(t: number): boolean {
+  /** Recomputes the profile context at `t`; returns the keys of the time-dependent values that changed. */
+  function refreshProfile(t: number): string[] {
     const p = profile;
     const firstSeen = minDefined(p?.firstSeen, activity.first);
     const visitEnd = lastVisitEnd(t);
@@ -351,10 +376,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     };
     const prev = ctx.profile;
     ctx.profile = next;
-    return (
-      prev.daysSinceFirstSeen !== next.daysSinceFirstSeen || prev.daysSinceLastVisit !== next.daysSinceLastVisit ||
-      prev.hour !== next.hour || prev.weekday !== next.weekday || prev.firstSeen !== next.firstSeen
-    );
+    return TIME_FIELDS.filter((f) => prev[f] !== next[f]).map((f) => `profile.${f}`);
   }
 
   /** When the last visit ended: the current one once idle for long enough, else the one before. */
@@ -362,7 +384,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     return activity.last !== undefined && t - activity.last > VISIT_IDLE ? activity.last : activity.previousVisitEnd;
   }
 
-  function refreshLabels(t: number): boolean {
+  /** Recomputes the labels in force at `t`; returns "labels.<name>" for each that came, went or aged. */
+  function refreshLabels(t: number): string[] {
     const next: Record<string, LabelContext> = {};
     for (const name of Object.keys(labels)) {
       const l = labels[name]!;
@@ -371,27 +394,38 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     }
     const prev = ctx.labels;
     ctx.labels = next;
-    const names = Object.keys(next);
-    return names.length !== Object.keys(prev).length || names.some((k) => prev[k]?.ageDays !== next[k]!.ageDays || prev[k]?.at !== next[k]!.at);
+    const keys: string[] = [];
+    for (const name of new Set([...Object.keys(prev), ...Object.keys(next)])) {
+      const a = prev[name];
+      const b = next[name];
+      if (a?.ageDays !== b?.ageDays || a?.at !== b?.at || a?.value !== b?.value || a?.channel !== b?.channel) keys.push(`labels.${name}`);
+    }
+    return keys;
   }
 
   /** Brings everything time-dependent up to `t` if a boundary has passed. */
   function advance(t: number): void {
     if (t < lastNow) return; // the clock went back: keep what we have rather than un-rolling windows
     lastNow = t;
-    if (t < timeCheckAt) return;
+    if (t < metricsCheckAt && t < clockCheckAt) return;
     const keys: string[] = [];
-    for (const [id, rt] of runtimes) {
-      if (rt.roll(t) && rt.value !== ctx.metrics[id]) {
-        ctx.metrics[id] = rt.value;
-        keys.push(`metrics.${id}`);
+    if (t >= metricsCheckAt) {
+      metricsCheckAt = Infinity;
+      for (const [id, rt] of runtimes) {
+        if (rt.roll(t) && rt.value !== ctx.metrics[id]) {
+          ctx.metrics[id] = rt.value;
+          keys.push(`metrics.${id}`);
+        }
+        const expires = rt.expiresAt();
+        if (expires !== undefined && expires < metricsCheckAt) metricsCheckAt = expires;
       }
     }
-    if (refreshProfile(t)) keys.push('profile');
-    if (refreshLabels(t)) keys.push('labels');
+    if (t >= clockCheckAt) {
+      keys.push(...refreshProfile(t), ...refreshLabels(t));
+      clockCheckAt = nextClockChange(false);
+    }
     changed(keys);
     evaluateDirty();
-    timeCheckAt = nextTimeChange(false);
   }
 
   /**
@@ -399,13 +433,22 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
    * score reads (the public timer); the internal check keeps the context itself fresh.
    */
   function nextTimeChange(onlyUsed: boolean): number {
+    let next = nextClockChange(onlyUsed);
+    for (const [id, rt] of runtimes) {
+      const at = rt.expiresAt();
+      if (at !== undefined && at > lastNow && at < next && (!onlyUsed || isUsed(`metrics.${id}`))) next = at;
+    }
+    return next;
+  }
+
+  /** The next moment a profile or label value changes with the clock alone. */
+  function nextClockChange(onlyUsed: boolean): number {
     const t = lastNow;
     let next = Infinity;
     const consider = (at: number | undefined) => {
       if (at !== undefined && at > t && at < next) next = at;
     };
     const uses = (path: string) => !onlyUsed || isUsed(path);
-    for (const [id, rt] of runtimes) if (uses(`metrics.${id}`)) consider(rt.expiresAt());
     if (uses('profile.hour') || uses('profile.weekday')) {
       const d = new Date(t);
       d.setMinutes(60, 0, 0);
@@ -452,7 +495,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
           keys.push(`metrics.${id}`);
         }
         const expires = rt.expiresAt();
-        if (expires !== undefined && expires < timeCheckAt) timeCheckAt = expires;
+        if (expires !== undefined && expires < metricsCheckAt) metricsCheckAt = expires;
       }
     }
     return keys;
@@ -490,12 +533,12 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       const firstBefore = activity.first;
       const keys = apply(event);
       if (lastVisitEnd(lastNow) !== before || activity.first !== firstBefore) {
-        if (refreshProfile(lastNow)) keys.push('profile');
-        timeCheckAt = Math.min(timeCheckAt, nextTimeChange(false));
+        keys.push(...refreshProfile(lastNow));
+        clockCheckAt = nextClockChange(false);
       }
       // This visit ends after a pause: from then on it is the "last visit".
       const visitOver = activity.last! + VISIT_IDLE + 1;
-      if (visitOver > lastNow && visitOver < timeCheckAt) timeCheckAt = visitOver;
+      if (visitOver > lastNow && visitOver < clockCheckAt) clockCheckAt = visitOver;
       changed(keys);
       evaluateDirty();
       return report();
@@ -508,17 +551,16 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       ctx.traits = p.traits ?? {};
       changed(['profile', 'traits']);
       evaluateDirty();
-      timeCheckAt = nextTimeChange(false);
+      clockCheckAt = nextClockChange(false);
       return report();
     },
 
     setLabels(records) {
       advance(now());
       labels = { ...records };
-      refreshLabels(lastNow);
-      changed(['labels']);
+      changed(refreshLabels(lastNow));
       evaluateDirty();
-      timeCheckAt = nextTimeChange(false);
+      clockCheckAt = nextClockChange(false);
       return report();
     },
 
@@ -592,10 +634,11 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       }
       fresh.clear();
       ingestedHere.clear();
-      if (refreshProfile(lastNow)) keys.add('profile');
+      for (const k of refreshProfile(lastNow)) keys.add(k);
       changed(keys);
       evaluateDirty();
-      timeCheckAt = nextTimeChange(false);
+      metricsCheckAt = nextMetricExpiry();
+      clockCheckAt = nextClockChange(false);
       return report();
     },
   };
@@ -696,10 +739,24 @@ function referencedSegments(operands: unknown[], allIds: string[]): string[] {
   return refs;
 }
 
-/** The unit of change tracking: "metrics.<id>", "scores.<id>", or a root ("profile", "labels", …). */
+const KEYED = new Set(['metrics', 'scores', 'profile', 'labels']);
+
+/** The unit of change tracking: "metrics.<id>", "profile.hour", "labels.<name>", or a root ("traits", "campaigns"). */
 function keyOf(path: string): string {
   const [root, id] = path.split('.');
-  return (root === 'metrics' || root === 'scores') && id !== undefined ? `${root}.${id}` : root!;
+  return KEYED.has(root!) && id !== undefined ? `${root}.${id}` : root!;
+}
+
+/** root → everything registered under it ("profile" → readers of profile.hour, profile.device, …). */
+function byRoot<T>(map: Map<string, T[]>): Map<string, T[]> {
+  const out = new Map<string, Set<T>>();
+  for (const [key, list] of map) {
+    const root = key.split('.')[0]!;
+    const set = out.get(root) ?? new Set<T>();
+    for (const x of list) set.add(x);
+    out.set(root, set);
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v]]));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
