@@ -89,8 +89,10 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         const key = flag('key') && (await readFile(path(flag('key')!), 'utf8'));
         let bad = 0;
         for (const file of files) {
-          const problems = await check(await readFile(path(file), 'utf8'), key || undefined);
-          if (problems.ok) io.out(`ok ${file} (${summary(problems.config)})`);
+          const text = await readFile(path(file), 'utf8');
+          const problems = await check(text, key || undefined);
+          const unchecked = !key && /^\s*\{[^]*"signature"/.test(text) ? ', signature not checked: give --key' : '';
+          if (problems.ok) io.out(`ok ${file} (${summary(problems.config)}${unchecked})`);
           else {
             bad++;
             io.err(`${file}: ${problems.errors.length} problem${problems.errors.length === 1 ? '' : 's'}`);

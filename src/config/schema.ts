@@ -159,7 +159,7 @@ function addIssue(out: ConfigIssue[], issue: Issue, base: PropertyKey[]): void {
   const push = (message: string, p = path): void => void out.push({ path: p, message });
   switch (issue.code) {
     case 'invalid_type':
-      return push(issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}, not ${kind(issue.input)}`);
+      return push(issue.input === undefined ? 'is required' : `must be ${article(issue.expected === 'record' ? 'object' : issue.expected)}, not ${kind(issue.input)}`);
     case 'unrecognized_keys':
       for (const key of issue.keys) push(`unknown field "${key}"`, jsonPath([...at, key]));
       return;

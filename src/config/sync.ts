@@ -73,6 +73,7 @@ interface StoredConfig {
 }
 
 const FIRST_RETRY = 1000;
+const STORAGE_TIMEOUT = 1000;
 
 export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   const url = opts.configUrl;
@@ -221,7 +222,13 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (opts.config !== undefined) {
       await serial(() => accept(opts.config, 'inline'));
     } else if (opts.storage) {
-      const record = (await opts.storage.get(key).catch(() => undefined)) as StoredConfig | undefined;
+      // A blocked IndexedDB must not hold the network back.
+      let wait: ReturnType<typeof setTimeout> | undefined;
+      const record = (await Promise.race([
+        opts.storage.get(key).catch(() => undefined),
+        new Promise((r) => (wait = setTimeout(r, STORAGE_TIMEOUT))),
+      ])) as StoredConfig | undefined;
+      clearTimeout(wait);
       if (record && typeof record.text === 'string' && record.url === url) {
         stored = record;
         if (await serial(() => accept(record.text, 'cache'))) etag = record.etag;

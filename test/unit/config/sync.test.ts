@@ -362,3 +362,20 @@ describe('createConfigSync', () => {
     expect(sync.current()?.version).toBe('v2');
   });
 });
+
+describe('createConfigSync with a storage that never answers', () => {
+  it('goes to the network after a second', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const srv = server(config('v1'));
+    const stuck = { get: () => new Promise<unknown>(() => {}), set: async () => {} };
+    const sync = createConfigSync({ configUrl: URL_, fetch: srv.fetch, storage: stuck });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(srv.requests).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(srv.requests).toHaveLength(1);
+    expect((await sync.ready)?.version).toBe('v1');
+    sync.stop();
+    vi.useRealTimers();
+  });
+});
