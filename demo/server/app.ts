@@ -234,7 +234,14 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   });
   registerShop(app, { root: ROOT, microsegHead });
 
-  const server = await listen(app, opts.port ?? 8080, opts.host ?? '127.0.0.1');
+  let server: Server;
+  try {
+    server = await listen(app, opts.port ?? 8080, opts.host ?? '127.0.0.1');
+  } catch (err) {
+    config.close();
+    await db.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,

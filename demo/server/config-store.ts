@@ -69,6 +69,7 @@ export class ConfigStore {
     } catch {
       return; // mid-rename; the next watch event reads it
     }
+    if (!text.trim()) return; // truncated for a rewrite; the write's own event follows
     const result = await this.replace(text);
     if (!result.ok) console.warn(`[demo] ${this.path} rejected, keeping version ${this.current.version}:\n  ${result.errors.join('\n  ')}`);
   }
@@ -81,7 +82,7 @@ export class ConfigStore {
     this.watcher = watch(dir, (_event, filename) => {
       if (filename && filename.toString() !== name) return;
       clearTimeout(this.debounce);
-      this.debounce = setTimeout(() => void this.reload(), 50);
+      this.debounce = setTimeout(() => void this.reload(), 100);
     });
     this.watcher.on('error', () => {});
   }

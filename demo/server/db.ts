@@ -1,7 +1,7 @@
 // A thin database seam: PGlite (embedded PostgreSQL) by default, a real PostgreSQL through `pg`
 // when a connection string is given. Every statement in the demo is plain PostgreSQL that runs
 // unchanged on both.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -22,7 +22,11 @@ export async function openDb(opts: { dataDir?: string; databaseUrl?: string }): 
 
 async function openPglite(dataDir: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
+  const onDisk = !dataDir.includes('://');
+  if (onDisk) {
+    mkdirSync(dataDir, { recursive: true });
+    lockDataDir(dataDir);
+  }
   const pg = await PGlite.create(dataDir);
   return {
     kind: 'pglite',
@@ -30,8 +34,35 @@ async function openPglite(dataDir: string): Promise<Db> {
       const result = await pg.query<T>(sql, params);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     },
-    close: () => pg.close(),
+    async close() {
+      await pg.close();
+      if (onDisk) rmSync(`${dataDir}.lock`, { force: true });
+    },
   };
+}
+
+// PGlite is single-process: a second server on the same directory would corrupt it.
+function lockDataDir(dataDir: string): void {
+  const lock = `${dataDir}.lock`;
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return;
+  } catch {
+    const holder = Number(readFileSync(lock, 'utf8'));
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new Error(`${dataDir} is in use by process ${holder} (another demo server?). Stop it, or set MICROSEG_DATA_DIR.`);
+    }
+    writeFileSync(lock, String(process.pid)); // a stale lock from a crashed run
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function openPostgres(connectionString: string): Promise<Db> {
