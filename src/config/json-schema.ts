@@ -1,19 +1,80 @@
-// The contract as JSON Schema (draft 2020-12), for backends in any language. Not in the
-// browser bundle: only the CLI and scripts/schema.ts import it.
+// The contract as JSON Schema (draft 2020-12), for backends in any language and for editors.
+// Not in the browser bundle: only the CLI and scripts/schema.ts import it.
 import { toJSONSchema } from 'zod/mini';
 import { configSchema } from './schema';
 import { SCHEMA_VERSION } from './types';
 
-export function configJsonSchema(): Record<string, unknown> {
-  const generated = toJSONSchema(configSchema(), { target: 'draft-2020-12' }) as Record<string, unknown>;
+type Json = Record<string, any>;
+
+const ref = (name: string) => ({ $ref: `#/$defs/${name}` });
+const conditions = { type: 'array', minItems: 1, items: ref('condition') };
+const order = { type: ['number', 'string', 'boolean', 'null'] };
+const list = { type: 'array' };
+const version = { type: 'string', pattern: '^v?\\d+(\\.\\d+)*(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$' };
+const typeName = { enum: ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 1, 2, 3, 4, 8, 10, 16, 18] };
+
+/**
+ * zod sees a condition as "an object"; here it gets its operators, so editors complete them and
+ * backends catch a misspelt one. References and cycles still need `microseg validate`.
+ */
+const defs = {
+  condition: {
+    description: 'A MongoDB-style query: dotted paths mapped to a value (equality) or to operators, plus $and/$or/$nor/$not.',
+    type: 'object',
+    properties: { $and: conditions, $or: conditions, $nor: conditions, $not: ref('condition') },
+    patternProperties: { '^[^$]': ref('fieldTest') },
+    additionalProperties: false,
+  },
+  fieldTest: {
+    anyOf: [
+      ref('operators'),
+      { type: ['string', 'number', 'boolean', 'null', 'array'] },
+      { type: 'object', propertyNames: { pattern: '^[^$]' } },
+    ],
+  },
+  operators: {
+    type: 'object',
+    minProperties: 1,
+    properties: {
+      $eq: {}, $ne: {},
+      $gt: order, $gte: order, $lt: order, $lte: order,
+      $in: list, $nin: list, $all: list,
+      $elemMatch: { type: 'object' },
+      $size: { type: 'integer', minimum: 0 },
+      $exists: { enum: [true, false, 0, 1] },
+      $type: { anyOf: [typeName, { type: 'array', minItems: 1, items: typeName }] },
+      $regex: { type: 'string' },
+      $options: { type: 'string', pattern: '^[imsu]*$' },
+      $not: ref('operators'),
+      $veq: version, $vne: version, $vgt: version, $vgte: version, $vlt: version, $vlte: version,
+    },
+    additionalProperties: false,
+  },
+};
+
+/** Puts the condition definition wherever zod wrote a bare object for `when` / `where`. */
+function linkConditions(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      for (const field of ['when', 'where']) if (field in value) value[field] = ref('condition');
+    }
+    linkConditions(value);
+  }
+}
+
+export function configJsonSchema(): Json {
+  const generated = toJSONSchema(configSchema(), { target: 'draft-2020-12' }) as Json;
+  linkConditions(generated);
   return {
     $schema: generated.$schema,
     $id: `https://microseg.dev/schema/config-${SCHEMA_VERSION}.json`,
     title: `microseg configuration, schema ${SCHEMA_VERSION}`,
     description:
-      'Structure only. Cross-references (every metric, score, segment and campaign named exists), ' +
-      'condition operators, real dates, exactly one fallback segment and segment cycles are checked by ' +
-      '`microseg validate` (and by the SDK, which refuses a config that fails them).',
+      'Cross-references (every metric, score, segment and campaign named exists), real dates, exactly ' +
+      'one fallback segment and segment cycles are not expressible here: `microseg validate` checks ' +
+      'them, and the SDK refuses a config that fails them.',
     ...generated,
+    $defs: defs,
   };
 }

@@ -25,6 +25,13 @@ describe('the exported JSON Schema', () => {
     expect(valid(minimal())).toBe(true);
   });
 
+  it('describes conditions with their operators', () => {
+    const c = shop();
+    c.segments[1].when = { $and: [{ 'profile.appVersion': { $vgte: '2.1.0' } }, { 'traits.tags': { $all: ['a'], $size: 1 } }], $not: { 'profile.device': 'tv' } };
+    expect(valid(c)).toBe(true);
+    expect(configJsonSchema().$defs).toHaveProperty('condition');
+  });
+
   it('rejects what is wrong in shape', () => {
     const cases: ((c: any) => void)[] = [
       (c) => (c.campaigns[0].priorty = 1),
@@ -36,6 +43,14 @@ describe('the exported JSON Schema', () => {
       (c) => delete c.version,
       (c) => (c.segments[0].id = 'has space'),
       (c) => (c.journeys[0].exposure = 5),
+      // Conditions: operators and their operands, at any depth.
+      (c) => (c.segments[2].when['scores.churn'] = { $gtt: 0.7 }),
+      (c) => (c.segments[5].when.$or[0]['metrics.cart_adds_7d'] = { $size: -1 }),
+      (c) => (c.segments[5].when.$or = []),
+      (c) => (c.segments[1].when.$where = 'x'),
+      (c) => (c.metrics.ski_views_30d.where['items.item_category'] = { $in: 'ski' }),
+      (c) => (c.suppressions[0].when['labels.complaint.ageDays'] = { $not: { $lt: 14, $foo: 1 } }),
+      (c) => (c.journeys[0].goal.where = { 'items.item_category': { $options: 'g', $regex: 'x' } }),
     ];
     for (const mutate of cases) {
       const c = shop();
