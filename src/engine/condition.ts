@@ -153,8 +153,119 @@ export function resolvedValues(r: Resolved): unknown[] {
 
 function compileField(path: string, operand: unknown, at: string): Matcher {
   const get = compilePath(path, at);
-  const test = compileValueTest(operand, at);
-  return (doc) => test(get(doc));
+  const test = compileValueTest(operand, at); // validates, and handles arrays and fan-outs
+  return fastField(path.split('.'), operand, test) ?? ((doc) => test(get(doc)));
+}
+
+/**
+ * The common clauses (a scalar compared with a constant) as one closure with the path read and
+ * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
+ * layer saved counts. Arrays and fan-outs take the general `slow` test.
+ */
+function fastField(segs: string[], operand: unknown, slow: ResolvedTest): Matcher | undefined {
+  const read = (doc: unknown) => readPath(doc, segs);
+  if (!isPlainObject(operand)) {
+    if (operand === null || typeof operand === 'object') return undefined;
+    const x = operand;
+    return (doc) => {
+      const v = read(doc);
+      if (v === x) return true;
+      return Array.isArray(v) ? v.indexOf(x) >= 0 : v instanceof Fanout && slow(v);
+    };
+  }
+  const ops = Object.keys(operand);
+  if (ops.length !== 1) {
+    // { $gte: 18, $lt: 23 }: one fast closure per operator, when each has one.
+    if (ops.includes('$options')) return undefined;
+    const parts = ops.map((op) => fastField(segs, { [op]: operand[op] }, compileValueTest({ [op]: operand[op] }, '')));
+    return parts.every((p) => p) ? allOf(parts as Matcher[]) : undefined;
+  }
+  const op = ops[0]!;
+  const y = operand[op];
+  if (op === '$in' || op === '$nin') {
+    if (!Array.isArray(y) || !y.every((v) => v !== null && typeof v !== 'object')) return undefined;
+    const set = new Set(y);
+    const want = op === '$in';
+    return (doc) => {
+      const v = read(doc);
+      if (typeof v !== 'object' || v === null) return set.has(v) === want;
+      if (!Array.isArray(v)) return slow(v);
+      for (let i = 0; i < v.length; i++) if (set.has(v[i])) return want;
+      return !want;
+    };
+  }
+  if (op === '$regex') {
+    const re = new RegExp(y as string);
+    return (doc) => {
+      const v = read(doc);
+      return typeof v === 'string' ? re.test(v) : typeof v === 'object' && v !== null && slow(v);
+    };
+  }
+  if (op === '$elemMatch') {
+    const el = elementTest(y, '');
+    return (doc) => {
+      const v = read(doc);
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (el(v[i])) return true;
+        return false;
+      }
+      return v instanceof Fanout && slow(v);
+    };
+  }
+  if (op === '$exists') {
+    const want = !!y;
+    return (doc) => {
+      const v = read(doc);
+      return v instanceof Fanout ? slow(v) : (v !== undefined) === want;
+    };
+  }
+  if (typeof y !== 'number' && typeof y !== 'string') return undefined;
+  const kind = typeof y;
+  switch (op) {
+    case '$eq':
+      return (doc) => {
+        const v = read(doc);
+        if (v === y) return true;
+        return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow(v);
+      };
+    case '$ne':
+      return (doc) => {
+        const v = read(doc);
+        return typeof v === 'object' && v !== null ? slow(v) : v !== y;
+      };
+    case '$gt':
+      return (doc) => {
+        const v = read(doc);
+        return typeof v === kind ? (v as number) > (y as number) : typeof v === 'object' && v !== null && slow(v);
+      };
+    case '$gte':
+      return (doc) => {
+        const v = read(doc);
+        return typeof v === kind ? (v as number) >= (y as number) : typeof v === 'object' && v !== null && slow(v);
+      };
+    case '$lt':
+      return (doc) => {
+        const v = read(doc);
+        return typeof v === kind ? (v as number) < (y as number) : typeof v === 'object' && v !== null && slow(v);
+      };
+    case '$lte':
+      return (doc) => {
+        const v = read(doc);
+        return typeof v === kind ? (v as number) <= (y as number) : typeof v === 'object' && v !== null && slow(v);
+      };
+  }
+  return undefined;
+}
+
+/** A path's value: a plain top-level function, so the JIT can inline it into every clause. */
+function readPath(doc: unknown, segs: string[]): Resolved {
+  let cur = doc;
+  for (let i = 0; i < segs.length; i++) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    if (Array.isArray(cur)) return resolve(cur, segs, i);
+    cur = (cur as Record<string, unknown>)[segs[i]!];
+  }
+  return typeof cur === 'function' ? undefined : cur;
 }
 
 function isOperatorObject(v: unknown, at: string): v is Record<string, unknown> {

@@ -127,6 +127,8 @@ export interface Engine {
   snapshot(): EngineState;
   /** Rebuilds metrics new in this config from retained raw events. */
   backfill(events: TrackedEvent[]): MembershipChange;
+  /** Whether backfill() has anything to rebuild (so callers read raw events only then). */
+  needsBackfill(): boolean;
 }
 
 interface SegmentRuntime {
@@ -573,6 +575,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       advance(now());
       const next = nextTimeChange(true);
       return next === Infinity ? undefined : next;
+    },
+
+    needsBackfill() {
+      return pendingBackfill;
     },
 
     segments() {
