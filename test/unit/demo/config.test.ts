@@ -1,6 +1,6 @@
 // @vitest-environment node
-import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renameSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { matchesEtag } from '../../../demo/server/config-store';
 import { admin, config, readSse, startTestServer } from './helpers';
 
@@ -62,6 +62,18 @@ describe('config changes reach open pages', () => {
     }
   });
 
+  it('sees a file an editor saves by renaming a new copy over it', async () => {
+    const stream = readSse(await fetch(`${server.url}/api/config/stream`));
+    try {
+      await stream.next();
+      writeFileSync(`${server.configPath}.tmp`, JSON.stringify(config('v-renamed')));
+      renameSync(`${server.configPath}.tmp`, server.configPath);
+      expect(JSON.parse((await stream.next(undefined, 1000)).data).version).toBe('v-renamed');
+    } finally {
+      await stream.close();
+    }
+  });
+
   it('streams on the config URL itself for an EventSource (Accept: text/event-stream)', async () => {
     const res = await fetch(`${server.url}/api/config`, { headers: { Accept: 'text/event-stream' } });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -84,10 +96,16 @@ describe('config changes reach open pages', () => {
   });
 
   it('keeps the last good config when the file turns invalid', async () => {
-    const before = await (await fetch(`${server.url}/api/config`)).json();
-    writeFileSync(server.configPath, '{ "schema": 1, "version": ');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await (await fetch(`${server.url}/api/config`)).json()).toEqual(before);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const before = await (await fetch(`${server.url}/api/config`)).json();
+      writeFileSync(server.configPath, '{ "schema": 1, "version": ');
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await (await fetch(`${server.url}/api/config`)).json()).toEqual(before);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/rejected, keeping version .*not JSON/s));
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
