@@ -154,7 +154,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
           io.err(`${file} has problems; run microseg validate ${file}`);
           return 1;
         }
-        const from = flag('from') ?? new Date().toISOString().slice(0, 10);
+        const today = new Date(); // the marketer's local date
+        const from = flag('from') ?? [today.getFullYear(), today.getMonth() + 1, today.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
         const days = Number(flag('days') ?? 14);
         if (!Number.isInteger(days) || days < 1 || days > 366) fail('--days must be a whole number from 1 to 366');
         let matrix: CampaignMatrix;
