@@ -109,7 +109,8 @@
       visitorsEl.innerHTML = data.visitors.length
         ? data.visitors.map(function (v) {
             return '<li><button type="button" class="link" data-pick-visitor="' + esc(v.uid) + '"><code>' + esc(v.uid) + '</code></button>' +
-              '<span class="muted"> · ' + v.events + ' events · last seen ' + when(v.lastSeen || v.boundAt) + '</span></li>';
+              '<span class="muted"> · ' + v.events + ' events · last seen ' + when(v.lastSeen) +
+              (v.bound ? '' : ' · no visitor cookie yet, so its pages cannot read labels') + '</span></li>';
           }).join('')
         : '<li class="muted">No visitors yet: open the shop in another tab.</li>';
     }).catch(function (err) { visitorsEl.innerHTML = '<li class="error">' + esc(err.message) + '</li>'; });

@@ -128,20 +128,19 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     return c.json({ events: rows.map((r) => ({ ...r, ts: Number(r.ts), uid: r.uid ?? undefined })) });
   });
 
+  // Visitors seen through their events or bound by their cookie, most recent first.
   app.get('/api/visitors', admin, async (c) => {
-    const { rows } = await db.query<{ uid: string; bound_at: string; last_seen: string | null; events: string }>(
-      `SELECT v.uid, v.bound_at, max(e.ts) AS last_seen, count(e.id) AS events
-         FROM visitors v LEFT JOIN events e ON e.aid = v.uid OR e.uid = v.uid
-        GROUP BY v.uid, v.bound_at
-        ORDER BY coalesce(max(e.ts), v.bound_at) DESC LIMIT 50`,
+    const { rows } = await db.query<{ uid: string; last_seen: string; events: string; bound: boolean }>(
+      `SELECT uid, max(last_seen) AS last_seen, sum(events) AS events, bool_or(bound) AS bound
+         FROM (SELECT uid, bound_at AS last_seen, 0 AS events, true AS bound FROM visitors
+               UNION ALL
+               SELECT aid, max(ts), count(*), false FROM events GROUP BY aid) AS seen
+        GROUP BY uid
+        ORDER BY max(last_seen) DESC
+        LIMIT 50`,
     );
     return c.json({
-      visitors: rows.map((r) => ({
-        uid: r.uid,
-        boundAt: Number(r.bound_at),
-        lastSeen: r.last_seen === null ? undefined : Number(r.last_seen),
-        events: Number(r.events),
-      })),
+      visitors: rows.map((r) => ({ uid: r.uid, lastSeen: Number(r.last_seen), events: Number(r.events), bound: r.bound })),
     });
   });
 

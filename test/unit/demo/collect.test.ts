@@ -82,5 +82,15 @@ describe('POST /api/collect', () => {
 
   it('keeps the event list behind the admin token', async () => {
     expect((await fetch(`${server.url}/api/events?aid=visitor-a`)).status).toBe(401);
+    expect((await fetch(`${server.url}/api/visitors`)).status).toBe(401);
+  });
+
+  it('lists the visitors seen, by their events or their cookie, most recent first', async () => {
+    await collect({ events: [event('late-1', 'visitor-late', 'page', { ts: 1_796_000_000_000 })] });
+    await fetch(`${server.url}/api/config`, { headers: { 'X-Microseg-Visitor': 'visitor-a' } }); // now bound too
+    const res = await fetch(`${server.url}/api/visitors`, { headers: admin });
+    const { visitors } = (await res.json()) as { visitors: Array<{ uid: string; events: number; bound: boolean; lastSeen: number }> };
+    expect(visitors.find((v) => v.uid === 'visitor-a')).toMatchObject({ events: 2, bound: true });
+    expect(visitors.find((v) => v.uid === 'visitor-late')).toMatchObject({ events: 1, bound: false, lastSeen: 1_796_000_000_000 });
   });
 });
