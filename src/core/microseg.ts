@@ -6,10 +6,24 @@ import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, watchNavigation, type PageContext } from '../track';
 import { activeLabels, isLabelName, mergeLabels, type Label, type LabelRecords } from '../labels';
 import { parseTtl } from './ttl';
+import { createSegmentRuntime } from './segments';
+import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
+import type { MicrosegConfig } from '../config/types';
+import type { EngineState, Explanation } from '../engine';
 
 export type ConsentState = 'granted' | 'pending' | 'denied';
 
 export interface MicrosegOptions {
+  /** Where the backend publishes the segment configuration (or its signed envelope). */
+  configUrl?: string;
+  /** A configuration given in the page (object, JSON text or signed envelope). */
+  config?: MicrosegConfig | string | object;
+  /** With a public key (JWK, PEM or base64 SPKI; several for rotation), only signed configs are accepted. */
+  publicKey?: PublicKeyInput | PublicKeyInput[];
+  /** Re-fetch the configuration every this many ms (paused while the tab is hidden). */
+  refresh?: number;
+  /** Receive new configurations over Server-Sent Events: a URL, or true for configUrl itself. */
+  sse?: string | boolean;
   /**
    * `granted` (default): behaviour is stored on the device. `pending`: the SDK works in memory
    * only and writes nothing until `consent('granted')`. `denied`: memory only.
@@ -37,7 +51,8 @@ export interface LabelOptions {
   channel?: string;
 }
 
-export type MicrosegEventType = 'ready' | 'track' | 'label' | 'consent' | 'error' | (string & {});
+export type MicrosegEventType =
+  | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'error' | (string & {});
 
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
@@ -49,6 +64,12 @@ export interface Microseg {
   unlabel(name: string): void;
   labels(): Label[];
   profile(): Profile;
+  /** The ids of the micro-segments the visitor is in now (in config order). */
+  segments(): string[];
+  /** Why the visitor is or is not in a segment: each clause, pass or fail, with the value seen. */
+  explain(segmentId: string): Explanation | undefined;
+  /** The configuration in force. */
+  config(): MicrosegConfig | undefined;
   consent(state: ConsentState): void;
   /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
   forget(): Promise<void>;
@@ -73,12 +94,27 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     retentionDays: options.retentionDays,
     maxEvents: options.maxEvents,
     now,
+    derived: () => {
+      const engine = segments.takeSnapshot();
+      return engine ? { engine } : undefined;
+    },
   });
+  const segments = createSegmentRuntime({
+    now,
+    emit: (type, payload) => {
+      emitter.emit(type, payload);
+      store.touch();
+    },
+    report,
+    events: () => store.events(),
+  });
+  let sync: ConfigSync | undefined;
 
   let page: PageContext = pageContext();
   const stored = readLocal<Profile>('profile');
   let profile: Profile = isProfile(stored) ? stored : newProfile(now(), page);
   let labelRecords: LabelRecords = {};
+  segments.setProfile(profile);
   const cleanups: Array<() => void> = [];
   let destroyed = false;
   let seq = 0;
@@ -106,7 +142,11 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     };
     if (profile.userId) event.uid = profile.userId;
     store.append(event);
-    if (profile.visits !== visits) saveProfile();
+    if (profile.visits !== visits) {
+      saveProfile();
+      segments.setProfile(profile);
+    }
+    segments.ingest(event);
     emitter.emit('track', event);
     return event;
   }
@@ -114,6 +154,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
   function setLabels(records: LabelRecords): void {
     labelRecords = records;
     store.put('labels', labelRecords);
+    segments.setLabels(labelRecords);
     emitter.emit('label', activeLabels(labelRecords, now()));
   }
 
@@ -145,6 +186,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       const plain = (traits ? toPlainData(traits) : {}) as Record<string, unknown>;
       profile = { ...profile, userId, traits: { ...profile.traits, ...plain } };
       saveProfile();
+      segments.setProfile(profile);
       record('identify', { userId, traits: plain });
     }),
 
@@ -172,6 +214,16 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
 
     profile: guard(report, 'profile', () => ({ ...profile, traits: { ...profile.traits } })),
 
+    segments: guard(report, 'segments', () => segments.segments(), []),
+
+    explain: guard(report, 'explain', (id: string) => {
+      if (typeof id === 'string') return segments.explain(id);
+      badArgument('explain(segmentId): segmentId must be a string');
+      return undefined;
+    }),
+
+    config: guard(report, 'config', () => segments.config()),
+
     consent: guard(report, 'consent', (state: ConsentState) => {
       if (destroyed) return;
       if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
@@ -191,6 +243,9 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
         await store.erase();
         profile = newProfile(now(), page);
         labelRecords = {};
+        segments.setProfile(profile);
+        segments.setLabels(labelRecords);
+        segments.reset();
         emitter.emit('consent', 'denied');
       } catch (cause) {
         report({ code: 'internal', message: 'forget() failed', cause });
@@ -221,6 +276,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       saveProfile();
       store.journal();
       destroyed = true;
+      segments.stop();
+      sync?.stop();
       for (const cleanup of cleanups.splice(0)) cleanup();
       void store.flush().finally(() => store.close());
       emitter.clear();
@@ -229,10 +286,38 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
 
   async function persist(): Promise<void> {
     const recovered = await store.persist();
-    if (recovered.length) emitter.emit('recovered', recovered.length);
     saveProfile();
     const storedLabels = await store.get<LabelRecords>('labels');
-    if (storedLabels && typeof storedLabels === 'object') labelRecords = mergeLabels(storedLabels, Object.values(labelRecords));
+    if (storedLabels && typeof storedLabels === 'object') {
+      labelRecords = mergeLabels(storedLabels, Object.values(labelRecords));
+      segments.setLabels(labelRecords);
+    }
+    segments.restore(await store.get<EngineState>('engine'));
+    // Events a closed page could not commit: the engine counts each id once.
+    for (const event of recovered) segments.ingest(event);
+  }
+
+  function startConfigSync(): Promise<unknown> {
+    if (!options.configUrl && options.config === undefined) return Promise.resolve();
+    sync = createConfigSync({
+      configUrl: options.configUrl,
+      config: options.config,
+      refresh: options.refresh,
+      sse: options.sse,
+      publicKey: options.publicKey,
+      storage: {
+        get: (key) => store.get(key),
+        set: async (key, value) => store.put(key, value),
+      },
+      onConfig: (config, { source }) => {
+        applying = segments
+          .setConfig(config)
+          .then(() => emitter.emit('config', { version: config.version, source }));
+      },
+      onError: (error) => report(error),
+    });
+    let applying: Promise<void> = Promise.resolve();
+    return sync.ready.then(() => applying);
   }
 
   function start(): Promise<void> {
@@ -244,6 +329,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
         };
         const onVisibility = () => {
           if (document.visibilityState === 'hidden') onHide();
+          else segments.wake(); // timers sleep in background tabs
         };
         window.addEventListener('pagehide', onHide);
         document.addEventListener('visibilitychange', onVisibility);
@@ -277,6 +363,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     // createMicroseg() hear about a storage failure.
     return Promise.resolve()
       .then(() => (consentState === 'granted' ? persist() : undefined))
+      .then(startConfigSync)
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))
       .then(() => emitter.emit('ready'));
   }

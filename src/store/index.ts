@@ -70,6 +70,11 @@ export interface StoreOptions {
   /** Delay between a write and its flush, so that bursts share one transaction. */
   flushDelay?: number;
   now?: () => number;
+  /**
+   * Records to write in the same transaction as the last batch of events (state derived from
+   * them, e.g. the segment engine's aggregates), so that the two can never disagree.
+   */
+  derived?: () => Record<string, unknown> | undefined;
 }
 
 export type StoreMode = 'indexeddb' | 'memory';
@@ -103,6 +108,8 @@ export function createStore(options: StoreOptions) {
   let inflight: TrackedEvent[] = [];
   let journalsToClear: string[] = [];
   let moving: Promise<unknown> = Promise.resolve();
+  /** Derived records changed without new events: the next flush must still write them. */
+  let touched = false;
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
@@ -174,6 +181,11 @@ export function createStore(options: StoreOptions) {
     let conn = await open();
     if (!conn) return;
     const batch = pendingEvents.splice(0, BATCH);
+    touched = false;
+    if (!pendingEvents.length) {
+      const derived = options.derived?.();
+      if (derived) for (const [k, v] of Object.entries(derived)) pendingKv.set(k, v);
+    }
     const kv = pendingKv;
     pendingKv = new Map();
     inflight = batch;
@@ -207,7 +219,7 @@ export function createStore(options: StoreOptions) {
   }
 
   async function drain(): Promise<void> {
-    while (mode === 'indexeddb' && (pendingEvents.length || pendingKv.size)) await writeBatch();
+    while (mode === 'indexeddb' && (pendingEvents.length || pendingKv.size || touched)) await writeBatch();
     if (mode === 'indexeddb' && !inflight.length) {
       removeLocal(JOURNAL + tabId);
       for (const key of journalsToClear.splice(0)) removeLocal(key);
@@ -317,6 +329,13 @@ export function createStore(options: StoreOptions) {
         return;
       }
       pendingEvents.push(event);
+      schedule();
+    },
+
+    /** Derived state changed: write it with the next flush. */
+    touch(): void {
+      if (mode === 'memory') return;
+      touched = true;
       schedule();
     },
 

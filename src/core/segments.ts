@@ -1,0 +1,158 @@
+// Keeps the segment engine running inside the SDK: builds it from each new config with the
+// persisted state, feeds it events, profile and labels, wakes it exactly when time can change a
+// membership, and turns its changes into `segment:enter` / `segment:exit` events.
+import type { MicrosegConfig } from '../config/types';
+import type { Profile, TrackedEvent } from './types';
+import type { Reporter } from './errors';
+import { describe } from './errors';
+import { createEngine, type Engine, type EngineState, type Explanation, type MembershipChange } from '../engine';
+import type { LabelRecords } from '../labels';
+
+export interface SegmentRuntimeDeps {
+  now: () => number;
+  emit: (type: string, payload: unknown) => void;
+  report: Reporter;
+  /** Retained raw events, for metrics that a new config adds. */
+  events: () => Promise<TrackedEvent[]>;
+}
+
+/** setTimeout's longest delay; a later moment is reached in steps. */
+const MAX_DELAY = 2_147_483_647;
+
+export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
+  const { now, emit, report } = deps;
+  let engine: Engine | undefined;
+  let config: MicrosegConfig | undefined;
+  let state: EngineState | undefined;
+  /** Memberships before any engine exists (stored by an earlier page). */
+  let known: string[] = [];
+  let profile: Profile | undefined;
+  let labels: LabelRecords = {};
+  /** Events of this page that arrived before any config: ingested when one arrives. */
+  let early: TrackedEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let dirty = false;
+  let stopped = false;
+
+  function announce(change: MembershipChange): void {
+    // Enter before exit: a listener never sees the visitor in no segment at all.
+    for (const id of change.entered) emit('segment:enter', { id });
+    for (const id of change.exited) emit('segment:exit', { id });
+  }
+
+  function apply(change: MembershipChange): void {
+    dirty = true;
+    announce(change);
+    schedule();
+  }
+
+  function schedule(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const at = engine?.nextChangeAt();
+    if (stopped || at === undefined) return;
+    timer = setTimeout(tick, Math.min(MAX_DELAY, Math.max(0, at - now())));
+  }
+
+  function tick(): void {
+    timer = undefined;
+    if (!engine) return;
+    try {
+      apply(engine.tick());
+    } catch (cause) {
+      report({ code: 'engine', message: `updating segments failed (${describe(cause)})`, cause });
+    }
+  }
+
+  return {
+    /** The engine state stored by an earlier page (before any config is in force). */
+    restore(saved: EngineState | undefined): void {
+      if (engine || !saved || typeof saved !== 'object') return;
+      state = saved;
+      if (Array.isArray(saved.memberships)) known = saved.memberships;
+    },
+
+    async setConfig(next: MicrosegConfig): Promise<void> {
+      const before = engine ? engine.segments() : known;
+      let built: Engine;
+      try {
+        built = createEngine(next, { now, state: engine?.snapshot() ?? state });
+      } catch (cause) {
+        report({ code: 'config-invalid', message: `config ${next.version} could not be compiled (${describe(cause)}); the previous one stays`, cause });
+        return;
+      }
+      engine = built;
+      config = next;
+      if (profile) engine.setProfile(profile);
+      engine.setLabels(labels);
+      for (const event of early.splice(0)) engine.ingest(event);
+      if (engine.needsBackfill()) {
+        try {
+          engine.backfill(await deps.events());
+        } catch (cause) {
+          report({ code: 'storage-failed', message: `reading stored events failed (${describe(cause)})`, cause });
+        }
+      }
+      if (engine !== built) return; // a newer config arrived meanwhile
+      const after = engine.segments();
+      dirty = true;
+      announce({ entered: after.filter((id) => !before.includes(id)), exited: before.filter((id) => !after.includes(id)) });
+      schedule();
+    },
+
+    ingest(event: TrackedEvent): void {
+      if (engine) apply(engine.ingest(event));
+      else early.push(event);
+    },
+
+    setProfile(next: Profile): void {
+      profile = next;
+      if (engine) apply(engine.setProfile(next));
+    },
+
+    setLabels(next: LabelRecords): void {
+      labels = next;
+      if (engine) apply(engine.setLabels(next));
+    },
+
+    /** Time may have jumped (a tab waking up): catch up at once. */
+    wake(): void {
+      if (engine) tick();
+    },
+
+    segments(): string[] {
+      return engine ? engine.segments() : [...known];
+    },
+
+    explain(id: string): Explanation | undefined {
+      return engine?.explain(id);
+    },
+
+    config(): MicrosegConfig | undefined {
+      return config;
+    },
+
+    /** The state to persist, when it changed since the last call. */
+    takeSnapshot(): EngineState | undefined {
+      if (!engine || !dirty) return undefined;
+      dirty = false;
+      return engine.snapshot();
+    },
+
+    /** forget(): start again from nothing, under the same config. */
+    reset(): void {
+      known = this.segments();
+      engine = undefined;
+      state = undefined;
+      early = [];
+      if (config) void this.setConfig(config);
+    },
+
+    stop(): void {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}
+
+export type SegmentRuntime = ReturnType<typeof createSegmentRuntime>;
