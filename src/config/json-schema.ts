@@ -52,20 +52,21 @@ const defs = {
   },
 };
 
-/** Puts the condition definition wherever zod wrote a bare object for `when` / `where`. */
-function linkConditions(node: unknown): void {
+/** What zod/mini cannot say cheaply: conditions (`when`, `where`) and whole numbers (caps, limit). */
+function refine(node: unknown): void {
   if (!node || typeof node !== 'object') return;
   for (const [key, value] of Object.entries(node as Json)) {
     if (key === 'properties' && value && typeof value === 'object') {
       for (const field of ['when', 'where']) if (field in value) value[field] = ref('condition');
+      for (const field of ['perVisit', 'perDay', 'total', 'limit']) if (value[field]?.type === 'number') value[field].type = 'integer';
     }
-    linkConditions(value);
+    refine(value);
   }
 }
 
 export function configJsonSchema(): Json {
   const generated = toJSONSchema(configSchema(), { target: 'draft-2020-12' }) as Json;
-  linkConditions(generated);
+  refine(generated);
   return {
     $schema: generated.$schema,
     $id: `https://microseg.dev/schema/config-${SCHEMA_VERSION}.json`,

@@ -52,6 +52,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
   const segments = arr(cfg.segments);
   const campaigns = arr(cfg.campaigns);
 
+  const whole = (v: unknown, path: Path) => typeof v === 'number' && !Number.isInteger(v) && issue(path, 'must be a whole number');
   const ids = (list: Any[], name: string): Set<string> => {
     const seen = new Set<string>();
     list.forEach((item, i) => {
@@ -220,6 +221,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
     const m = obj(metrics[name]);
     if (VALUE_AGGS.includes(m.agg) && m.field === undefined) issue(['metrics', name, 'field'], `agg "${m.agg}" needs a field`);
     if (isObj(m.where)) checkRoot(m.where, ['metrics', name, 'where'], 'event');
+    whole(m.limit, ['metrics', name, 'limit']);
   }
 
   // Scores read the context without scores or segments, so they never depend on each other.
@@ -271,6 +273,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
     for (const key of ['start', 'end']) {
       if (str(c[key]) && DATE_RE.test(c[key]) && Number.isNaN(dayNumber(c[key]))) issue(['campaigns', i, key], `"${c[key]}" is not a real date`);
     }
+    for (const cap of ['perVisit', 'perDay', 'total']) whole(obj(c.caps)[cap], ['campaigns', i, 'caps', cap]);
     if (dayNumber(c.start) > dayNumber(c.end)) issue(['campaigns', i, 'end'], `ends (${c.end}) before it starts (${c.start})`);
   });
 

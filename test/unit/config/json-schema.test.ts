@@ -43,6 +43,7 @@ describe('the exported JSON Schema', () => {
       (c) => delete c.version,
       (c) => (c.segments[0].id = 'has space'),
       (c) => (c.journeys[0].exposure = 5),
+      (c) => (c.campaigns[2].caps.perDay = 1.5),
       // Conditions: operators and their operands, at any depth.
       (c) => (c.segments[2].when['scores.churn'] = { $gtt: 0.7 }),
       (c) => (c.segments[5].when.$or[0]['metrics.cart_adds_7d'] = { $size: -1 }),

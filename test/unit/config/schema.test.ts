@@ -324,3 +324,19 @@ describe('parseConfig', () => {
     expect(problems(c).find((p) => p.path === 'metrics.spend.agg')!.message).toMatch(/^must be one of "count", "sum"/);
   });
 });
+
+describe('whole numbers', () => {
+  it('caps and distinct limits are whole numbers', () => {
+    const c = shop();
+    c.campaigns[2].caps.perDay = 2.5;
+    rejects(c, 'campaigns[2].caps.perDay', /must be a whole number/);
+    const d = shop();
+    d.metrics.categories_seen.limit = 0.5;
+    rejects(d, 'metrics.categories_seen.limit', /at least 1/);
+    d.metrics.categories_seen.limit = 10.5;
+    rejects(d, 'metrics.categories_seen.limit', /whole number/);
+    const e = shop();
+    e.campaigns[8].caps.total = -1;
+    rejects(e, 'campaigns[8].caps.total', /at least 0/);
+  });
+});
