@@ -131,7 +131,7 @@ ${microsegHead}
 ${p.main}
 </main>
 <footer class="site-footer">
-  <p>Maison Demo is a demonstration shop for <a href="https://github.com/">microseg</a>. Nothing here is for sale.</p>
+  <p>Maison Demo is a demonstration shop for microseg. Nothing here is for sale.</p>
   <p><a href="/console">Marketer console</a></p>
 </footer>
 ${TEMPLATES}
