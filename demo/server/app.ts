@@ -173,12 +173,12 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     });
   });
 
-  app.post('/api/labels', admin, async (c) => {
+  app.post('/api/labels', admin, bodyLimit({ maxSize: 64_000, onError: tooLarge }), async (c) => {
     const body = (await c.req.json().catch(() => null)) as Record<string, unknown> | null;
     const problem = labelProblem(body);
     if (problem || !body) return c.json({ error: problem }, 400);
     const uid = body.uid as string;
-    const at = typeof body.at === 'number' ? body.at : Date.now();
+    const at = Math.round(typeof body.at === 'number' ? body.at : Date.now());
     const expires = typeof body.ttlDays === 'number' ? Math.round(at + body.ttlDays * DAY_MS) : null;
     const value = body.value === undefined ? null : JSON.stringify(body.value);
     await db.query(
@@ -186,7 +186,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, false)
        ON CONFLICT (uid, name, channel)
        DO UPDATE SET value = excluded.value, at = excluded.at, expires = excluded.expires, deleted = false`,
-      [uid, body.name, body.channel, value, Math.round(at), expires],
+      [uid, body.name, body.channel, value, at, expires],
     );
     labelChanges.notify(uid, { type: 'labels', uid });
     return c.json(toLabel({ name: body.name as string, channel: body.channel as string, value: body.value ?? null, at, expires, deleted: false }), 201);
@@ -195,6 +195,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   // A tombstone, not a row removal: the SDK must learn that an older set no longer holds.
   app.delete('/api/labels/:uid/:name', admin, async (c) => {
     const { uid, name } = c.req.param();
+    if (!isVisitorId(uid) || !LABEL_NAME.test(name)) return c.json({ error: 'unknown visitor id or label name' }, 400);
     const at = Date.now();
     const updated = await db.query(
       `UPDATE labels SET deleted = true, value = NULL, expires = NULL, at = $3 WHERE uid = $1 AND name = $2`,
@@ -299,7 +300,7 @@ function isLoopback(c: Context): boolean {
 // The rest of the body stays unread, so the connection cannot be reused.
 function tooLarge(c: Context): Response {
   c.header('Connection', 'close');
-  return c.json({ error: `body larger than ${MAX_BODY_BYTES} bytes` }, 413);
+  return c.json({ error: 'body too large' }, 413);
 }
 
 interface EventRow {
