@@ -4,13 +4,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   campaignMatrix,
+  generateKeys,
   isEnvelope,
   parseConfig,
+  signConfig,
   verifyEnvelope,
   type CampaignMatrix,
   type MicrosegConfig,
 } from '../config';
-import { generateKeys, signConfig } from '../config/keys';
+// Not in the public face: the browser build never needs zod's JSON Schema generator.
 import { configJsonSchema } from '../config/json-schema';
 
 export interface Io {

@@ -107,7 +107,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
     }
   };
 
-  /** A condition: field paths mapped to values/operators, plus $and/$or/$nor. */
+  /** A condition: field paths mapped to values/operators, plus $and/$or/$nor/$not. */
   const checkCondition = (cond: unknown, path: Path, scope: Scope): void => {
     if (!isObj(cond)) return issue(path, 'a condition must be an object');
     for (const key of Object.keys(cond)) {
