@@ -103,11 +103,16 @@ function anyOf(list: Matcher[]): Matcher {
 // ---- paths -----------------------------------------------------------------------------
 
 /** A reader for a dotted path that crosses arrays the MongoDB way ("items.price" reads every item's price). */
-export function compilePath(path: string, at = path): (doc: unknown) => Resolved {
+function pathSegments(path: string, at: string): string[] {
   const segs = path.split('.');
   for (const seg of segs) {
     if (seg === '' || seg === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
   }
+  return segs;
+}
+
+export function compilePath(path: string, at = path): (doc: unknown) => Resolved {
+  const segs = pathSegments(path, at);
   if (segs.length === 1) {
     const key = segs[0]!;
     return (doc) => {
@@ -152,9 +157,13 @@ export function resolvedValues(r: Resolved): unknown[] {
 // ---- field clauses -----------------------------------------------------------------------
 
 function compileField(path: string, operand: unknown, at: string): Matcher {
-  const get = compilePath(path, at);
-  const test = compileValueTest(operand, at); // validates, and handles arrays and fan-outs
-  return fastField(path.split('.'), operand, test) ?? ((doc) => test(get(doc)));
+  const segs = pathSegments(path, at);
+  // The general test handles arrays and fan-outs; a fast clause builds it on first need.
+  let general: ResolvedTest | undefined;
+  const fast = fastField(segs, operand, (r) => (general ??= compileValueTest(operand, at))(r), at);
+  if (fast) return fast;
+  const test = compileValueTest(operand, at); // also where a bad operand throws
+  return (doc) => test(readPath(doc, segs));
 }
 
 /**
@@ -162,23 +171,29 @@ function compileField(path: string, operand: unknown, at: string): Matcher {
  * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
  * layer saved counts. Arrays and fan-outs take the general `slow` test.
  */
-function fastField(segs: string[], operand: unknown, slow: ResolvedTest): Matcher | undefined {
-  const read = (doc: unknown) => readPath(doc, segs);
+function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: string): Matcher | undefined {
   if (!isPlainObject(operand)) {
     if (operand === null || typeof operand === 'object') return undefined;
     const x = operand;
     return (doc) => {
-      const v = read(doc);
+      const v = readPath(doc, segs);
       if (v === x) return true;
       return Array.isArray(v) ? v.indexOf(x) >= 0 : v instanceof Fanout && slow(v);
     };
   }
   const ops = Object.keys(operand);
-  if (ops.length !== 1) {
+  if (ops.length === 0 || ops.includes('$options')) return undefined;
+  if (ops.length > 1) {
     // { $gte: 18, $lt: 23 }: one fast closure per operator, when each has one.
-    if (ops.includes('$options')) return undefined;
-    const parts = ops.map((op) => fastField(segs, { [op]: operand[op] }, compileValueTest({ [op]: operand[op] }, '')));
-    return parts.every((p) => p) ? allOf(parts as Matcher[]) : undefined;
+    const parts: Matcher[] = [];
+    for (const op of ops) {
+      const one = { [op]: operand[op] };
+      let general: ResolvedTest | undefined;
+      const part = fastField(segs, one, (r) => (general ??= compileValueTest(one, at))(r), at);
+      if (!part) return undefined;
+      parts.push(part);
+    }
+    return allOf(parts);
   }
   const op = ops[0]!;
   const y = operand[op];
@@ -187,7 +202,7 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest): Matche
     const set = new Set(y);
     const want = op === '$in';
     return (doc) => {
-      const v = read(doc);
+      const v = readPath(doc, segs);
       if (typeof v !== 'object' || v === null) return set.has(v) === want;
       if (!Array.isArray(v)) return slow(v);
       for (let i = 0; i < v.length; i++) if (set.has(v[i])) return want;
@@ -195,16 +210,17 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest): Matche
     };
   }
   if (op === '$regex') {
-    const re = new RegExp(y as string);
+    if (typeof y !== 'string' || !isValidRegex(y)) return undefined;
+    const re = new RegExp(y);
     return (doc) => {
-      const v = read(doc);
+      const v = readPath(doc, segs);
       return typeof v === 'string' ? re.test(v) : typeof v === 'object' && v !== null && slow(v);
     };
   }
   if (op === '$elemMatch') {
-    const el = elementTest(y, '');
+    const el = elementTest(y, join(at, op));
     return (doc) => {
-      const v = read(doc);
+      const v = readPath(doc, segs);
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) if (el(v[i])) return true;
         return false;
@@ -213,48 +229,58 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest): Matche
     };
   }
   if (op === '$exists') {
+    if (typeof y !== 'boolean' && y !== 0 && y !== 1) return undefined;
     const want = !!y;
     return (doc) => {
-      const v = read(doc);
+      const v = readPath(doc, segs);
       return v instanceof Fanout ? slow(v) : (v !== undefined) === want;
     };
   }
-  if (typeof y !== 'number' && typeof y !== 'string') return undefined;
+  if (typeof y !== 'string' && !(typeof y === 'number' && Number.isFinite(y))) return undefined;
   const kind = typeof y;
   switch (op) {
     case '$eq':
       return (doc) => {
-        const v = read(doc);
+        const v = readPath(doc, segs);
         if (v === y) return true;
         return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow(v);
       };
     case '$ne':
       return (doc) => {
-        const v = read(doc);
+        const v = readPath(doc, segs);
         return typeof v === 'object' && v !== null ? slow(v) : v !== y;
       };
     case '$gt':
       return (doc) => {
-        const v = read(doc);
+        const v = readPath(doc, segs);
         return typeof v === kind ? (v as number) > (y as number) : typeof v === 'object' && v !== null && slow(v);
       };
     case '$gte':
       return (doc) => {
-        const v = read(doc);
+        const v = readPath(doc, segs);
         return typeof v === kind ? (v as number) >= (y as number) : typeof v === 'object' && v !== null && slow(v);
       };
     case '$lt':
       return (doc) => {
-        const v = read(doc);
+        const v = readPath(doc, segs);
         return typeof v === kind ? (v as number) < (y as number) : typeof v === 'object' && v !== null && slow(v);
       };
     case '$lte':
       return (doc) => {
-        const v = read(doc);
+        const v = readPath(doc, segs);
         return typeof v === kind ? (v as number) <= (y as number) : typeof v === 'object' && v !== null && slow(v);
       };
   }
   return undefined;
+}
+
+function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A path's value: a plain top-level function, so the JIT can inline it into every clause. */

@@ -212,9 +212,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const runtimes = new Map<string, MetricRuntime>();
   /** metrics with no stored state: backfill() rebuilds them */
   const fresh = new Set<MetricRuntime>();
+  const startedAt = now();
   for (const m of metrics) {
     const saved = state?.metrics[m.hash];
-    const rt = new MetricRuntime(m, saved);
+    const rt = new MetricRuntime(m, saved, startedAt);
     if (!saved) fresh.add(rt);
     runtimes.set(m.id, rt);
     for (const type of m.events) push(byEventType, type, rt);
@@ -247,8 +248,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     segments: [],
     campaigns,
   };
-  let lastNow = now();
-  for (const m of metrics) runtimes.get(m.id)!.roll(lastNow);
+  let lastNow = startedAt;
   for (const [id, rt] of runtimes) ctx.metrics[id] = rt.value;
   refreshProfile(lastNow);
   refreshLabels(lastNow);

@@ -187,7 +187,7 @@ function collect(r: unknown, out: unknown[]): void {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-export const newAcc = (): Acc => ({ n: 0, s: 0 });
+export const newAcc = (): Acc => ({ n: 0, s: 0, lo: undefined, hi: undefined, fv: undefined, fa: undefined, lv: undefined, la: undefined, d: undefined });
 
 /** Adds an event's observations (non-empty) at time `ts`. */
 export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: number): void {
@@ -269,10 +269,16 @@ export class MetricRuntime {
 
   constructor(
     readonly metric: CompiledMetric,
-    state?: MetricState,
+    state: MetricState | undefined,
+    now: number,
   ) {
-    if (state?.a && !metric.grid) this.total = restoreAcc(state.a);
-    if (state?.b && metric.grid) this.buckets = state.b.map(([i, a]) => [i, restoreAcc(a)]);
+    const grid = metric.grid;
+    if (state?.a && !grid) this.total = restoreAcc(state.a);
+    if (state?.b && grid) {
+      // Buckets that left the window while the page was closed are not even restored.
+      const oldest = bucketOf(now, grid) - grid.count + 1;
+      for (const [i, a] of state.b) if (i >= oldest) this.buckets.push([i, restoreAcc(a)]);
+    }
     this.rebuildTotal();
   }
 
@@ -343,8 +349,6 @@ function saveAcc(acc: Acc): SerializedAcc {
 }
 
 function restoreAcc(s: SerializedAcc): Acc {
-  const acc: Acc = { ...s, d: undefined };
-  if (s.d) acc.d = new Set(s.d);
-  else delete acc.d;
-  return acc;
+  // One object shape for every accumulator keeps property access fast.
+  return { n: s.n, s: s.s, lo: s.lo, hi: s.hi, fv: s.fv, fa: s.fa, lv: s.lv, la: s.la, d: s.d ? new Set(s.d) : undefined };
 }
