@@ -69,7 +69,6 @@ export function configJsonSchema(): Json {
   refine(generated);
   return {
     $schema: generated.$schema,
-    $id: `https://microseg.dev/schema/config-${SCHEMA_VERSION}.json`,
     title: `microseg configuration, schema ${SCHEMA_VERSION}`,
     description:
       'Cross-references (every metric, score, segment and campaign named exists), real dates, exactly ' +
