@@ -106,6 +106,7 @@ function makeEvent(i: number, type: string, ts: number, r: () => number): Tracke
     id: `ev-${i}`,
     type,
     ts,
+    seq: i,
     props: { value: items.reduce((a, it) => a + it.price, 0), currency: 'EUR', items, campaign: 'c1', slot: 'hero' },
     page: { url: 'https://shop.test/p', path: '/p', title: 'Shop', referrer: '' },
     aid: 'bench',

@@ -163,7 +163,7 @@ describe('incremental engine = reference evaluator', () => {
         for (const [i, a] of actions.entries()) {
           const where = `step ${i} (${a.kind})`;
           if (a.kind === 'event') {
-            const e: TrackedEvent = { id: `e${++n}`, type: a.type, ts: now - a.lag, props: a.props, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1 };
+            const e: TrackedEvent = { id: `e${++n}`, type: a.type, ts: now - a.lag, seq: n, props: a.props, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1 };
             ingested.push(e);
             engine.ingest(e);
           } else if (a.kind === 'duplicate' && ingested.length) {
