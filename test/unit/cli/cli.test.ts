@@ -56,6 +56,16 @@ describe('microseg validate', () => {
     for (const line of lines) expect(r.err).toContain(`  ${line}`);
   });
 
+  it('suggests the closest name for a typo', async () => {
+    const ops = await cli('validate', join(examples, 'broken/unknown-operator.json'));
+    expect(ops.err).toContain('unknown operator "$gtt" (did you mean "$gt"?)');
+    const refs = await cli('validate', join(examples, 'broken/missing-references.json'));
+    expect(refs.err).toContain('metric "order" is not defined in metrics (did you mean "orders"?)');
+    expect(refs.err).toContain('campaign "win-back" is not defined (did you mean "winback"?)');
+    expect(refs.err).toMatch(/segment "lapsed" is not defined\n/); // nothing close: no guess
+    expect((await cli('validate', join(examples, 'broken/bad-values.json'))).err).toContain('unknown field "priorty" (did you mean "priority"?)');
+  });
+
   it('exits 1 when any of several files fails, and for a missing file', async () => {
     expect((await cli('validate', join(examples, 'shop.config.json'), join(examples, 'broken/newer-schema.json'))).code).toBe(1);
     const r = await cli('validate', 'nope.json');
