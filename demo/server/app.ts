@@ -110,7 +110,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     const events = (body as { events?: unknown } | null)?.events;
     if (!Array.isArray(events)) return c.json({ error: 'expected { events: [...] }' }, 400);
     if (events.length > MAX_BATCH_EVENTS) return c.json({ error: `at most ${MAX_BATCH_EVENTS} events per batch` }, 413);
-    const rows = events.filter(isTrackedEvent).map(toEventRow);
+    const rows = events.filter(isTrackedEvent).map(toEventRow).filter((row): row is EventRow => row !== undefined);
     const stored = await insertEvents(db, rows);
     return c.json({ received: events.length, stored, duplicates: rows.length - stored, rejected: events.length - rows.length }, 202);
   });
@@ -180,7 +180,12 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     const uid = body.uid as string;
     const at = Math.round(typeof body.at === 'number' ? body.at : Date.now());
     const expires = typeof body.ttlDays === 'number' ? Math.round(at + body.ttlDays * DAY_MS) : null;
-    const value = body.value === undefined ? null : JSON.stringify(body.value);
+    let value: string | null;
+    try {
+      value = body.value === undefined ? null : JSON.stringify(forJsonb(body.value));
+    } catch {
+      return c.json({ error: 'value: nested too deep' }, 400);
+    }
     await db.query(
       `INSERT INTO labels (uid, name, channel, value, at, expires, deleted)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, false)
@@ -332,17 +337,37 @@ function isShortString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= 200;
 }
 
-function toEventRow(e: Record<string, unknown>): EventRow {
-  return {
-    id: e.id as string,
-    aid: e.aid as string,
-    uid: (e.uid as string | undefined) ?? null,
-    type: e.type as string,
-    ts: Math.round(e.ts as number),
-    visit: typeof e.visit === 'number' && Number.isFinite(e.visit) ? Math.trunc(e.visit) : null,
-    page: e.page ?? null,
-    props: e.props ?? {},
-  };
+function toEventRow(e: Record<string, unknown>): EventRow | undefined {
+  try {
+    return {
+      id: e.id as string,
+      aid: e.aid as string,
+      uid: (e.uid as string | undefined) ?? null,
+      type: e.type as string,
+      ts: Math.round(e.ts as number),
+      visit: typeof e.visit === 'number' && Number.isFinite(e.visit) ? Math.trunc(e.visit) : null,
+      page: forJsonb(e.page ?? null),
+      props: forJsonb(e.props ?? {}),
+    };
+  } catch {
+    return undefined; // nested too deep to be a real event
+  }
+}
+
+const MAX_JSON_DEPTH = 32;
+const NOT_JSONB_SAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** PostgreSQL's jsonb refuses NUL characters and lone surrogates; one such string must not sink a batch. */
+function forJsonb(value: unknown, depth = 0): unknown {
+  if (depth > MAX_JSON_DEPTH) throw new RangeError('too deep');
+  if (typeof value === 'string') return value.replace(NOT_JSONB_SAFE, '\uFFFD');
+  if (Array.isArray(value)) return value.map((v) => forJsonb(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k.replace(NOT_JSONB_SAFE, '\uFFFD')] = forJsonb(v, depth + 1);
+    return out;
+  }
+  return value;
 }
 
 /** One statement per batch; duplicates (within the batch or already stored) are skipped. */

@@ -71,6 +71,17 @@ describe('POST /api/collect', () => {
     expect(await res.json()).toEqual({ received: 4, stored: 1, duplicates: 0, rejected: 3 });
   });
 
+  it('stores hostile strings that jsonb refuses (NUL, lone surrogates) instead of failing the batch', async () => {
+    const nasty = event('nasty-1', 'visitor-f', 'view_item', { props: { name: 'a\u0000b', half: '\ud800x', ['k\u0000']: 1 } });
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 100; i++) deep = [deep];
+    const tooDeep = event('deep-1', 'visitor-f', 'view_item', { props: { deep } });
+    const res = await collect({ events: [nasty, tooDeep, event('fine-1', 'visitor-f')] });
+    expect(await res.json()).toEqual({ received: 3, stored: 2, duplicates: 0, rejected: 1 });
+    const stored = await storedFor('visitor-f');
+    expect(stored.find((e) => e.id === 'nasty-1')!.props).toEqual({ name: 'a\uFFFDb', half: '\uFFFDx', 'k\uFFFD': 1 });
+  });
+
   it('answers 413 past the batch bound and 400 for what is not a batch', async () => {
     const tooMany = Array.from({ length: MAX_BATCH_EVENTS + 1 }, (_, i) => event(`big-${i}`, 'visitor-e'));
     expect((await collect({ events: tooMany })).status).toBe(413);
