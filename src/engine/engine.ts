@@ -14,7 +14,6 @@ const DAY = 86_400_000;
 const VISIT_IDLE = 30 * 60_000;
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
-const TIME_FIELDS = ['firstSeen', 'daysSinceFirstSeen', 'daysSinceLastVisit', 'hour', 'weekday'] as const;
 const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
 
@@ -234,7 +233,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const member = new Uint8Array(n);
   const reported = new Uint8Array(n);
   const dirty = new Uint8Array(n);
+  /** segments whose membership changed since the last report, once each */
   const touched: number[] = [];
+  const isTouched = new Uint8Array(n);
   let nonFallbackMembers = 0;
   let firstDirty = n;
   const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
@@ -258,7 +259,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     const ids = new Set(state.memberships);
     order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
   }
-  for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i);
+  for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i), (isTouched[i] = 1);
   firstDirty = 0;
   evaluateDirty();
   /** the next bucket expiry of any metric, and the next profile/label time boundary */
@@ -322,7 +323,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       const holds = seg.fallback ? nonFallbackMembers === 0 : seg.matcher(ctx);
       if (holds === (member[i] === 1)) continue;
       member[i] = holds ? 1 : 0;
-      touched.push(i);
+      if (!isTouched[i]) (isTouched[i] = 1), touched.push(i);
       if (!seg.fallback) {
         nonFallbackMembers += holds ? 1 : -1;
         for (const f of fallbacks) dirty[f] = 1;
@@ -344,10 +345,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   function report(): MembershipChange {
     const entered: string[] = [];
     const exited: string[] = [];
-    const seen = new Set<number>();
-    for (const i of touched.sort((a, b) => order[a]!.configIndex - order[b]!.configIndex)) {
-      if (seen.has(i)) continue;
-      seen.add(i);
+    if (touched.length > 1) touched.sort((a, b) => order[a]!.configIndex - order[b]!.configIndex);
+    for (const i of touched) {
+      isTouched[i] = 0;
       if (member[i] !== reported[i]) (member[i] ? entered : exited).push(order[i]!.def.id);
       reported[i] = member[i]!;
     }
@@ -378,7 +378,12 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     };
     const prev = ctx.profile;
     ctx.profile = next;
-    return TIME_FIELDS.filter((f) => prev[f] !== next[f]).map((f) => `profile.${f}`);
+    const keys: string[] = [];
+    for (const f of Object.keys(next) as (keyof ProfileContext)[]) {
+      const same = f === 'utm' ? shallowEqual(prev.utm, next.utm) : prev[f] === next[f];
+      if (!same) keys.push(`profile.${f}`);
+    }
+    return keys;
   }
 
   /** When the last visit ended: the current one once idle for long enough, else the one before. */
@@ -549,9 +554,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     setProfile(p) {
       advance(now());
       profile = p;
-      refreshProfile(lastNow);
+      // The tracker calls this on every page: only the fields that moved mark segments dirty.
+      const keys = refreshProfile(lastNow);
       ctx.traits = p.traits ?? {};
-      changed(['profile', 'traits']);
+      changed([...keys, 'traits']);
       evaluateDirty();
       clockCheckAt = nextClockChange(false);
       return report();
@@ -780,4 +786,11 @@ function nextCrossing(base: number, t: number, values: number[] | null): number 
   for (const v of values) if (v > current && v < k) k = v;
   return k === Infinity ? undefined : base + k * DAY;
 }
+function shallowEqual(a?: Record<string, string>, b?: Record<string, string>): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
 const minDefined = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));

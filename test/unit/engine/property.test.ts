@@ -53,6 +53,7 @@ function clause(metricIds: string[], earlier: string[]): fc.Arbitrary<Condition>
     fc.integer({ min: 0, max: 23 }).map((h) => ({ 'profile.hour': { $gte: h } })),
     fc.tuple(op, fc.double({ min: 0, max: 1, noNaN: true })).map(([o, t]) => ({ 'scores.p': { [o]: t } })),
     fc.constantFrom({ 'campaigns.c1.exposures': { $gte: 1 } }, { 'campaigns.c2.clicks': 0 }),
+    fc.constantFrom({ 'profile.device': 'mobile' }, { 'profile.visits': { $gte: 3 } }, { 'traits.tier': 'gold' }, { 'profile.utm.medium': 'email' }),
   ];
   if (earlier.length) {
     options.push(fc.constantFrom(...earlier).map((id) => ({ segments: id })));
@@ -119,6 +120,15 @@ const scenario = fc
       },
       { weight: 1, arbitrary: fc.constant({ kind: 'timer' as const }) },
       { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('profile' as const),
+          device: fc.constantFrom('mobile' as const, 'desktop' as const),
+          tier: fc.constantFrom('gold', 'silver'),
+          medium: fc.constantFrom('email', 'cpc'),
+        }),
+      },
     );
     const labels = fc.record({
       vipAt: fc.integer({ min: -5 * DAY, max: 5 * DAY }),
@@ -176,6 +186,13 @@ describe('incremental engine = reference evaluator', () => {
             const next = engine.nextChangeAt();
             if (next !== undefined) now = next;
             engine.tick();
+          } else if (a.kind === 'profile') {
+            // The tracker mutates one profile object in place and passes it again.
+            visitor.visits++;
+            visitor.device = a.device;
+            visitor.traits.tier = a.tier;
+            visitor.utm = { medium: a.medium };
+            engine.setProfile(visitor);
           } else if (a.kind === 'restart') {
             engine = createEngine(config, { now: clock, state: JSON.parse(JSON.stringify(engine.snapshot())) });
           }

@@ -68,6 +68,7 @@ export function evaluate(
       hour: date.getHours(),
       weekday: date.getDay(),
       channel: profile?.channel,
+      utm: profile?.utm,
       identified: !!profile?.userId,
     },
     traits: profile?.traits ?? {},
