@@ -213,14 +213,14 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const fresh = new Set<MetricRuntime>();
   const startedAt = now();
   for (const m of metrics) {
-    const saved = state?.metrics[m.hash];
+    const saved = state?.metrics?.[m.hash];
     const rt = new MetricRuntime(m, saved, startedAt);
     if (!saved) fresh.add(rt);
     runtimes.set(m.id, rt);
     for (const type of m.events) push(byEventType, type, rt);
   }
-  let campaigns: Record<string, CampaignHistory> = state ? structuredClone(state.campaigns ?? {}) : {};
-  let activity: Activity = state ? { ...state.activity } : {};
+  const campaigns: Record<string, CampaignHistory> = state ? structuredClone(state.campaigns ?? {}) : {};
+  const activity: Activity = state ? { ...state.activity } : {};
   const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
   let profile: Profile | undefined = state?.profile;
   let labels: Record<string, Label> = state?.labels ?? {};

@@ -179,6 +179,29 @@ describe('membership', () => {
   });
 });
 
+describe('snapshots', () => {
+  it('ignores a snapshot it does not understand, and survives a partial one', () => {
+    const clock = fakeClock(T0);
+    const config = cfg({ metrics: { orders: { event: 'purchase', agg: 'count' } }, segments: [{ id: 'x', fallback: true }] });
+    expect(createEngine(config, { now: clock.now, state: { v: 2 } as never }).segments()).toEqual(['x']);
+    expect(createEngine(config, { now: clock.now, state: { v: 1 } as never }).context().metrics).toEqual({ orders: 0 });
+  });
+
+  it('wakes up for window expiries only of the metrics a rule reads', () => {
+    const clock = fakeClock(T0);
+    const config = cfg({
+      metrics: { read: { event: 'view', agg: 'count', window: '2h' }, unread: { event: 'view', agg: 'count', window: '30m' } },
+      segments: [{ id: 'viewer', when: { 'metrics.read': { $gte: 1 } } }],
+    });
+    const engine = createEngine(config, { now: clock.now });
+    engine.ingest(event('view', {}, T0));
+    // 2h window in minute buckets: the 10:00 minute leaves at 12:00.
+    expect(engine.nextChangeAt()).toBe(T0 + 2 * HOUR);
+    clock.set(T0 + 2 * HOUR);
+    expect(engine.tick()).toEqual({ entered: [], exited: ['viewer'] });
+  });
+});
+
 describe('time', () => {
   it('wakes up at the next local hour only for hour-based rules', () => {
     const clock = fakeClock(T0 + 17 * MINUTE);
