@@ -25,6 +25,13 @@ export default [
       minify(),
     ],
   },
+  // The command-line tool (validate, keygen, sign, matrix, schema) for backends.
+  {
+    input: 'src/cli/main.ts',
+    external: [/^node:/, /^zod/],
+    output: { file: 'dist/cli.mjs', format: 'es' },
+    plugins: [typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' })],
+  },
   // The copy-paste loader snippet.
   {
     input: 'src/snippet/snippet.js',

@@ -151,8 +151,10 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
     if (stopped) return false;
     if (source === 'network' || source === 'sse') {
-      etag = (source === 'network' && meta?.etag) || undefined;
       const text = typeof input === 'string' ? input : JSON.stringify(input);
+      // A pushed copy has no ETag of its own; the same text pushed again keeps the one we have.
+      if (source === 'network') etag = meta?.etag || undefined;
+      else if (stored?.text !== text) etag = undefined;
       if (opts.storage && (stored?.text !== text || stored.etag !== etag)) {
         stored = { url, etag, text };
         opts.storage.set(key, stored).catch(() => undefined); // the store reports its own failures
@@ -174,7 +176,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
     inflight = ctrl;
     try {
-      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-cache', signal: ctrl?.signal });
+      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store', signal: ctrl?.signal });
       if (res.status === 304) return true;
       if (!res.ok) return fail({ code: 'config-fetch', message: `could not fetch the config: ${url} answered ${res.status}`, source: 'network' });
       const text = await res.text();

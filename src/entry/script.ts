@@ -74,8 +74,8 @@ function boot(): void {
   }
 
   const methods = [
-    'init', 'track', 'page', 'identify', 'label', 'unlabel', 'labels', 'profile', 'consent',
-    'forget', 'on', 'flush', 'storage', 'destroy',
+    'init', 'track', 'page', 'identify', 'label', 'unlabel', 'labels', 'profile', 'segments',
+    'explain', 'config', 'consent', 'forget', 'on', 'flush', 'storage', 'destroy',
   ];
   for (const name of methods) facade[name] = (...args: unknown[]) => invoke(name, args);
 
