@@ -4,10 +4,11 @@ import { MAX_BATCH_EVENTS } from '../../../demo/server/app';
 import { admin, startTestServer } from './helpers';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
+// Starting PGlite takes seconds, more on a busy machine.
 beforeAll(async () => {
   server = await startTestServer();
-});
-afterAll(() => server?.close());
+}, 60_000);
+afterAll(() => server?.close(), 30_000);
 
 function event(id: string, aid: string, type = 'view_item', extra: Record<string, unknown> = {}) {
   return {

@@ -5,10 +5,11 @@ import { matchesEtag } from '../../../demo/server/config-store';
 import { admin, config, readSse, startTestServer } from './helpers';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
+// Starting PGlite takes seconds, more on a busy machine.
 beforeAll(async () => {
   server = await startTestServer();
-});
-afterAll(() => server?.close());
+}, 60_000);
+afterAll(() => server?.close(), 30_000);
 
 describe('GET /api/config', () => {
   it('serves the file with a strong ETag and Cache-Control: no-cache', async () => {

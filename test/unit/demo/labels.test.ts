@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, Browser, readSse, startTestServer } from './helpers';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
+// Starting PGlite takes seconds, more on a busy machine.
 beforeAll(async () => {
   server = await startTestServer();
-});
-afterAll(() => server?.close());
+}, 60_000);
+afterAll(() => server?.close(), 30_000);
 
 const DAY = 86_400_000;
 

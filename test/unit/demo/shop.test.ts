@@ -6,10 +6,11 @@ import { catalog } from '../../../demo/shop/pages';
 import { startTestServer } from './helpers';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
+// Starting PGlite takes seconds, more on a busy machine.
 beforeAll(async () => {
   server = await startTestServer();
-});
-afterAll(() => server?.close());
+}, 60_000);
+afterAll(() => server?.close(), 30_000);
 
 const page = async (path: string) => {
   const res = await fetch(server.url + path);
