@@ -220,6 +220,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     for (const type of m.events) push(byEventType, type, rt);
   }
   const campaigns: Record<string, CampaignHistory> = state ? structuredClone(state.campaigns ?? {}) : {};
+  // Configured campaigns start at zero, so "campaigns.spring.clicks": 0 holds before any exposure.
+  for (const c of config.campaigns ?? []) campaigns[c.id] ??= { exposures: 0, clicks: 0 };
   const activity: Activity = state ? { ...state.activity } : {};
   const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
   let profile: Profile | undefined = state?.profile;

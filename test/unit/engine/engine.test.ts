@@ -295,6 +295,32 @@ describe('scores', () => {
   });
 });
 
+describe('campaign history', () => {
+  it('counts exposures and clicks per campaign; configured campaigns start at zero', () => {
+    const clock = fakeClock(T0);
+    const content = { text: 'Hi' };
+    const engine = createEngine(
+      cfg({
+        campaigns: [{ id: 'spring', slot: 'hero', segments: ['all'], content }],
+        segments: [
+          { id: 'ignored-spring', when: { 'campaigns.spring.exposures': { $gte: 2 }, 'campaigns.spring.clicks': 0 } },
+          { id: 'never-clicked', when: { 'campaigns.spring.clicks': 0 } },
+          { id: 'all', fallback: true },
+        ],
+      }),
+      { now: clock.now },
+    );
+    expect(engine.segments()).toEqual(['never-clicked']);
+    engine.ingest(event('$exposure', { campaign: 'spring', slot: 'hero', control: false }, T0));
+    clock.advance(DAY);
+    engine.ingest(event('$exposure', { campaign: 'spring', slot: 'hero', control: false }, clock.now()));
+    expect(engine.segments()).toEqual(['ignored-spring', 'never-clicked']);
+    engine.ingest(event('$click', { campaign: 'spring', slot: 'hero' }, clock.now()));
+    expect(engine.segments()).toEqual(['all']);
+    expect(engine.context().campaigns.spring).toEqual({ exposures: 2, clicks: 1, lastAt: T0 + DAY, lastClickAt: T0 + DAY });
+  });
+});
+
 describe('config changes', () => {
   it('keeps unchanged aggregates, rebuilds new ones from retained events, never twice', () => {
     const clock = fakeClock(T0);

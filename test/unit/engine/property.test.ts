@@ -94,6 +94,7 @@ const scenario = fc
         metrics: Object.fromEntries(metrics.map((m, i) => [`m${i}`, m])),
         scores: { p: { model: 'logistic', bias: -1, weights: { [`metrics.m0`]: 0.05, 'profile.daysSinceLastVisit': 0.3 } } },
         segments,
+        campaigns: [{ id: 'c2', slot: 'hero', segments: [], content: {} }],
       };
       return c;
     });

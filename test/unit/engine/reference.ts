@@ -37,6 +37,7 @@ export function evaluate(
   let last: number | undefined;
   let previousVisitEnd: number | undefined;
   const campaigns: Record<string, { exposures: number; clicks: number; lastAt?: number; lastClickAt?: number }> = {};
+  for (const c of config.campaigns ?? []) campaigns[c.id] = { exposures: 0, clicks: 0 };
   for (const e of events) {
     if (last !== undefined && e.ts - last > IDLE) previousVisitEnd = last;
     if (last === undefined || e.ts > last) last = e.ts;
