@@ -11,4 +11,6 @@ export {
   type Label,
   type MembershipChange,
   type CampaignHistory,
+  type ProfileContext,
+  type LabelContext,
 } from './engine';
