@@ -336,12 +336,15 @@ describe('config changes', () => {
       metrics: { orders: { agg: 'count', event: 'purchase' }, spend: { event: 'purchase', agg: 'sum', field: 'value' } },
       segments: [{ id: 'spender', when: { 'metrics.spend': { $gte: 30 } } }],
     });
+    expect(createEngine(v1, { now: clock.now, state }).needsBackfill()).toBe(false);
     const next = createEngine(v2, { now: clock.now, state });
+    expect(next.needsBackfill()).toBe(true);
     expect(next.context().metrics).toEqual({ orders: 2, spend: 0 });
     const third = event('purchase', { value: 5 }, clock.now());
     next.ingest(third); // arrives before the backfill
     expect(next.backfill([...events, third])).toEqual({ entered: ['spender'], exited: [] });
     expect(next.context().metrics).toEqual({ orders: 3, spend: 30 });
+    expect(next.needsBackfill()).toBe(false);
     next.backfill(events); // a second call changes nothing
     expect(next.context().metrics).toEqual({ orders: 3, spend: 30 });
   });
