@@ -6,7 +6,7 @@ import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
-import { compileMetric, MetricRuntime, type CompiledMetric, type MetricState } from './metrics';
+import { compileMetric, MetricRuntime, type MetricState } from './metrics';
 import { compileScore, type CompiledScore } from './scores';
 
 const DAY = 86_400_000;

@@ -217,7 +217,7 @@ export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: n
 }
 
 /** Folds a bucket into a running total (buckets come oldest first). */
-export function mergeInto(total: Acc, b: Acc, metric: CompiledMetric): void {
+export function mergeInto(total: Acc, b: Acc): void {
   total.n += b.n;
   total.s += b.s;
   if (b.lo !== undefined && (total.lo === undefined || b.lo < total.lo)) total.lo = b.lo;
@@ -229,7 +229,6 @@ export function mergeInto(total: Acc, b: Acc, metric: CompiledMetric): void {
     // Each bucket holds at most `limit` values, so the capped union is still exact up to `limit`.
     for (const k of b.d) d.add(k);
   }
-  void metric;
 }
 
 /** The metric's value: counts and sums start at 0; the others are missing until there is data. */
@@ -328,7 +327,7 @@ export class MetricRuntime {
   private rebuildTotal(): void {
     if (this.metric.grid) {
       this.total = newAcc();
-      for (const [, acc] of this.buckets) mergeInto(this.total, acc, this.metric);
+      for (const [, acc] of this.buckets) mergeInto(this.total, acc);
     }
     this.value = valueOf(this.total, this.metric);
   }
