@@ -29,7 +29,7 @@ const defs = {
     anyOf: [
       ref('operators'),
       { type: ['string', 'number', 'boolean', 'null', 'array'] },
-      { type: 'object', propertyNames: { pattern: '^[^$]' } },
+      { type: 'object', propertyNames: { pattern: '^(?:[^$]|$)' } }, // a literal object: no "$…" keys
     ],
   },
   operators: {

@@ -52,7 +52,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
   const segments = arr(cfg.segments);
   const campaigns = arr(cfg.campaigns);
 
-  const whole = (v: unknown, path: Path) => typeof v === 'number' && !Number.isInteger(v) && issue(path, 'must be a whole number');
+  const whole = (v: unknown, path: Path) => typeof v === 'number' && !Number.isSafeInteger(v) && issue(path, 'must be a whole number');
   const ids = (list: Any[], name: string): Set<string> => {
     const seen = new Set<string>();
     list.forEach((item, i) => {
@@ -160,7 +160,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         } else checkCondition(v, path, 'event');
         return;
       case 'size':
-        need(Number.isInteger(v) && (v as number) >= 0, 'a whole number ≥ 0');
+        need(Number.isSafeInteger(v) && (v as number) >= 0, 'a whole number ≥ 0');
         return;
       case 'exists':
         need(typeof v === 'boolean' || v === 0 || v === 1, 'true or false');
