@@ -1,7 +1,11 @@
 // (c) Start-up: createEngine from a persisted snapshot, for profiles built from 10k, 100k and
 // 1M events, with 1,000 segments. The snapshot holds aggregates, not events, so the cost
 // must stay flat as the history grows.
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createEngine } from '../../src/engine';
 import { eventStream, largeConfig, quantiles } from './workload';
 
@@ -19,6 +23,19 @@ function persistedProfile(events: number, config: ReturnType<typeof largeConfig>
   }
   now += 3600_000;
   return { json: JSON.stringify(engine.snapshot()), at: now };
+}
+
+/** The first createEngine in a fresh process, as on a page load: nothing compiled by the JIT yet. */
+function coldStart(json: string, opened: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'microseg-startup-'));
+  try {
+    const file = join(dir, 'state.json');
+    writeFileSync(file, json);
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--cold', file, String(opened)], { encoding: 'utf8' });
+    return Number(out.trim());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function run(sizes = [10_000, 100_000, 1_000_000], repeats = 30): Promise<Record<string, unknown>> {
@@ -41,12 +58,14 @@ export async function run(sizes = [10_000, 100_000, 1_000_000], repeats = 30): P
       const t2 = performance.now();
       if (i >= 3) parse.push(t1 - t0), create.push(t2 - t1); // the first runs warm the JIT up
     }
+    const cold = Array.from({ length: 3 }, () => coldStart(json, opened)).sort((a, b) => a - b)[1]!;
     const p = quantiles(parse);
     const c = quantiles(create);
     rows.push({
       events,
       'snapshot KB': +(json.length / 1024).toFixed(1),
       'JSON.parse ms (p50)': +p.p50.toFixed(2),
+      'cold first createEngine ms': +cold.toFixed(2),
       'createEngine ms (min)': +Math.min(...create).toFixed(2),
       'createEngine ms (p50)': +c.p50.toFixed(2),
       'createEngine ms (p95)': +c.p95.toFixed(2),
@@ -56,7 +75,14 @@ export async function run(sizes = [10_000, 100_000, 1_000_000], repeats = 30): P
   return { runtime: `node ${process.version}`, segments: 1000, metrics: 200, goal: 'flat in history length, ≤ 20 ms', startup: rows };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] === '--cold') {
+  const config = largeConfig(200, 1000);
+  const state = JSON.parse(readFileSync(process.argv[3]!, 'utf8'));
+  const opened = Number(process.argv[4]);
+  const t0 = performance.now();
+  createEngine(config, { now: () => opened, state }).segments();
+  console.log(performance.now() - t0);
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const r = await run();
   console.log(`${r.runtime}, ${r.segments} segments, ${r.metrics} metrics (goal: ${r.goal})`);
   console.table(r.startup);
