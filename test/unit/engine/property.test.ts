@@ -120,7 +120,8 @@ const scenario = fc
         }),
       },
       { weight: 1, arbitrary: fc.constant({ kind: 'timer' as const }) },
-      { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+      // The page closes and reopens later: a new engine from the stored snapshot.
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), closedFor: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10 * DAY })) }) },
       {
         weight: 1,
         arbitrary: fc.record({
@@ -195,7 +196,9 @@ describe('incremental engine = reference evaluator', () => {
             visitor.utm = { medium: a.medium };
             engine.setProfile(visitor);
           } else if (a.kind === 'restart') {
-            engine = createEngine(config, { now: clock, state: JSON.parse(JSON.stringify(engine.snapshot())) });
+            const stored = JSON.stringify(engine.snapshot());
+            now += a.closedFor;
+            engine = createEngine(config, { now: clock, state: JSON.parse(stored) });
           }
           check(where);
         }
