@@ -14,6 +14,7 @@ const DAY = 86_400_000;
 const VISIT_IDLE = 30 * 60_000;
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
+const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
 const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
 
@@ -666,7 +667,9 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
     if (ids.has(s.id)) throw new ConditionError(`segments[${i}].id`, `duplicate segment id "${s.id}"`);
     ids.set(s.id, i);
   });
+  const allIds = [...ids.keys()];
   const usedPaths = new Set<string>();
+  /** operands of rules on whole-day values, for the wake-up times */
   const dayOperands = new Map<string, unknown[]>();
   const compiled = defs.map((def, i) => {
     const at = `segments[${i}].when`;
@@ -679,9 +682,9 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
     for (const [path, operands] of paths) {
       checkPath(path, `${at}.${path}`);
       usedPaths.add(path);
-      for (const o of operands) push(dayOperands, path, o);
+      if (DAY_PATH.test(path)) for (const o of operands) push(dayOperands, path, o);
       if (path === 'segments') {
-        for (const ref of referencedSegments(operands, [...ids.keys()])) {
+        for (const ref of referencedSegments(operands, allIds)) {
           const j = ids.get(ref);
           if (j === undefined) throw new ConditionError(`${at}.segments`, `unknown segment "${ref}"`);
           deps.add(j);
