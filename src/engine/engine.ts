@@ -605,7 +605,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     explain(segmentId) {
       advance(now());
       const i = order.findIndex((s) => s.def.id === segmentId);
-      if (i < 0) throw new ConditionError('', `unknown segment "${segmentId}"`);
+      if (i < 0) {
+        return { segment: segmentId, member: false, fallback: false, reason: `no segment "${segmentId}" in config ${config.version}`, clauses: [] };
+      }
       const seg = order[i]!;
       const out: Explanation = { segment: segmentId, member: member[i] === 1, fallback: seg.fallback, clauses: [] };
       if (seg.fallback) {

@@ -123,7 +123,7 @@ describe('membership', () => {
     engine.ingest(event('purchase', {}, T0));
     expect(engine.explain('everyone')).toMatchObject({ member: false, reason: 'not needed: the visitor is in buyers' });
     expect(engine.explain('buyers').clauses).toEqual([{ path: 'metrics.orders', operator: '$gte', expected: 1, actual: 1, pass: true }]);
-    expect(() => engine.explain('nope')).toThrow(/unknown segment "nope"/);
+    expect(engine.explain('nope')).toEqual({ segment: 'nope', member: false, fallback: false, reason: 'no segment "nope" in config t', clauses: [] });
   });
 
   it('rejects bad configs with the offending path', () => {
