@@ -18,9 +18,11 @@ interface Chunk {
   events: TrackedEvent[];
 }
 
-interface MicrosegDB extends DBSchema {
+export interface MicrosegDB extends DBSchema {
   chunks: { key: string; value: Chunk; indexes: { last: number } };
   kv: { key: string; value: unknown };
+  /** Messages waiting to be sent to the backend (src/measure/outbox.ts), by id, oldest first by `ts`. */
+  outbox: { key: string; value: { id: string; ts: number }; indexes: { ts: number } };
 }
 
 function chunkOf(events: TrackedEvent[]): Chunk {
@@ -38,15 +40,18 @@ const countOf = (key: string) => Number(key.split(':')[1]) || 0;
 
 const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;
 
-/** Bump with a new case in `migrate` whenever the object stores change. */
-export const DB_VERSION = 1;
+/** Bump with a new step in `migrate` whenever the object stores change. */
+export const DB_VERSION = 2;
 
 function migrate(db: IDBPDatabase<MicrosegDB>, oldVersion: number): void {
-  switch (oldVersion) {
-    case 0: {
-      db.createObjectStore('chunks', { keyPath: 'key' }).createIndex('last', 'last');
-      db.createObjectStore('kv');
-    }
+  // Each step runs once, in order, from the version this browser holds (a switch cannot fall
+  // through under noFallthroughCasesInSwitch).
+  if (oldVersion < 1) {
+    db.createObjectStore('chunks', { keyPath: 'key' }).createIndex('last', 'last');
+    db.createObjectStore('kv');
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('ts', 'ts');
   }
 }
 
@@ -345,6 +350,11 @@ export function createStore(options: StoreOptions) {
         pendingKv.set(key, value);
         schedule();
       }
+    },
+
+    /** The open database while storing is allowed (for the outbox); null in memory mode. */
+    database(): Promise<IDBPDatabase<MicrosegDB> | null> {
+      return mode === 'indexeddb' ? open() : Promise.resolve(null);
     },
 
     async get<T>(key: string): Promise<T | undefined> {

@@ -1,0 +1,131 @@
+// Measurement: journey steps (progression and aversion) on the device, and forwarding of
+// events, exposures, outcomes and segment changes to the site's collector.
+import type { MicrosegConfig } from '../config/types';
+import type { TrackedEvent } from '../core/types';
+import type { Reporter } from '../core/errors';
+import { describe } from '../core/errors';
+import { randomId } from '../core/util';
+import type { Store } from '../store';
+import { createJourneys, type JourneyExposure, type JourneyOutcome, type JourneyState } from './journeys';
+import { createOutbox, type CollectOptions } from './outbox';
+
+export type { JourneyExposure, JourneyOutcome, JourneyState, Outcome } from './journeys';
+export { createJourneys, compileSteps, mergeStates } from './journeys';
+export { createOutbox, parseRetryAfter, type CollectOptions, type Message, type Outbox } from './outbox';
+
+export interface MeasureDeps {
+  collectUrl?: string;
+  collect?: CollectOptions;
+  now: () => number;
+  report: Reporter;
+  store: Store;
+  on: (type: string, handler: (payload: any) => void) => () => void;
+  emit: (type: string, payload: unknown) => void;
+  segments: () => string[];
+  /** The configuration in force. */
+  config: () => MicrosegConfig | undefined;
+  /** Who and where, for messages the SDK makes itself. */
+  visitor: () => Pick<TrackedEvent, 'aid' | 'uid' | 'visit' | 'page'>;
+}
+
+export function createMeasurement(deps: MeasureDeps) {
+  const { now, report, store } = deps;
+  const outbox = deps.collectUrl
+    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), report })
+    : undefined;
+
+  const safely =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (cause) {
+        report({ code: 'measure', message: `measurement failed (${describe(cause)})`, cause });
+      }
+    };
+
+  /** A message shaped like a tracked event, so the collector stores it like one. */
+  function send(type: string, ts: number, props: Record<string, unknown>, id = randomId()): void {
+    const v = deps.visitor();
+    const message: TrackedEvent = { id, type, ts, seq: 0, props, page: v.page, aid: v.aid, visit: v.visit };
+    if (v.uid) message.uid = v.uid;
+    outbox?.add(message);
+  }
+
+  const stepProps = (x: JourneyExposure) => {
+    const props: Record<string, unknown> = {
+      journey: x.journey, exposure: x.exposure, at: x.at, until: x.until, segments: x.segments, control: x.control,
+    };
+    if (x.campaign) props.campaign = x.campaign;
+    return props;
+  };
+
+  const journeys = createJourneys({
+    now,
+    segments: deps.segments,
+    events: (since) => store.events(since),
+    load: () => store.get<JourneyState>('journeys'),
+    save: (state) => store.put('journeys', state),
+    onExposure: (x) => {
+      deps.emit('journey:exposure', x);
+      send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`);
+    },
+    onOutcome: (o: JourneyOutcome) => {
+      deps.emit('journey:outcome', o);
+      const props = { ...stepProps(o), outcome: o.outcome } as Record<string, unknown>;
+      if (o.goal) Object.assign(props, { goal: o.goal, goalAt: o.goalAt });
+      // The outcome's id is the exposure's: tabs that settle the same window send one message.
+      send('$journey.outcome', now(), props, `o:${o.key}`);
+    },
+    onError: (cause) => report({ code: 'measure', message: `settling journeys failed (${describe(cause)})`, cause }),
+  });
+
+  const offs = [
+    deps.on('track', safely((event: TrackedEvent) => {
+      outbox?.add(event);
+      journeys.observe(event);
+    })),
+    deps.on('segment:enter', safely(({ id }: { id: string }) => send('$segment.enter', now(), { segment: id }))),
+    deps.on('segment:exit', safely(({ id }: { id: string }) => send('$segment.exit', now(), { segment: id }))),
+    deps.on('config', safely(() => {
+      const config = deps.config();
+      if (config) journeys.setConfig(config).catch((cause) => report({ code: 'measure', message: describe(cause), cause }));
+    })),
+    // Denied (or forget()): nothing of this visitor's journeys or unsent messages is kept.
+    deps.on('consent', safely((state: string) => {
+      if (state !== 'denied') return;
+      outbox?.disable();
+      journeys.reset();
+    })),
+  ];
+
+  if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+    const onHide = safely(() => outbox?.pagehide());
+    // A tab coming back: windows may have closed while its timers slept.
+    const onVisibility = () => (document.visibilityState === 'hidden' ? onHide() : void journeys.check());
+    window.addEventListener('pagehide', onHide);
+    document.addEventListener('visibilitychange', onVisibility);
+    offs.push(() => {
+      window.removeEventListener('pagehide', onHide);
+      document.removeEventListener('visibilitychange', onVisibility);
+    });
+  }
+
+  return {
+    /** Consent granted and storage open: messages are stored and sent from now on. */
+    enable: () => outbox?.enable(),
+    /** Commits the outbox and starts sending (does not wait for the network). */
+    flush: async () => {
+      await outbox?.commit();
+    },
+    journeys: () => journeys.open(),
+    outboxSize: () => outbox?.size() ?? Promise.resolve(0),
+    stop(): void {
+      for (const off of offs) off();
+      journeys.stop();
+      outbox?.stop();
+    },
+  };
+}
+
+export type Measurement = ReturnType<typeof createMeasurement>;

@@ -1,0 +1,152 @@
+// Journey steps over a fake clock: setTimeout and Date are fake, IndexedDB (setImmediate) is real.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMicroseg, type Microseg } from '../../../src';
+import type { JourneyOutcome } from '../../../src/measure';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 10, 23, 10);
+
+const config = {
+  schema: 1,
+  version: 'j1',
+  metrics: { orders: { event: 'purchase', agg: 'count' } },
+  segments: [
+    { id: 'buyers', when: { 'metrics.orders': { $gte: 1 } } },
+    { id: 'everyone', fallback: true },
+  ],
+  campaigns: [
+    { id: 'welcome', slot: 'hero', segments: ['everyone'], holdout: 0.5, content: { text: 'Welcome' } },
+  ],
+  journeys: [
+    { id: 'welcome-step', exposure: 'welcome', goal: { event: 'purchase', where: { value: { $gte: 100 } } }, within: '3d' },
+    { id: 'browse-step', exposure: { event: 'view_item', where: { category: 'bags' } }, goal: { event: 'add_to_cart' }, within: '1h' },
+  ],
+};
+
+let open: Microseg[] = [];
+function start(name = 'journeys'): { ms: Microseg; outcomes: JourneyOutcome[] } {
+  const ms = createMicroseg({ config, autoPage: false, dbName: name });
+  const outcomes: JourneyOutcome[] = [];
+  ms.on('journey:outcome', (o) => outcomes.push(o));
+  open.push(ms);
+  return { ms, outcomes };
+}
+
+/** Real time for IndexedDB to answer, fake time standing still. */
+async function settle(done: () => boolean, rounds = 200): Promise<void> {
+  for (let i = 0; i < rounds && !done(); i++) await new Promise((r) => setImmediate(r));
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.setSystemTime(T0);
+});
+afterEach(() => {
+  for (const ms of open) ms.destroy();
+  open = [];
+  vi.useRealTimers();
+});
+
+const expose = (ms: Microseg, control = false) => ms.track('$exposure', { campaign: 'welcome', slot: 'hero', control });
+
+describe('journey steps', () => {
+  it('a goal just inside the window is a progression, with the segments at exposure time', async () => {
+    const { ms, outcomes } = start();
+    await ms.ready;
+    expose(ms);
+    vi.setSystemTime(T0 + 3 * DAY); // the last moment of the window
+    ms.track('purchase', { value: 50 }); // not the goal: the condition fails
+    expect(outcomes).toEqual([]);
+    ms.track('purchase', { value: 120 });
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({
+      journey: 'welcome-step', campaign: 'welcome', outcome: 'progression', at: T0, until: T0 + 3 * DAY,
+      goalAt: T0 + 3 * DAY, segments: ['everyone'], control: false,
+    });
+  });
+
+  it('a goal just outside the window is an aversion', async () => {
+    const { ms, outcomes } = start();
+    await ms.ready;
+    expose(ms, true);
+    vi.setSystemTime(T0 + 3 * DAY + 1);
+    ms.track('purchase', { value: 120 });
+    await settle(() => outcomes.length > 0);
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ journey: 'welcome-step', outcome: 'aversion', control: true });
+    expect(outcomes[0]!.goal).toBeUndefined();
+  });
+
+  it('a timer closes the window while the page stays open', async () => {
+    const { ms, outcomes } = start();
+    await ms.ready;
+    ms.track('view_item', { category: 'bags' });
+    ms.track('view_item', { category: 'bags' }); // the window is open: not a second exposure
+    await vi.advanceTimersByTimeAsync(HOUR - 1);
+    await settle(() => outcomes.length > 0, 20);
+    expect(outcomes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2);
+    await settle(() => outcomes.length > 0);
+    expect(outcomes.map((o) => [o.journey, o.outcome])).toEqual([['browse-step', 'aversion']]);
+    expect(ms.segments()).toEqual(['everyone']);
+  });
+
+  it('a page closed during the window is settled by the next page: aversion, or progression from its stored goal', async () => {
+    const first = start();
+    await first.ms.ready;
+    expose(first.ms);
+    first.ms.track('view_item', { category: 'bags' });
+    vi.setSystemTime(T0 + 30 * 60_000);
+    first.ms.track('add_to_cart', {}); // progression of browse-step on this page
+    await first.ms.flush();
+    first.ms.destroy();
+    expect(first.outcomes.map((o) => o.journey)).toEqual(['browse-step']);
+
+    vi.setSystemTime(T0 + 4 * DAY); // nobody was there when the welcome window closed
+    const next = start();
+    await next.ms.ready;
+    await settle(() => next.outcomes.length > 0);
+    expect(next.outcomes.map((o) => [o.journey, o.outcome, o.at])).toEqual([['welcome-step', 'aversion', T0]]);
+
+    // A third page settles nothing again.
+    await next.ms.flush();
+    next.ms.destroy();
+    const third = start();
+    await third.ms.ready;
+    await settle(() => false, 50);
+    expect(third.outcomes).toEqual([]);
+  });
+
+  it('a page closed during the window, whose goal came on a later page, counts as a progression', async () => {
+    const first = start();
+    await first.ms.ready;
+    expose(first.ms);
+    await first.ms.flush();
+    first.ms.destroy();
+
+    vi.setSystemTime(T0 + DAY);
+    const next = start();
+    await next.ms.ready;
+    next.ms.track('purchase', { value: 300 });
+    await settle(() => next.outcomes.length > 0);
+    expect(next.outcomes.map((o) => [o.journey, o.outcome, o.goalAt])).toEqual([['welcome-step', 'progression', T0 + DAY]]);
+  });
+
+  it('a goal reached in another tab counts, once', async () => {
+    const a = start('tabs');
+    const b = start('tabs');
+    await Promise.all([a.ms.ready, b.ms.ready]);
+    expose(a.ms);
+    await a.ms.flush();
+    await vi.advanceTimersByTimeAsync(2 * DAY); // (setSystemTime would not move timers)
+    b.ms.track('purchase', { value: 150 }); // tab B never saw the exposure itself
+    await b.ms.flush();
+    expect(a.outcomes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(DAY + 1); // tab A's window closes
+    await settle(() => a.outcomes.length + b.outcomes.length > 0);
+    await settle(() => false, 50);
+    const all = [...a.outcomes, ...b.outcomes];
+    expect(all.map((o) => [o.journey, o.outcome, o.goalAt])).toEqual([['welcome-step', 'progression', T0 + 2 * DAY]]);
+  });
+});
