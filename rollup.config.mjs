@@ -2,6 +2,17 @@ import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
+/** The script-tag build loads the validator as its own file instead of a module chunk. */
+const validatorAsScript = () => ({
+  name: 'validator-as-script',
+  resolveId(source, importer) {
+    if (source === './validator' && importer?.endsWith('src/config/sync.ts')) {
+      return new URL('./src/entry/validator-script.ts', import.meta.url).pathname;
+    }
+    return null;
+  },
+});
+
 const minify = () =>
   terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } });
 
@@ -10,7 +21,8 @@ export default [
   {
     input: 'src/index.ts',
     external: [/^idb/, /^zod/],
-    output: { file: 'dist/microseg.mjs', format: 'es', sourcemap: true },
+    // The validator becomes its own chunk, loaded only when an unchecked config arrives.
+    output: { dir: 'dist', entryFileNames: 'microseg.mjs', chunkFileNames: 'microseg.[name].mjs', format: 'es', sourcemap: true },
     plugins: [
       typescript({ tsconfig: './tsconfig.json', declaration: true, declarationDir: 'dist/types', outDir: 'dist' }),
     ],
@@ -19,6 +31,17 @@ export default [
   {
     input: 'src/entry/script.ts',
     output: { file: 'dist/microseg.iife.js', format: 'iife', sourcemap: true },
+    plugins: [
+      validatorAsScript(),
+      resolve({ browser: true }),
+      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
+      minify(),
+    ],
+  },
+  // The config validator for the script-tag build, fetched on demand.
+  {
+    input: 'src/entry/schema-script.ts',
+    output: { file: 'dist/microseg.schema.js', format: 'iife', sourcemap: true },
     plugins: [
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),

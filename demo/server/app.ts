@@ -12,6 +12,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ConfigStore, matchesEtag } from './config-store';
 import { openDb, type Db } from './db';
+import { registerReport } from './report';
 import { Hub, StreamRegistry } from './sse';
 import { cookieSecret, isVisitorId, visitorCookie, type VisitorEnv } from './visitor';
 import { registerShop } from '../shop/pages';
@@ -218,6 +219,9 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     return c.json({ name, at, deleted: true });
   });
 
+  // ---- progression/aversion report ----------------------------------------------------------
+  registerReport(app, db, admin);
+
   app.all('/api/*', (c) => c.json({ error: 'not found' }, 404));
 
   // ---- pages and files ----------------------------------------------------------------------
@@ -227,8 +231,11 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     await next();
   };
   app.use('/dist/*', revalidate, serveStatic({ root: `${ROOT}dist`, rewriteRequestPath: (p) => p.replace(/^\/dist/, '') }));
-  // The snippet's default src is /microseg.iife.js (a site hosts the file at its root).
-  for (const file of ['/microseg.iife.js', '/microseg.iife.js.map']) app.get(file, revalidate, serveStatic({ root: `${ROOT}dist` }));
+  // The snippet's default src is /microseg.iife.js (a site hosts the file at its root), and the
+  // SDK fetches its config validator, microseg.schema.js, from beside it.
+  for (const file of ['/microseg.iife.js', '/microseg.iife.js.map', '/microseg.schema.js', '/microseg.schema.js.map']) {
+    app.get(file, revalidate, serveStatic({ root: `${ROOT}dist` }));
+  }
   app.use('/console/assets/*', serveStatic({ root: `${ROOT}demo/console`, rewriteRequestPath: (p) => p.replace(/^\/console\/assets/, '') }));
   app.get('/console', (c) => {
     // The token is handed only to a console opened on this machine.

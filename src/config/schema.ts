@@ -1,7 +1,9 @@
 // The configuration contract as a zod/mini schema (it tree-shakes; the browser bundle stays
 // small), plus parseConfig: structure from zod, cross-references and conditions from rules.ts.
 import * as z from 'zod/mini';
-import { SCHEMA_VERSION, type MicrosegConfig } from './types';
+import { SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig } from './types';
+
+export { newerSchemaMessage };
 import { DATE_RE, DURATION_RE } from './time';
 import { checkRules, jsonPath, type ConfigIssue } from './rules';
 
@@ -148,9 +150,6 @@ export function parseConfig(input: unknown): ParseResult {
   }
 }
 
-export function newerSchemaMessage(schema: unknown): string {
-  return `config schema ${schema} is newer than this SDK understands (${SCHEMA_VERSION}); upgrade microseg`;
-}
 
 type Issue = z.core.$ZodIssue & { input?: unknown };
 

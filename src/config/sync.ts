@@ -1,8 +1,9 @@
 // Keeps the config current in the browser: inline or last good copy at once, then the network
 // (ETag revalidation), optional polling and Server-Sent Events. A document is accepted whole
 // or not at all; whatever fails becomes onError and the config in force stays.
-import { SCHEMA_VERSION, type MicrosegConfig } from './types';
-import { newerSchemaMessage, parseConfig, type ConfigIssue } from './schema';
+import { RULES_VERSION, SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig } from './types';
+import type { ConfigIssue } from './schema';
+import { loadValidator, type Validate } from './validator';
 import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
 
 /** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
@@ -45,6 +46,7 @@ export interface ConfigSyncOptions {
   maxBackoff?: number;
   /** For tests and odd environments. */
   fetch?: typeof fetch;
+  loadValidator?: () => Promise<Validate>;
   EventSource?: new (url: string) => EventSourceLike;
   random?: () => number;
 }
@@ -70,6 +72,8 @@ interface StoredConfig {
   etag?: string;
   /** The document exactly as received (an envelope keeps its signature, and is checked again on load). */
   text: string;
+  /** RULES_VERSION it was validated under: the same rules need not load the validator again. */
+  checked?: number;
 }
 
 const FIRST_RETRY = 1000;
@@ -143,20 +147,34 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (typeof schema === 'number' && schema > SCHEMA_VERSION) {
       return fail({ code: 'config-schema-newer', message: `${from}: ${newerSchemaMessage(schema)}`, path: 'schema', source });
     }
-    const result = parseConfig(doc);
+    let result: ReturnType<Validate>;
+    const text = typeof input === 'string' ? input : JSON.stringify(input);
+    // The very document this device already checked under these rules (from the cache, or pushed again).
+    if (stored?.checked === RULES_VERSION && stored.text === text) {
+      result = { ok: true, config: doc as MicrosegConfig };
+    } else {
+      try {
+        result = (await (opts.loadValidator ?? loadValidator)())(doc);
+      } catch (err) {
+        return fail({ code: 'config-validator-unavailable', message: `${from}: the validator could not be loaded (${(err as Error)?.message})`, source });
+      }
+    }
     if (!result.ok) {
       const [first] = result.errors;
       const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
       return fail({ code: 'config-invalid', message: `${from}: ${first!.path || 'config'}: ${first!.message}${more}`, path: first!.path, errors: result.errors, source });
     }
     if (stopped) return false;
+    if (source === 'cache' && stored && stored.checked !== RULES_VERSION && opts.storage) {
+      stored = { ...stored, checked: RULES_VERSION }; // validated now: the next page can skip it
+      opts.storage.set(key, stored).catch(() => undefined);
+    }
     if (source === 'network' || source === 'sse') {
-      const text = typeof input === 'string' ? input : JSON.stringify(input);
       // A pushed copy has no ETag of its own; the same text pushed again keeps the one we have.
       if (source === 'network') etag = meta?.etag || undefined;
       else if (stored?.text !== text) etag = undefined;
       if (opts.storage && (stored?.text !== text || stored.etag !== etag)) {
-        stored = { url, etag, text };
+        stored = { url, etag, text, checked: RULES_VERSION };
         opts.storage.set(key, stored).catch(() => undefined); // the store reports its own failures
       }
     }

@@ -124,3 +124,13 @@ export interface MicrosegConfig {
 
 /** The newest `schema` number this SDK understands. */
 export const SCHEMA_VERSION = 1;
+
+/**
+ * Identifies the validation rules of this SDK. A cached config checked under the same rules is
+ * used without loading the validator again; bump it whenever schema.ts or rules.ts accept less.
+ */
+export const RULES_VERSION = 1;
+
+export function newerSchemaMessage(schema: unknown): string {
+  return `config schema ${schema} is newer than this SDK understands (${SCHEMA_VERSION}); upgrade microseg`;
+}

@@ -45,15 +45,24 @@ describe('config sync from the backend', () => {
   }
 
   it('the second page load revalidates the config with If-None-Match and gets a 304', async () => {
+    const firstRequests: string[] = [];
+    context.on('request', (req) => firstRequests.push(new URL(req.url()).pathname));
     const w = await open('/');
+    // A config new to this device: the SDK fetched its validator to check it.
+    expect(firstRequests).toContain('/microseg.schema.js');
     const first = await state(w.page);
     expect(first.version).toBe('2026-11-23.1');
+    const requested: string[] = [];
+    w.page.on('request', (req) => requested.push(new URL(req.url()).pathname));
     const revalidation = w.page.waitForResponse((res) => new URL(res.url()).pathname === '/api/config');
     await w.page.reload();
     await ready(w.page);
     const res = await revalidation;
     expect(res.status()).toBe(304);
     expect((await res.request().allHeaders())['if-none-match']).toBeTruthy();
+    // The stored copy was checked on the first visit: the validator chunk is not fetched again.
+    expect(requested).toContain('/microseg.iife.js');
+    expect(requested).not.toContain('/microseg.schema.js');
     expect((await state(w.page)).version).toBe('2026-11-23.1');
   });
 

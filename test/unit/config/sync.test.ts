@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createConfigSync, type ConfigSyncError, type ConfigSyncOptions, type MicrosegConfig } from '../../../src/config';
+import { RULES_VERSION } from '../../../src/config/types';
+import { loadValidator } from '../../../src/config/validator';
 import { generateKeys, signConfig } from '../../../src/config/keys';
 import { minimal, shop } from './helpers';
 
@@ -79,7 +81,7 @@ describe('createConfigSync', () => {
     expect(seen).toEqual([{ version: 'v1', source: 'network' }]);
     expect(srv.requests[0]!.ifNoneMatch).toBeUndefined();
     await settle();
-    expect(storage.map.get('config')).toEqual({ url: URL_, etag: '"e1"', text: srv.text });
+    expect(storage.map.get('config')).toEqual({ url: URL_, checked: RULES_VERSION, etag: '"e1"', text: srv.text });
   });
 
   it('starts from the cached copy at once, then revalidates it with a 304', async () => {
@@ -95,6 +97,39 @@ describe('createConfigSync', () => {
     await settle();
     expect(srv.requests).toEqual([{ ifNoneMatch: '"e1"', at: expect.any(Number) }]);
     expect(seen).toHaveLength(1); // a 304 changes nothing
+  });
+
+  it('loads the validator only for a document this device has not checked under these rules', async () => {
+    const text = JSON.stringify(config('v1'));
+    const load = vi.fn(loadValidator);
+    // Checked by an older rule set: validated again, then marked, so the next page skips it.
+    const storage = memoryStorage({ config: { url: URL_, etag: '"e1"', text, checked: RULES_VERSION - 1 } });
+    const first = track(start({ configUrl: URL_, fetch: server(config('v1')).fetch, storage, loadValidator: load }));
+    expect((await first.sync.ready)?.version).toBe('v1');
+    expect(load).toHaveBeenCalledTimes(1);
+    await settle();
+    expect(storage.map.get('config')).toMatchObject({ checked: RULES_VERSION });
+    first.sync.stop();
+
+    load.mockClear();
+    const second = track(start({ configUrl: URL_, fetch: server(config('v1')).fetch, storage, loadValidator: load }));
+    expect((await second.sync.ready)?.version).toBe('v1');
+    await settle();
+    expect(load).not.toHaveBeenCalled(); // cache hit and a 304: the validator never loads
+  });
+
+  it('a validator that cannot be loaded rejects the new document and keeps the one in force', async () => {
+    const storage = memoryStorage({ config: { url: URL_, etag: '"e1"', text: JSON.stringify(config('v1')), checked: RULES_VERSION } });
+    const srv = server(config('v2'));
+    srv.etag = '"e2"';
+    const { sync, seen, errors } = track(
+      start({ configUrl: URL_, fetch: srv.fetch, storage, loadValidator: () => Promise.reject(new Error('offline')) }),
+    );
+    await sync.ready;
+    await settle();
+    expect(seen).toEqual([{ version: 'v1', source: 'cache' }]);
+    expect(sync.current()?.version).toBe('v1');
+    expect(errors.map((e) => e.code)).toEqual(['config-validator-unavailable']);
   });
 
   it('ignores a cached copy of another URL', async () => {
