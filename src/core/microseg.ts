@@ -4,13 +4,16 @@ import { createReporter, guard, type MicrosegError } from './errors';
 import { randomId, toPlainData, isPlainObject } from './util';
 import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, watchNavigation, type PageContext } from '../track';
-import { activeLabels, isLabelName, mergeLabels, type Label, type LabelRecords } from '../labels';
+import { activeKey, activeLabels, createRemoteLabels, isLabelName, mergeLabels, mergeRemote, nextExpiry, pruneLabels, type Label, type LabelRecords, type RemoteLabels } from '../labels';
+import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
+import type { Decision } from '../decide/decide';
+import { watchOffers, type OfferWatcher } from '../render/offers';
 import { parseTtl } from './ttl';
+import { parseDuration } from '../config/time';
 import { createSegmentRuntime } from './segments';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
 import type { MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
-import { createMeasurement, type CollectOptions } from '../measure';
 
 export type ConsentState = 'granted' | 'pending' | 'denied';
 
@@ -41,13 +44,15 @@ export interface MicrosegOptions {
   /** IndexedDB database name (default "microseg"). */
   dbName?: string;
   /**
-   * Where events, journey exposures and outcomes, and segment changes are sent (POST, JSON
-   * `{ events: [...] }`), in batches, from an outbox that survives reloads and offline periods.
-   * Never without consent.
+   * Labels set on other channels: `GET labelsUrl?uid=…` (with the X-Microseg-Visitor header),
+   * fetched on start, on identify and when the tab comes back after `labelsRefresh`. Never
+   * without consent.
    */
-  collectUrl?: string;
-  /** Batching and retries for `collectUrl`. */
-  collect?: CollectOptions;
+  labelsUrl?: string;
+  /** Server-Sent Events that say this visitor's labels changed: a URL, or true for `${labelsUrl}/stream`. */
+  labelsSse?: string | boolean;
+  /** A tab coming back re-fetches labels when the last fetch is older than this (ms, default 5 minutes). */
+  labelsRefresh?: number;
   /** The clock, for tests and previews (default Date.now). */
   now?: () => number;
 }
@@ -61,7 +66,7 @@ export interface LabelOptions {
 }
 
 export type MicrosegEventType =
-  | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'error' | (string & {});
+  | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'decision' | 'error' | (string & {});
 
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
@@ -79,6 +84,10 @@ export interface Microseg {
   explain(segmentId: string): Explanation | undefined;
   /** The configuration in force. */
   config(): MicrosegConfig | undefined;
+  /** The campaign a slot shows now (if any), whether the visitor is its control, and why. A query: records nothing. */
+  decide(slot: string): Decision;
+  /** Offer names (`data-microseg-offer`) that suppressions hide now; `["*"]` when every offer is hidden. */
+  suppressedOffers(): string[];
   consent(state: ConsentState): void;
   /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
   forget(): Promise<void>;
@@ -113,28 +122,22 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     emit: (type, payload) => {
       emitter.emit(type, payload);
       store.touch();
+      decisions.schedule();
     },
     report,
     events: () => store.events(),
   });
   let sync: ConfigSync | undefined;
-  const measure = createMeasurement({
-    collectUrl: options.collectUrl,
-    collect: options.collect,
-    now,
-    report,
-    store,
-    on: emitter.on,
-    emit: (type, payload) => emitter.emit(type, payload),
-    segments: () => segments.segments(),
-    config: () => segments.config(),
-    visitor: () => ({ aid: profile.anonymousId, uid: profile.userId, visit: profile.visits, page }),
-  });
 
   let page: PageContext = pageContext();
   const stored = readLocal<Profile>('profile');
   let profile: Profile = isProfile(stored) ? stored : newProfile(now(), page);
   let labelRecords: LabelRecords = {};
+  let labelsKey = '[]';
+  let labelTimer: ReturnType<typeof setTimeout> | undefined;
+  /** This page view, for exposures (one per campaign and view). */
+  let view = randomId();
+  const visitorId = () => profile.userId ?? profile.anonymousId;
   segments.setProfile(profile);
   const cleanups: Array<() => void> = [];
   let destroyed = false;
@@ -172,11 +175,56 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     return event;
   }
 
+  const offers: OfferWatcher = watchOffers(typeof document === 'undefined' ? undefined : document, (cause) =>
+    report({ code: 'render', message: 'offers could not be updated', cause }),
+  );
+  const decisions = createDecisionRuntime({
+    now,
+    config: () => segments.config(),
+    context: () => segments.context(),
+    visitor: visitorId,
+    visit: () => profile.visits,
+    view: () => view,
+    track: (type, props) => void record(type, props),
+    emit: (type, payload) => emitter.emit(type, payload),
+    save: (history) => store.put('exposures', history),
+    report,
+    onOffers: (names) => offers.update(names),
+  });
+  let remote: RemoteLabels | undefined;
+  if (options.labelsUrl) {
+    const sse = options.labelsSse === true ? `${options.labelsUrl.replace(/\/$/, '')}/stream` : options.labelsSse || undefined;
+    remote = createRemoteLabels({
+      url: options.labelsUrl,
+      sse,
+      visitor: visitorId,
+      allowed: () => consentState === 'granted' && !destroyed,
+      now,
+      onLabels: (list) => setLabels(mergeRemote(labelRecords, list)),
+      onError: (error) => report(error),
+    });
+  }
+
+  /** Every label change goes through here: segments and decisions follow at once. */
   function setLabels(records: LabelRecords): void {
-    labelRecords = records;
+    labelRecords = pruneLabels(records, now());
     store.put('labels', labelRecords);
     segments.setLabels(labelRecords);
+    decisions.schedule();
+    scheduleExpiry();
+    const key = activeKey(labelRecords, now());
+    if (key === labelsKey) return;
+    labelsKey = key;
     emitter.emit('label', activeLabels(labelRecords, now()));
+  }
+
+  /** An expired label leaves at its expiry, not on the next page load. */
+  function scheduleExpiry(): void {
+    if (labelTimer !== undefined) clearTimeout(labelTimer);
+    labelTimer = undefined;
+    const at = nextExpiry(labelRecords, now());
+    if (at === undefined || destroyed) return;
+    labelTimer = setTimeout(() => setLabels(labelRecords), Math.min(2_147_483_647, Math.max(0, at - now() + 1)));
   }
 
   const api: Microseg = {
@@ -195,7 +243,9 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       if (destroyed) return;
       if (props !== undefined && !isPlainObject(props)) return badArgument('page(props): props must be an object');
       page = pageContext();
+      view = randomId();
       record('page', (props ? toPlainData(props) : {}) as Record<string, unknown>);
+      decisions.schedule(); // a new page view: caps count it
     }),
 
     identify: guard(report, 'identify', (userId: string, traits?: Record<string, unknown>) => {
@@ -205,10 +255,15 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       }
       if (traits !== undefined && !isPlainObject(traits)) return badArgument('identify(userId, traits): traits must be an object');
       const plain = (traits ? toPlainData(traits) : {}) as Record<string, unknown>;
+      const changed = userId !== profile.userId;
       profile = { ...profile, userId, traits: { ...profile.traits, ...plain } };
       saveProfile();
       segments.setProfile(profile);
       record('identify', { userId, traits: plain });
+      if (changed) {
+        void remote?.refresh(); // the backend may know this user from other channels
+        decisions.schedule(); // hold-out groups hash the user id from now on
+      }
     }),
 
     label: guard(report, 'label', (name: string, opts: LabelOptions = {}) => {
@@ -216,7 +271,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       if (!isLabelName(name)) return badArgument(`label(name): ${JSON.stringify(name)} is not a label name (letters, digits, _ . : -; at most 64)`);
       if (!isPlainObject(opts)) return badArgument(`label("${name}", options): options must be an object`);
       const at = now();
-      const ttl = opts.ttl === undefined ? undefined : parseTtl(opts.ttl as number | string);
+      const defaultTtl = segments.config()?.labels?.defaultTtl;
+      const ttl = opts.ttl === undefined ? (defaultTtl ? parseDuration(defaultTtl) || undefined : undefined) : parseTtl(opts.ttl as number | string);
       if (ttl === null) return badArgument(`label("${name}"): ttl must be a positive number of ms or a duration like "14d"`);
       const channel = typeof opts.channel === 'string' && opts.channel ? opts.channel.slice(0, 40) : 'web';
       const label: Label = { name, at, channel };
@@ -245,6 +301,16 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
 
     config: guard(report, 'config', () => segments.config()),
 
+    decide: guard(report, 'decide', (slot: string): Decision => {
+      if (typeof slot !== 'string' || !slot) {
+        badArgument('decide(slot): slot must be a non-empty string');
+        return { slot: String(slot), control: false, reason: { considered: [] } };
+      }
+      return decisions.decide(slot);
+    }),
+
+    suppressedOffers: guard(report, 'suppressedOffers', () => decisions.suppressedOffers(), []),
+
     consent: guard(report, 'consent', (state: ConsentState) => {
       if (destroyed) return;
       if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
@@ -253,20 +319,24 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       if (state === consentState) return;
       if (state === 'pending') return badArgument(`consent('pending'): consent cannot go back to pending; use 'denied'`);
       consentState = state;
-      if (state === 'granted') void persist();
-      else store.discard();
+      if (state === 'granted') void persist().then(() => remote?.refresh());
+      else {
+        store.discard();
+        remote?.pause();
+      }
       emitter.emit('consent', state);
     }),
 
     forget: async () => {
       try {
         consentState = 'denied';
+        remote?.pause();
         await store.erase();
         profile = newProfile(now(), page);
-        labelRecords = {};
         segments.setProfile(profile);
-        segments.setLabels(labelRecords);
+        setLabels({});
         segments.reset();
+        decisions.reset();
         emitter.emit('consent', 'denied');
       } catch (cause) {
         report({ code: 'internal', message: 'forget() failed', cause });
@@ -285,7 +355,6 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       try {
         await api.ready;
         await store.flush();
-        await measure.flush();
       } catch (cause) {
         report({ code: 'internal', message: 'flush() failed', cause });
       }
@@ -300,7 +369,10 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       destroyed = true;
       segments.stop();
       sync?.stop();
-      measure.stop();
+      remote?.stop();
+      decisions.stop();
+      offers.stop();
+      if (labelTimer !== undefined) clearTimeout(labelTimer);
       for (const cleanup of cleanups.splice(0)) cleanup();
       void store.flush().finally(() => store.close());
       emitter.clear();
@@ -311,14 +383,11 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     const recovered = await store.persist();
     saveProfile();
     const storedLabels = await store.get<LabelRecords>('labels');
-    if (storedLabels && typeof storedLabels === 'object') {
-      labelRecords = mergeLabels(storedLabels, Object.values(labelRecords));
-      segments.setLabels(labelRecords);
-    }
+    if (storedLabels && typeof storedLabels === 'object') setLabels(mergeLabels(storedLabels, Object.values(labelRecords)));
+    decisions.restore(await store.get('exposures'));
     segments.restore(await store.get<EngineState>('engine'));
     // Events a closed page could not commit: the engine counts each id once.
     for (const event of recovered) segments.ingest(event);
-    measure.enable();
   }
 
   function startConfigSync(): Promise<unknown> {
@@ -336,7 +405,10 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       onConfig: (config, { source }) => {
         applying = segments
           .setConfig(config)
-          .then(() => emitter.emit('config', { version: config.version, source }));
+          .then(() => {
+            emitter.emit('config', { version: config.version, source });
+            decisions.schedule();
+          });
       },
       onError: (error) => report(error),
     });
@@ -351,14 +423,22 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
           saveProfile();
           store.journal();
         };
+        const onBack = () => {
+          segments.wake(); // timers sleep in background tabs
+          if (labelsKey !== activeKey(labelRecords, now())) setLabels(labelRecords);
+          decisions.schedule();
+          remote?.refreshIfOlder(options.labelsRefresh ?? 5 * 60_000);
+        };
         const onVisibility = () => {
           if (document.visibilityState === 'hidden') onHide();
-          else segments.wake(); // timers sleep in background tabs
+          else onBack();
         };
         window.addEventListener('pagehide', onHide);
+        window.addEventListener('focus', onBack);
         document.addEventListener('visibilitychange', onVisibility);
         cleanups.push(() => {
           window.removeEventListener('pagehide', onHide);
+          window.removeEventListener('focus', onBack);
           document.removeEventListener('visibilitychange', onVisibility);
         });
       }
@@ -387,11 +467,12 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     // createMicroseg() hear about a storage failure.
     return Promise.resolve()
       .then(() => (consentState === 'granted' ? persist() : undefined))
-      .then(startConfigSync)
+      .then(() => Promise.all([startConfigSync(), remote?.refresh()]))
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))
       .then(() => emitter.emit('ready'));
   }
 
+  attachDecisions(api, decisions); // the renderer records exposures through it
   (api as { ready: Promise<void> }).ready = start();
   return api;
 }

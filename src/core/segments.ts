@@ -5,7 +5,7 @@ import type { MicrosegConfig } from '../config/types';
 import type { Profile, TrackedEvent } from './types';
 import type { Reporter } from './errors';
 import { describe } from './errors';
-import { createEngine, type Engine, type EngineState, type Explanation, type MembershipChange } from '../engine';
+import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from '../engine';
 import type { LabelRecords } from '../labels';
 
 export interface SegmentRuntimeDeps {
@@ -126,6 +126,11 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
 
     explain(id: string): Explanation | undefined {
       return engine?.explain(id);
+    },
+
+    /** What conditions see now (decisions and suppressions read it); undefined before any config. */
+    context(): EvaluationContext | undefined {
+      return engine?.context();
     },
 
     config(): MicrosegConfig | undefined {

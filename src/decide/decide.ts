@@ -12,7 +12,8 @@ import { holdoutBucket } from './hash';
 /** What conditions see; the segment engine's EvaluationContext, or a preview's stand-in. */
 export interface DecideContext {
   segments: string[];
-  [root: string]: unknown;
+  /** labels.<name>.at, for the moment a label's age in days ticks over */
+  labels?: unknown;
 }
 
 export interface DecideState extends Moment {

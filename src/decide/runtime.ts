@@ -1,0 +1,166 @@
+// Keeps the decisions live inside the SDK: recomputes every slot when something they read may
+// have moved (segments, labels, config, events, a page view, the clock), announces the slots
+// whose decision changed with `decision` events, and records exposures and clicks.
+import type { MicrosegConfig } from '../config/types';
+import type { Reporter } from '../core/errors';
+import { describe } from '../core/errors';
+import {
+  activeSuppressions,
+  decide,
+  localDate,
+  nextDecisionChange,
+  slotsOf,
+  suppressedOffers,
+  type DecideContext,
+  type DecideState,
+  type Decision,
+} from './decide';
+import { addClick, addExposure, isHistory, type ExposureHistory } from './history';
+
+export interface DecisionRuntimeDeps {
+  now: () => number;
+  config: () => MicrosegConfig | undefined;
+  /** The live evaluation context (undefined before any config). */
+  context: () => DecideContext | undefined;
+  visitor: () => string;
+  visit: () => number;
+  /** The current page view's id (one exposure per campaign and page view). */
+  view: () => string;
+  track: (type: string, props: Record<string, unknown>) => void;
+  emit: (type: string, payload: unknown) => void;
+  save: (history: ExposureHistory) => void;
+  report: Reporter;
+  /** The suppressed offers changed. */
+  onOffers: (offers: string[]) => void;
+}
+
+const MAX_DELAY = 2_147_483_647;
+const EMPTY: DecideContext = { segments: [] };
+const keyOf = (d: Decision) => `${d.campaign ?? ''}|${d.control}`;
+
+export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
+  let history: ExposureHistory = {};
+  /** slot → the last announced decision */
+  const announced = new Map<string, string>();
+  /** slots asked about that the config does not name (still announced when they change) */
+  const asked = new Set<string>();
+  let offers: string[] = [];
+  let offersKey = '[]';
+  let queued = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+
+  function state(): DecideState {
+    const now = deps.now();
+    return { now, date: localDate(now), visit: deps.visit(), view: deps.view(), visitor: deps.visitor(), history };
+  }
+
+  function refresh(): void {
+    queued = false;
+    if (stopped) return;
+    try {
+      const config = deps.config();
+      const ctx = deps.context() ?? EMPTY;
+      const s = state();
+      const active = config ? activeSuppressions(config, ctx) : [];
+      const nextOffers = suppressedOffers(active);
+      if (JSON.stringify(nextOffers) !== offersKey) {
+        offers = nextOffers;
+        offersKey = JSON.stringify(offers);
+        deps.onOffers(offers);
+      }
+      for (const slot of new Set([...slotsOf(config), ...asked])) {
+        const d = decide(config, slot, ctx, s, active);
+        const key = keyOf(d);
+        if (announced.get(slot) === key) continue;
+        announced.set(slot, key);
+        deps.emit('decision', d);
+      }
+      if (timer !== undefined) clearTimeout(timer);
+      const at = nextDecisionChange(config, ctx, s);
+      timer = at === undefined ? undefined : setTimeout(refresh, Math.min(MAX_DELAY, Math.max(0, at - deps.now())));
+    } catch (cause) {
+      deps.report({ code: 'decide', message: `updating decisions failed (${describe(cause)})`, cause });
+    }
+  }
+
+  const api = {
+    decide(slot: string): Decision {
+      asked.add(slot);
+      return decide(deps.config(), slot, deps.context() ?? EMPTY, state());
+    },
+
+    suppressedOffers(): string[] {
+      const config = deps.config();
+      return config ? suppressedOffers(activeSuppressions(config, deps.context() ?? EMPTY)) : [];
+    },
+
+    /** Something a decision reads may have moved: recompute once, after the current task's work. */
+    schedule(): void {
+      if (queued || stopped) return;
+      queued = true;
+      queueMicrotask(refresh);
+    },
+
+    /**
+     * The renderer shows a decision: records `$exposure` (control too, flagged) for its campaign,
+     * once per page view. Returns whether it counted.
+     */
+    recordExposure(decision: Decision): boolean {
+      const c = deps.config()?.campaigns?.find((x) => x.id === decision?.campaign);
+      if (!c) return false;
+      const next = addExposure(history, c, state(), decision.control === true);
+      if (!next) return false;
+      history = next;
+      deps.save(history);
+      deps.track('$exposure', { campaign: c.id, slot: c.slot, control: decision.control === true });
+      api.schedule();
+      return true;
+    },
+
+    /** A click inside a rendered slot (never for control: it showed the default content). */
+    recordClick(decision: Decision): boolean {
+      if (!decision?.campaign || decision.control) return false;
+      history = addClick(history, decision.campaign);
+      deps.save(history);
+      deps.track('$click', { campaign: decision.campaign, slot: decision.slot, control: false });
+      return true;
+    },
+
+    /** The history stored by earlier pages, merged with this page's (the later exposure wins). */
+    restore(stored: unknown): void {
+      if (!isHistory(stored)) return;
+      const merged: ExposureHistory = { ...stored };
+      for (const [id, h] of Object.entries(history)) if (!merged[id] || h.last >= merged[id]!.last) merged[id] = h;
+      history = merged;
+      api.schedule();
+    },
+
+    history(): ExposureHistory {
+      return history;
+    },
+
+    offers(): string[] {
+      return offers;
+    },
+
+    reset(): void {
+      history = {};
+      announced.clear();
+      api.schedule();
+    },
+
+    stop(): void {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+  return api;
+}
+
+export type DecisionRuntime = ReturnType<typeof createDecisionRuntime>;
+
+/** The decision runtime behind each SDK instance, for the renderer in the same bundle: not public API. */
+const runtimes = new WeakMap<object, DecisionRuntime>();
+export const attachDecisions = (api: object, runtime: DecisionRuntime) => void runtimes.set(api, runtime);
+export const decisionsOf = (api: object): DecisionRuntime | undefined => runtimes.get(api);

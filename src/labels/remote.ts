@@ -1,0 +1,153 @@
+// Labels set on other channels (email, call-centre, store), from the site's backend:
+// `GET labelsUrl?uid=…` with the visitor id also in the X-Microseg-Visitor header (the backend
+// binds it to a cookie, so a browser reads only its own labels), optionally re-fetched when a
+// Server-Sent Events stream says they changed. Server times are moved onto the device's clock.
+import { isLabelName, type Label, type LabelRecords } from './labels';
+
+/** Offsets below this are within the Date header's one-second resolution and network noise. */
+const MIN_SKEW = 1000;
+
+/**
+ * How far the server clock is ahead of the device's (ms), from the server's time at the response
+ * (`now` in the body, else the Date header) and when the request left and the answer came.
+ */
+export function clockOffset(serverNow: number | undefined, sentAt: number, receivedAt: number): number {
+  if (serverNow === undefined || !Number.isFinite(serverNow)) return 0;
+  const offset = serverNow - (sentAt + receivedAt) / 2;
+  return Math.abs(offset) < MIN_SKEW ? 0 : Math.round(offset);
+}
+
+/** The server's labels as device-clock labels; anything malformed is dropped, not trusted. */
+export function parseRemoteLabels(body: unknown, offset: number): Label[] {
+  const list = (body as { labels?: unknown } | null)?.labels;
+  if (!Array.isArray(list)) return [];
+  const out: Label[] = [];
+  for (const raw of list) {
+    const r = raw as Partial<Label> | null;
+    if (!r || !isLabelName(r.name) || typeof r.at !== 'number' || !Number.isFinite(r.at)) continue;
+    const label: Label = { name: r.name, at: r.at - offset, channel: typeof r.channel === 'string' ? r.channel.slice(0, 40) : 'unknown', remote: true };
+    if (r.deleted === true) label.deleted = true;
+    else {
+      if (r.value !== undefined && r.value !== null) label.value = r.value;
+      if (typeof r.expires === 'number' && Number.isFinite(r.expires)) label.expires = r.expires - offset;
+    }
+    out.push(label);
+  }
+  return out;
+}
+
+/**
+ * Merges a full answer from the backend: newest timestamp wins per name, and a label that came
+ * from the backend earlier but is no longer in its answer is gone there, so it goes here too.
+ */
+export function mergeRemote(records: LabelRecords, remote: Label[]): LabelRecords {
+  const names = new Set(remote.map((l) => l.name));
+  const out: LabelRecords = {};
+  for (const [name, l] of Object.entries(records)) if (!l.remote || names.has(name)) out[name] = l;
+  for (const l of remote) {
+    const current = out[l.name];
+    if (!current || l.at > current.at || (current.remote && l.at === current.at)) out[l.name] = l;
+  }
+  return out;
+}
+
+export interface RemoteLabelsOptions {
+  url: string;
+  /** Server-Sent Events telling that this visitor's labels changed (any message triggers a fetch). */
+  sse?: string;
+  /** The id the backend knows the visitor by: user id, else anonymous id. */
+  visitor: () => string;
+  /** False while consent is not granted: nothing is sent then. */
+  allowed: () => boolean;
+  now: () => number;
+  onLabels: (labels: Label[]) => void;
+  onError: (error: { code: string; message: string; cause?: unknown }) => void;
+  fetch?: typeof fetch;
+  EventSource?: new (url: string) => EventSource;
+}
+
+export function createRemoteLabels(opts: RemoteLabelsOptions) {
+  let inflight: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let lastFetch = -Infinity;
+  let source: EventSource | undefined;
+  let streamFor: string | undefined;
+
+  async function fetchOnce(): Promise<void> {
+    const uid = opts.visitor();
+    const doFetch = opts.fetch ?? globalThis.fetch;
+    const url = new URL(opts.url, globalThis.location?.href);
+    url.searchParams.set('uid', uid);
+    const sentAt = opts.now();
+    lastFetch = sentAt;
+    const res = await doFetch(url.href, {
+      headers: { 'X-Microseg-Visitor': uid, Accept: 'application/json' },
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+    if (!res.ok) throw new Error(`${res.status} ${res.statusText}`.trim());
+    const body: unknown = await res.json();
+    const receivedAt = opts.now();
+    const bodyNow = (body as { now?: unknown } | null)?.now;
+    const date = Date.parse(res.headers.get('Date') ?? '');
+    const serverNow = typeof bodyNow === 'number' ? bodyNow : Number.isNaN(date) ? undefined : date + 500; // mid-second
+    if (stopped) return;
+    opts.onLabels(parseRemoteLabels(body, clockOffset(serverNow, sentAt, receivedAt)));
+    listen(uid);
+  }
+
+  /** The stream subscribes the ids the backend bound when it opened: reopen it for a new id. */
+  function listen(uid: string): void {
+    const ES = opts.EventSource ?? (typeof EventSource === 'function' ? EventSource : undefined);
+    if (!opts.sse || !ES || stopped) return;
+    if (source && source.readyState !== 2 && streamFor === uid) return;
+    source?.close();
+    streamFor = uid;
+    try {
+      source = new ES(new URL(opts.sse, globalThis.location?.href).href);
+      source.onmessage = () => void api.refresh();
+      source.addEventListener('labels', () => void api.refresh());
+    } catch (cause) {
+      opts.onError({ code: 'labels-sse', message: `the labels stream ${opts.sse} could not be opened`, cause });
+    }
+  }
+
+  const api = {
+    /** Fetch now; calls made meanwhile coalesce into one more fetch afterwards. */
+    refresh(): Promise<void> {
+      if (stopped || !opts.allowed()) return Promise.resolve();
+      if (inflight) {
+        again = true;
+        return inflight;
+      }
+      inflight = fetchOnce()
+        .catch((cause) => opts.onError({ code: 'labels-fetch', message: `labels could not be fetched from ${opts.url} (${(cause as Error)?.message ?? cause})`, cause }))
+        .finally(() => {
+          inflight = undefined;
+          if (again) {
+            again = false;
+            void api.refresh();
+          }
+        });
+      return inflight;
+    },
+    /** Fetch if the last fetch is older than `maxAge` (a tab coming back after a while). */
+    refreshIfOlder(maxAge: number): void {
+      if (opts.now() - lastFetch >= maxAge) void api.refresh();
+    },
+    stop(): void {
+      stopped = true;
+      source?.close();
+      source = undefined;
+    },
+    /** Consent withdrawn: close the stream but keep the ability to start again. */
+    pause(): void {
+      source?.close();
+      source = undefined;
+    },
+  };
+  return api;
+}
+
+export type RemoteLabels = ReturnType<typeof createRemoteLabels>;

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createMicroseg } from '../../../src';
+import { activeLabels, clockOffset, mergeLabels, mergeRemote, nextExpiry, parseRemoteLabels, pruneLabels, type Label } from '../../../src/labels';
+
+const DAY = 86_400_000;
+const T = Date.UTC(2026, 10, 23, 10);
+const shop = JSON.parse(readFileSync('examples/shop.config.json', 'utf8'));
+
+describe('merging labels', () => {
+  it('newest timestamp wins per name; a tombstone beats older sets and loses to newer ones', () => {
+    const local = mergeLabels({}, [{ name: 'vip', at: T, channel: 'web' }]);
+    const remote: Label[] = [
+      { name: 'vip', at: T - 1000, channel: 'store', remote: true, deleted: true },
+      { name: 'complaint', at: T + 5, channel: 'call-centre', remote: true },
+    ];
+    const merged = mergeRemote(local, remote);
+    expect(merged.vip).toMatchObject({ channel: 'web' }); // the local set is newer than the remote unlabel
+    expect(activeLabels(merged, T + 10).map((l) => l.name).sort()).toEqual(['complaint', 'vip']);
+    const unset = mergeRemote(merged, [{ name: 'vip', at: T + 20, channel: 'store', remote: true, deleted: true }, remote[1]!]);
+    expect(activeLabels(unset, T + 30).map((l) => l.name)).toEqual(['complaint']);
+    // a local unlabel after the remote set wins over it on the next fetch too
+    const local2 = mergeLabels(unset, [{ name: 'complaint', at: T + 40, channel: 'web', deleted: true }]);
+    expect(activeLabels(mergeRemote(local2, [remote[1]!]), T + 50)).toEqual([]);
+  });
+
+  it('a remote label the backend no longer lists is gone; local ones stay', () => {
+    const records = mergeRemote(mergeLabels({}, [{ name: 'mine', at: T, channel: 'web' }]), [{ name: 'theirs', at: T, channel: 'email', remote: true }]);
+    expect(Object.keys(mergeRemote(records, [])).sort()).toEqual(['mine']);
+  });
+
+  it('expired labels are not in force; expiry and old tombstones are found and pruned', () => {
+    const records = mergeLabels({}, [
+      { name: 'a', at: T, channel: 'web', expires: T + 1000 },
+      { name: 'b', at: T, channel: 'web', expires: T + 500 },
+      { name: 'gone', at: T - 40 * DAY, channel: 'web', deleted: true },
+    ]);
+    expect(nextExpiry(records, T)).toBe(T + 500);
+    expect(nextExpiry(records, T + 500)).toBe(T + 1000);
+    expect(activeLabels(records, T + 600).map((l) => l.name)).toEqual(['a']);
+    expect(Object.keys(pruneLabels(records, T))).toEqual(['a', 'b']);
+  });
+});
+
+describe('the server clock', () => {
+  it('moves server timestamps onto the device clock', () => {
+    // device 90 s behind the server; request took 200 ms
+    const offset = clockOffset(T + 90_000 + 100, T, T + 200);
+    expect(offset).toBe(90_000);
+    const [l] = parseRemoteLabels({ labels: [{ name: 'complaint', at: T + 90_000 - DAY, channel: 'call-centre', expires: T + 90_000 + DAY, value: 'late' }] }, offset);
+    expect(l).toEqual({ name: 'complaint', at: T - DAY, channel: 'call-centre', expires: T + DAY, value: 'late', remote: true });
+  });
+
+  it('ignores skew within the Date header’s resolution, and drops malformed labels', () => {
+    expect(clockOffset(T + 400, T, T)).toBe(0);
+    expect(clockOffset(undefined, T, T)).toBe(0);
+    expect(parseRemoteLabels({ labels: [{ name: 'bad name', at: 1 }, { name: 'x' }, null, { name: 'ok', at: 5, channel: 'email', deleted: true, value: 1 }] }, 0)).toEqual([
+      { name: 'ok', at: 5, channel: 'email', deleted: true, remote: true },
+    ]);
+    expect(parseRemoteLabels('nonsense', 0)).toEqual([]);
+  });
+});
+
+describe('labels inside the SDK', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  /** A labels backend whose clock runs `skew` ms ahead of the device. */
+  function backend(skew = 0) {
+    const requests: Array<{ url: URL; headers: Record<string, string>; credentials?: string }> = [];
+    let labels: unknown[] = [];
+    const fetch = vi.fn(async (url: string, init: RequestInit) => {
+      requests.push({ url: new URL(url), headers: init.headers as Record<string, string>, credentials: init.credentials });
+      const now = Date.now() + skew;
+      return new Response(JSON.stringify({ labels }), { headers: { 'content-type': 'application/json', date: new Date(now).toUTCString() } });
+    });
+    vi.stubGlobal('fetch', fetch);
+    return { requests, set: (next: unknown[]) => void (labels = next) };
+  }
+
+  it('fetches on start with the visitor id, merges, corrects the clock and expires by a timer', async () => {
+    vi.useFakeTimers({ now: T, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const server = backend(3_600_000); // server clock an hour ahead
+    const serverNow = T + 3_600_000;
+    server.set([{ name: 'complaint', at: serverNow - DAY, channel: 'call-centre', expires: serverNow + 60_000 }]);
+    const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', autoPage: false });
+    const events: string[][] = [];
+    ms.on('label', (list: Label[]) => events.push(list.map((l) => l.name)));
+    await ms.ready;
+    const req = server.requests[0]!;
+    expect(req.url.pathname).toBe('/api/labels');
+    expect(req.url.searchParams.get('uid')).toBe(ms.profile().anonymousId);
+    expect(req.headers['X-Microseg-Visitor']).toBe(ms.profile().anonymousId);
+    expect(req.credentials).toBe('same-origin');
+    const complaint = ms.labels()[0]!;
+    expect(Math.abs(complaint.at - (T - DAY))).toBeLessThan(1000); // within the Date header's second
+    expect(ms.segments()).toContain('recent-complainers');
+    expect(ms.suppressedOffers()).toEqual(['*']);
+    expect(ms.decide('hero').campaign).toBe('complaint-apology');
+
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(ms.labels()).toEqual([]);
+    expect(events.at(-1)).toEqual([]);
+    expect(ms.segments()).not.toContain('recent-complainers');
+    expect(ms.suppressedOffers()).toEqual([]);
+    ms.destroy();
+  });
+
+  it('re-fetches on identify with the user id, and when the tab comes back after a while', async () => {
+    vi.useFakeTimers({ now: T, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const server = backend();
+    const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', autoPage: false, labelsRefresh: 60_000 });
+    await ms.ready;
+    expect(server.requests).toHaveLength(1);
+    ms.identify('user-7');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.requests[1]!.url.searchParams.get('uid')).toBe('user-7');
+    window.dispatchEvent(new Event('focus'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.requests).toHaveLength(2); // too soon
+    await vi.advanceTimersByTimeAsync(61_000);
+    server.set([{ name: 'vip', at: Date.now(), channel: 'store' }]);
+    window.dispatchEvent(new Event('focus'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.requests).toHaveLength(3);
+    expect(ms.labels().map((l) => [l.name, l.channel])).toEqual([['vip', 'store']]);
+    ms.destroy();
+  });
+
+  it('sends nothing without consent, and fetches once consent is granted', async () => {
+    const server = backend();
+    const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', autoPage: false, consent: 'pending' });
+    await ms.ready;
+    ms.identify('user-8');
+    window.dispatchEvent(new Event('focus'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(server.requests).toHaveLength(0);
+    ms.consent('granted');
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    ms.destroy();
+  });
+
+  it('a local label re-evaluates segments and decisions at once, with a decision event', async () => {
+    const ms = createMicroseg({ config: shop, autoPage: false });
+    await ms.ready;
+    const decisions: Array<{ slot: string; campaign?: string }> = [];
+    ms.on('decision', (d) => decisions.push(d));
+    ms.label('complaint', { channel: 'call-centre' });
+    expect(ms.segments()).toContain('recent-complainers');
+    expect(ms.decide('hero').campaign).toBe('complaint-apology');
+    await Promise.resolve();
+    expect(decisions.find((d) => d.slot === 'hero')?.campaign).toBe('complaint-apology');
+    // the config's default ttl applies to labels set without one
+    expect(ms.labels()[0]!.expires! - ms.labels()[0]!.at).toBe(30 * DAY);
+    ms.destroy();
+  });
+});
