@@ -1,0 +1,43 @@
+// @vitest-environment node
+import { describe, expect, it } from 'vitest';
+import { createTabChannel, type TabMessage } from '../../../src/core/tabs';
+import type { TrackedEvent } from '../../../src';
+
+const event = (id: string): TrackedEvent => ({
+  id, type: 'x', ts: 1, seq: 0, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1,
+});
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe('the tab channel', () => {
+  it('delivers a burst of events to the other tabs in one message, not to the sender', async () => {
+    const seenA: TabMessage[] = [];
+    const seenB: TabMessage[] = [];
+    const a = createTabChannel('t1', (m) => seenA.push(m));
+    const b = createTabChannel('t1', (m) => seenB.push(m));
+    for (let i = 0; i < 100; i++) a.event(event(`e${i}`));
+    await tick();
+    expect(seenA).toEqual([]);
+    expect(seenB).toHaveLength(1);
+    expect((seenB[0] as { events: TrackedEvent[] }).events.map((e) => e.id)).toEqual([...Array(100).keys()].map((i) => `e${i}`));
+    a.close();
+    b.close();
+  });
+
+  it('survives junk from another version and events that cannot be cloned', async () => {
+    const seen: TabMessage[] = [];
+    const a = createTabChannel('t2', (m) => seen.push(m));
+    const raw = new BroadcastChannel('t2');
+    raw.postMessage(null);
+    raw.postMessage('junk');
+    const b = createTabChannel('t2', () => {
+      throw new Error('handler bug');
+    });
+    b.event({ ...event('bad'), props: { fn: () => 1 } as never });
+    b.post({ t: 'forget' });
+    await tick();
+    expect(seen).toEqual([{ t: 'forget' }]);
+    a.close();
+    b.close();
+    raw.close();
+  });
+});
