@@ -6,7 +6,7 @@ import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
-import { compileMetric, MetricRuntime, type MetricState } from './metrics';
+import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
 import { compileScore, type CompiledScore } from './scores';
 
 const DAY = 86_400_000;
@@ -87,6 +87,8 @@ export interface EngineState {
   metrics: Record<string, MetricState>;
   campaigns: Record<string, CampaignHistory>;
   memberships: string[];
+  /** the config the memberships were computed with (see `resumable` in createEngine) */
+  fingerprint?: string;
   seen: string[];
   activity: Activity;
   profile?: Profile;
@@ -159,11 +161,19 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       checkPath(path, `scores.${s.id}`);
     }
   }
-  const { order, usedPaths, readers, dayOperands } = compileSegments(config.segments, checkPath);
+  // A snapshot taken under this very config carries memberships that were correct at its time:
+  // resume from there, re-evaluate only what changed since, and compile each rule on first use
+  // (it compiled before). This keeps a page's start-up small with a thousand segments.
+  const fingerprint = hash(JSON.stringify([config.segments, config.scores ?? null, metrics.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]));
+  const startedAt = now();
+  const resumable =
+    !!state && state.fingerprint === fingerprint && typeof state.at === 'number' && state.at <= startedAt &&
+    Array.isArray(state.memberships) && metrics.every((m) => state.metrics?.[m.hash]);
+  const { order, usedPaths, readers, dayOperands } = compileSegments(config.segments, checkPath, resumable);
 
   function checkPath(path: string, at: string): void {
-    const [root, id] = path.split('.');
-    if (!ROOTS.has(root!)) throw new ConditionError(at, `unknown context path "${path}" (it starts with one of ${[...ROOTS].join(', ')})`);
+    const { root, id } = splitPath(path);
+    if (!ROOTS.has(root)) throw new ConditionError(at, `unknown context path "${path}" (it starts with one of ${[...ROOTS].join(', ')})`);
     if (root === 'metrics' && id !== undefined && !metricIds.has(id)) throw new ConditionError(at, `unknown metric "${id}"`);
     if (root === 'scores' && id !== undefined && !scoreIds.has(id)) throw new ConditionError(at, `unknown score "${id}"`);
   }
@@ -212,10 +222,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const runtimes = new Map<string, MetricRuntime>();
   /** metrics with no stored state: backfill() rebuilds them */
   const fresh = new Set<MetricRuntime>();
-  const startedAt = now();
+  const builtAt = resumable ? state!.at : startedAt;
   for (const m of metrics) {
     const saved = state?.metrics?.[m.hash];
-    const rt = new MetricRuntime(m, saved, startedAt);
+    const rt = new MetricRuntime(m, saved, builtAt);
     if (!saved) fresh.add(rt);
     runtimes.set(m.id, rt);
     for (const type of m.events) push(byEventType, type, rt);
@@ -252,7 +262,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     segments: [],
     campaigns,
   };
-  let lastNow = startedAt;
+  let lastNow = builtAt;
   for (const [id, rt] of runtimes) ctx.metrics[id] = rt.value;
   refreshProfile(lastNow);
   refreshLabels(lastNow);
@@ -262,9 +272,15 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     const ids = new Set(state.memberships);
     order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
   }
-  for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i), (isTouched[i] = 1);
-  firstDirty = 0;
-  evaluateDirty();
+  if (resumable) {
+    member.set(reported);
+    for (let i = 0; i < n; i++) if (member[i] && !order[i]!.fallback) nonFallbackMembers++;
+    ctx.segments = memberIds();
+  } else {
+    for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i), (isTouched[i] = 1);
+    firstDirty = 0;
+    evaluateDirty();
+  }
   /** the next bucket expiry of any metric, and the next profile/label time boundary */
   let metricsCheckAt = nextMetricExpiry();
   let clockCheckAt = nextClockChange(false);
@@ -532,6 +548,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     if (seenIds.size > SEEN_IDS) seenIds.delete(seenIds.values().next().value as string);
   }
 
+  // Windows that rolled and days that passed while the page was closed.
+  if (resumable) advance(startedAt);
+
   // ---- the engine ---------------------------------------------------------------------------
   return {
     ingest(event) {
@@ -631,6 +650,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
         metrics: m,
         campaigns: structuredClone(campaigns),
         memberships: memberIds(),
+        fingerprint,
         seen: [...seenIds],
         activity: { ...activity },
         profile: profile && structuredClone(profile),
@@ -663,7 +683,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
 // ---- segments ------------------------------------------------------------------------------
 
-function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: string) => void) {
+function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: string) => void, lazy: boolean) {
   const ids = new Map<string, number>();
   defs.forEach((s, i) => {
     if (ids.has(s.id)) throw new ConditionError(`segments[${i}].id`, `duplicate segment id "${s.id}"`);
@@ -677,7 +697,7 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
     const at = `segments[${i}].when`;
     if (def.fallback && def.when) throw new ConditionError(at, 'a fallback segment has no condition: it holds when no other segment does');
     const when: Condition = def.when ?? {};
-    const matcher = compileCondition(when, at);
+    const matcher = lazy ? (undefined as unknown as Matcher) : compileCondition(when, at);
     const paths = new Map<string, unknown[]>();
     collectPaths(when, paths);
     const deps = new Set<number>();
@@ -724,6 +744,8 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
     matcher: compiled[ci]!.matcher,
     dependents: [],
   }));
+  // Compiled on first evaluation, then the closure replaces itself.
+  if (lazy) for (const r of runtimes) r.matcher = (doc) => (r.matcher = compileCondition(r.def.when ?? {}, `segments[${r.configIndex}].when`))(doc);
   const readers = new Map<string, number[]>();
   order.forEach((ci, pos) => {
     for (const key of compiled[ci]!.keys) push(readers, key, pos);
@@ -762,8 +784,16 @@ const KEYED = new Set(['metrics', 'scores', 'profile', 'labels']);
 
 /** The unit of change tracking: "metrics.<id>", "profile.hour", "labels.<name>", or a root ("traits", "campaigns"). */
 function keyOf(path: string): string {
-  const [root, id] = path.split('.');
-  return KEYED.has(root!) && id !== undefined ? `${root}.${id}` : root!;
+  const { root, id } = splitPath(path);
+  return KEYED.has(root) && id !== undefined ? `${root}.${id}` : root;
+}
+
+/** "labels.complaint.ageDays" → root "labels", id "complaint" (without array destructuring: start-up cost). */
+function splitPath(path: string): { root: string; id: string | undefined } {
+  const a = path.indexOf('.');
+  if (a < 0) return { root: path, id: undefined };
+  const b = path.indexOf('.', a + 1);
+  return { root: path.slice(0, a), id: path.slice(a + 1, b < 0 ? undefined : b) };
 }
 
 /** root → everything registered under it ("profile" → readers of profile.hour, profile.device, …). */

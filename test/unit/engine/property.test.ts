@@ -203,7 +203,7 @@ describe('incremental engine = reference evaluator', () => {
           check(where);
         }
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 1000) },
     );
   });
 });
