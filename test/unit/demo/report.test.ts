@@ -1,0 +1,94 @@
+// @vitest-environment node
+// The progression/aversion report: the backend's SQL against a reference computed here from the
+// raw rows it stores, over a simulated population.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatePopulation, postEvents } from '../../../scripts/simulate';
+import type { ReportRow } from '../../../demo/server/report';
+import { admin, startTestServer } from './helpers';
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+beforeAll(async () => {
+  server = await startTestServer();
+}, 60_000);
+afterAll(() => server?.close(), 30_000);
+
+interface Outcome {
+  props: { journey: string; control: boolean; outcome: string; segments: string[] };
+}
+
+/** The report, computed the obvious way. */
+function reference(outcomes: Outcome[]): ReportRow[] {
+  const cells = new Map<string, { journey: string; segment: string; n: number; p: number; hn: number; hp: number }>();
+  for (const { props } of outcomes) {
+    for (const segment of [...props.segments, '*']) {
+      const key = `${props.journey}\u0000${segment}`;
+      const c = cells.get(key) ?? { journey: props.journey, segment, n: 0, p: 0, hn: 0, hp: 0 };
+      const won = props.outcome === 'progression' ? 1 : 0;
+      if (props.control) (c.hn++, (c.hp += won));
+      else (c.n++, (c.p += won));
+      cells.set(key, c);
+    }
+  }
+  const rate = (k: number, n: number) => (n ? k / n : null);
+  return [...cells.values()].map((c) => {
+    const all = cells.get(`${c.journey}\u0000*`)!;
+    const pr = rate(c.p, c.n);
+    const hr = rate(c.hp, c.hn);
+    const uplift = pr === null || hr === null ? null : pr - hr;
+    const se = uplift === null ? null : Math.sqrt((pr! * (1 - pr!)) / c.n + (hr! * (1 - hr!)) / c.hn);
+    return {
+      journey: c.journey, segment: c.segment, exposures: c.n, progressed: c.p, averted: c.n - c.p,
+      progression_rate: pr, aversion_rate: rate(c.n - c.p, c.n),
+      average_progression_rate: rate(all.p, all.n), average_aversion_rate: rate(all.n - all.p, all.n),
+      holdout: c.hn, holdout_progressed: c.hp, holdout_rate: hr,
+      uplift, uplift_low: se === null ? null : uplift! - 1.96 * se, uplift_high: se === null ? null : uplift! + 1.96 * se,
+    };
+  });
+}
+
+function expectSameRows(actual: ReportRow[], expected: ReportRow[]): void {
+  const byKey = (rows: ReportRow[]) => new Map(rows.map((r) => [`${r.journey}/${r.segment}`, r]));
+  const a = byKey(actual);
+  const e = byKey(expected);
+  expect([...a.keys()].sort()).toEqual([...e.keys()].sort());
+  for (const [key, want] of e) {
+    const got = a.get(key)!;
+    for (const [field, value] of Object.entries(want)) {
+      const seen = (got as unknown as Record<string, unknown>)[field];
+      if (typeof value === 'number' && typeof seen === 'number') expect(seen, `${key} ${field}`).toBeCloseTo(value, 9);
+      else expect(seen, `${key} ${field}`).toEqual(value);
+    }
+  }
+}
+
+describe('GET /api/report', () => {
+  it('is behind the admin token', async () => {
+    expect((await fetch(`${server.url}/api/report`)).status).toBe(401);
+  });
+
+  it('equals a reference computed from the raw rows of a simulated population', async () => {
+    const now = Date.UTC(2026, 10, 23, 12);
+    const events = simulatePopulation({ visitors: 1500, seed: 42, now });
+    const { stored } = await postEvents(server.url, events);
+    expect(stored).toBe(events.length);
+    // The outbox may send a batch twice (a beacon, then the retry): the report must not count it twice.
+    const again = await postEvents(server.url, events.filter((e) => e.type === '$journey.outcome').slice(0, 300));
+    expect(again).toEqual({ stored: 0, duplicates: 300 });
+
+    const res = await fetch(`${server.url}/api/events?type=$journey.outcome&limit=10000`, { headers: admin });
+    const raw = (await res.json()).events as Outcome[];
+    expect(raw.length).toBe(events.filter((e) => e.type === '$journey.outcome').length);
+    expect(raw.length).toBeGreaterThan(1000);
+
+    const report = (await (await fetch(`${server.url}/api/report`, { headers: admin })).json()).rows as ReportRow[];
+    expectSameRows(report, reference(raw));
+
+    // What the simulation built in: complainers are averse to the free-shipping banner, others progress.
+    const row = (journey: string, segment: string) => report.find((r) => r.journey === journey && r.segment === segment)!;
+    const complainers = row('cart-recovery', 'recent-complainers');
+    expect(complainers.progression_rate!).toBeLessThan(row('cart-recovery', '*').average_progression_rate!);
+    expect(complainers.uplift!).toBeLessThan(0);
+    expect(row('vip-winback-step', 'vip-at-risk').uplift!).toBeGreaterThan(0);
+    for (const r of report) if (r.exposures) expect(r.progression_rate! + r.aversion_rate!).toBeCloseTo(1, 12);
+  });
+});
