@@ -13,7 +13,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { ConfigStore, matchesEtag } from './config-store';
 import { openDb, type Db } from './db';
 import { registerReport } from './report';
-import { registerReport } from './report';
 import { Hub, StreamRegistry } from './sse';
 import { cookieSecret, isVisitorId, visitorCookie, type VisitorEnv } from './visitor';
 import { registerShop } from '../shop/pages';
@@ -219,9 +218,6 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     labelChanges.notify(uid, { type: 'labels', uid });
     return c.json({ name, at, deleted: true });
   });
-
-  // ---- progression/aversion report ----------------------------------------------------------
-  registerReport(app, db, admin);
 
   // ---- progression/aversion report ----------------------------------------------------------
   registerReport(app, db, admin);
