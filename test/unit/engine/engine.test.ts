@@ -187,6 +187,21 @@ describe('snapshots', () => {
     expect(createEngine(config, { now: clock.now, state: { v: 1 } as never }).context().metrics).toEqual({ orders: 0 });
   });
 
+  it('trusts stored memberships only under the same config', () => {
+    const clock = fakeClock(T0);
+    const orders = { orders: { event: 'purchase', agg: 'count' as const } };
+    const v1 = cfg({ metrics: orders, segments: [{ id: 'buyer', when: { 'metrics.orders': { $gte: 1 } } }, { id: 'rest', fallback: true }] });
+    const engine = createEngine(v1, { now: clock.now });
+    engine.ingest(event('purchase', {}, T0));
+    const state = JSON.parse(JSON.stringify(engine.snapshot()));
+    expect(createEngine(v1, { now: clock.now, state }).segments()).toEqual(['buyer']);
+    // Same version string, different rule: everything is evaluated again.
+    const v2 = cfg({ metrics: orders, segments: [{ id: 'buyer', when: { 'metrics.orders': { $gte: 2 } } }, { id: 'rest', fallback: true }] });
+    const next = createEngine(v2, { now: clock.now, state });
+    expect(next.segments()).toEqual(['rest']);
+    expect(next.tick()).toEqual({ entered: ['rest'], exited: ['buyer'] });
+  });
+
   it('wakes up for window expiries only of the metrics a rule reads', () => {
     const clock = fakeClock(T0);
     const config = cfg({
