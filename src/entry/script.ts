@@ -17,7 +17,7 @@ function optionsFromScript(script: HTMLScriptElement | null): MicrosegOptions | 
   if (!data) return undefined;
   const opts: Record<string, unknown> = {};
   const map: Record<string, string> = {
-    configUrl: 'configUrl', labelsUrl: 'labelsUrl', collectUrl: 'collectUrl',
+    configUrl: 'configUrl', labelsUrl: 'labelsUrl', labelsSse: 'labelsSse', collectUrl: 'collectUrl',
     publicKey: 'publicKey', consent: 'consent', sse: 'sse',
   };
   for (const key of Object.keys(map)) if (data[key]) opts[map[key]!] = data[key];
@@ -75,7 +75,7 @@ function boot(): void {
 
   const methods = [
     'init', 'track', 'page', 'identify', 'label', 'unlabel', 'labels', 'profile', 'segments',
-    'explain', 'config', 'consent', 'forget', 'on', 'flush', 'storage', 'destroy',
+    'explain', 'config', 'decide', 'suppressedOffers', 'consent', 'forget', 'on', 'flush', 'storage', 'destroy',
   ];
   for (const name of methods) facade[name] = (...args: unknown[]) => invoke(name, args);
 

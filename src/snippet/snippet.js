@@ -6,7 +6,7 @@
   var q = [];
   var m = { _q: q };
   m.ready = new Promise(function (resolve) { m._r = resolve; });
-  var names = 'init track page identify label unlabel labels profile segments explain config consent forget on flush storage destroy'.split(' ');
+  var names = 'init track page identify label unlabel labels profile segments explain config decide suppressedOffers consent forget on flush storage destroy'.split(' ');
   for (var i = 0; i < names.length; i++) {
     (function (name) {
       m[name] = function () { q.push([name, Array.prototype.slice.call(arguments)]); };
