@@ -37,6 +37,8 @@ export interface MetricState {
   b?: [number, SerializedAcc][];
 }
 export type SerializedAcc = Omit<Acc, 'd'> & { d?: string[] };
+/** A live accumulator, or a stored one not yet copied (buckets are copied when written to). */
+type AnyAcc = Acc | SerializedAcc;
 
 /** The time grid of a window: `count` buckets of `size` ms, the current one included. */
 export interface WindowGrid {
@@ -217,7 +219,7 @@ export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: n
 }
 
 /** Folds a bucket into a running total (buckets come oldest first). */
-export function mergeInto(total: Acc, b: Acc): void {
+export function mergeInto(total: Acc, b: AnyAcc): void {
   total.n += b.n;
   total.s += b.s;
   if (b.lo !== undefined && (total.lo === undefined || b.lo < total.lo)) total.lo = b.lo;
@@ -262,8 +264,8 @@ export function valueOf(acc: Acc, metric: CompiledMetric): unknown {
 /** A metric's live state: an all-time accumulator, or buckets plus their running total. */
 export class MetricRuntime {
   total: Acc = newAcc();
-  /** windowed only: [bucket index, acc], ascending */
-  buckets: [number, Acc][] = [];
+  /** windowed only: [bucket index, acc, owned], ascending; stored buckets are borrowed until written */
+  buckets: [number, AnyAcc, boolean][] = [];
   value: unknown;
 
   constructor(
@@ -274,9 +276,10 @@ export class MetricRuntime {
     const grid = metric.grid;
     if (state?.a && !grid) this.total = restoreAcc(state.a);
     if (state?.b && grid) {
-      // Buckets that left the window while the page was closed are not even restored.
+      // Buckets that left the window while the page was closed are not even restored, and the
+      // others are read in place: start-up cost stays small with thousands of buckets.
       const oldest = bucketOf(now, grid) - grid.count + 1;
-      for (const [i, a] of state.b) if (i >= oldest) this.buckets.push([i, restoreAcc(a)]);
+      for (const [i, a] of state.b) if (i >= oldest) this.buckets.push([i, a, false]);
     }
     this.rebuildTotal();
   }
@@ -298,9 +301,13 @@ export class MetricRuntime {
     const b = this.buckets;
     let i = b.length;
     while (i > 0 && b[i - 1]![0] > index) i--;
-    if (i > 0 && b[i - 1]![0] === index) return b[i - 1]![1];
+    const found = i > 0 && b[i - 1]![0] === index ? b[i - 1]! : undefined;
+    if (found) {
+      if (!found[2]) (found[1] = restoreAcc(found[1] as SerializedAcc)), (found[2] = true);
+      return found[1] as Acc;
+    }
     const acc = newAcc();
-    b.splice(i, 0, [index, acc]); // events arrive in time order: almost always an append
+    b.splice(i, 0, [index, acc, true]); // events arrive in time order: almost always an append
     return acc;
   }
 
@@ -337,7 +344,7 @@ export class MetricRuntime {
   }
 }
 
-function saveAcc(acc: Acc): SerializedAcc {
+function saveAcc(acc: AnyAcc): SerializedAcc {
   const out: SerializedAcc = { n: acc.n, s: acc.s };
   if (acc.lo !== undefined) out.lo = acc.lo;
   if (acc.hi !== undefined) out.hi = acc.hi;

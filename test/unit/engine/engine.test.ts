@@ -187,6 +187,19 @@ describe('snapshots', () => {
     expect(createEngine(config, { now: clock.now, state: { v: 1 } as never }).context().metrics).toEqual({ orders: 0 });
   });
 
+  it('never writes into the state object it was given', () => {
+    const clock = fakeClock(T0);
+    const config = cfg({ metrics: { v: { event: 'view', agg: 'distinct', field: 'sku', window: '2h' }, all: { event: 'view', agg: 'distinct', field: 'sku' } } });
+    const engine = createEngine(config, { now: clock.now });
+    engine.ingest(event('view', { sku: 'a' }, T0));
+    const state = JSON.parse(JSON.stringify(engine.snapshot()));
+    const copy = JSON.parse(JSON.stringify(state));
+    const next = createEngine(config, { now: clock.now, state });
+    next.ingest(event('view', { sku: 'b' }, T0)); // lands in the restored bucket
+    expect(next.context().metrics).toEqual({ v: 2, all: 2 });
+    expect(state).toEqual(copy);
+  });
+
   it('trusts stored memberships only under the same config', () => {
     const clock = fakeClock(T0);
     const orders = { orders: { event: 'purchase', agg: 'count' as const } };
