@@ -37,6 +37,10 @@ export type Resolved = unknown;
 type Test = (value: unknown) => boolean;
 type ResolvedTest = (resolved: Resolved) => boolean;
 
+/**
+ * Compiles a condition once; the matcher is then called per evaluation. `path` is where the
+ * condition sits in the config ("segments[3].when"): errors name the offending part from there.
+ */
 export function compileCondition(cond: Condition, path = ''): Matcher {
   return compileQuery(cond, path);
 }
