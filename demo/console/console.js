@@ -79,6 +79,8 @@
     var value = parseValue(String(data.get('value')));
     if (value !== undefined) body.value = value;
     if (data.get('ttlDays')) body.ttlDays = Number(data.get('ttlDays'));
+    // "The call-centre took it yesterday": back-dated; the expiry counts from then.
+    if (data.get('daysAgo')) body.at = Date.now() - Number(data.get('daysAgo')) * 86400000;
     api('POST', '/api/labels', body).then(function () {
       result.className = 'form-result ok';
       result.textContent = 'Label “' + body.name + '” set for ' + body.uid + ' by ' + body.channel + '.';

@@ -427,7 +427,7 @@ function escapeAttr(s: string): string {
 // ---- the snippet every shop page carries ---------------------------------------------------------
 
 const SNIPPET_PATH = `${ROOT}dist/snippet.min.js`;
-const INIT = `microseg.init({ configUrl: '/api/config', labelsUrl: '/api/labels', collectUrl: '/api/collect', sse: '/api/config/stream', dataLayer: true })`;
+const INIT = `microseg.init({ configUrl: '/api/config', labelsUrl: '/api/labels', labelsSse: '/api/labels/stream', collectUrl: '/api/collect', sse: '/api/config/stream', dataLayer: true })`;
 let snippetCache: { mtimeMs: number; html: string } | undefined;
 
 /** The snippet is pasted inline, as a site would; read at serve time so a rebuild shows at once. */

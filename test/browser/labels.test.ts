@@ -113,4 +113,36 @@ describe('labels from another channel, live', () => {
     expect(w.errors).toEqual([]);
     console.log(`label reached the page in ${arrivedIn} ms; offers back ${expiredAt - now - 6000} ms after expiry`);
   }, 60_000);
+
+  it('the console’s label form, as the call-centre, reaches an open shop page', async () => {
+    const shop = await watchedPage(context);
+    const stream = shop.page.waitForResponse((res) => new URL(res.url()).pathname === '/api/labels/stream', { timeout: 10_000 });
+    await shop.page.goto(`${demo.url}/`);
+    await shop.page.evaluate(() => (window as any).microseg.ready);
+    await stream;
+    const aid = await shop.page.evaluate(() => (window as any).microseg.profile().anonymousId as string);
+    const offer = shop.page.locator('[data-microseg-offer="spring-sale"]');
+    expect(await offer.isVisible()).toBe(true);
+
+    const consolePage = await context.newPage();
+    await consolePage.goto(`${demo.url}/console`);
+    const form = consolePage.locator('[data-label-form]');
+    await form.locator('[name="uid"]').fill(aid);
+    await form.locator('[name="name"]').fill('complaint');
+    await form.locator('[name="channel"]').selectOption('call-centre');
+    await form.locator('[name="daysAgo"]').fill('1');
+    await form.locator('[name="ttlDays"]').fill('14');
+    await form.locator('button[type="submit"]').click();
+    await consolePage.locator('[data-label-result].ok').waitFor({ timeout: 5000 });
+
+    await offer.waitFor({ state: 'hidden', timeout: 5000 });
+    const seen = await shop.page.evaluate(() => {
+      const ms = (window as any).microseg;
+      const [l] = ms.labels();
+      return { channel: l.channel, ageDays: Math.floor((Date.now() - l.at) / 86_400_000), hero: ms.decide('hero').campaign, offers: ms.suppressedOffers() };
+    });
+    expect(seen).toEqual({ channel: 'call-centre', ageDays: 1, hero: 'complaint-apology', offers: ['*'] });
+    expect(shop.errors).toEqual([]);
+    await consolePage.close();
+  }, 60_000);
 });
