@@ -14,6 +14,7 @@ import { createSegmentRuntime } from './segments';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
 import type { MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
+import { createMeasurement, type CollectOptions } from '../measure';
 
 export type ConsentState = 'granted' | 'pending' | 'denied';
 
@@ -43,6 +44,14 @@ export interface MicrosegOptions {
   maxEvents?: number;
   /** IndexedDB database name (default "microseg"). */
   dbName?: string;
+  /**
+   * Where events, journey exposures and outcomes, and segment changes are sent (POST, JSON
+   * `{ events: [...] }`), in batches, from an outbox that survives reloads and offline periods.
+   * Never without consent.
+   */
+  collectUrl?: string;
+  /** Batching and retries for `collectUrl`. */
+  collect?: CollectOptions;
   /**
    * Labels set on other channels: `GET labelsUrl?uid=…` (with the X-Microseg-Visitor header),
    * fetched on start, on identify and when the tab comes back after `labelsRefresh`. Never
@@ -128,6 +137,18 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     events: () => store.events(),
   });
   let sync: ConfigSync | undefined;
+  const measure = createMeasurement({
+    collectUrl: options.collectUrl,
+    collect: options.collect,
+    now,
+    report,
+    store,
+    on: emitter.on,
+    emit: (type, payload) => emitter.emit(type, payload),
+    segments: () => segments.segments(),
+    config: () => segments.config(),
+    visitor: () => ({ aid: profile.anonymousId, uid: profile.userId, visit: profile.visits, page }),
+  });
 
   let page: PageContext = pageContext();
   const stored = readLocal<Profile>('profile');
@@ -356,6 +377,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       try {
         await api.ready;
         await store.flush();
+        await measure.flush();
       } catch (cause) {
         report({ code: 'internal', message: 'flush() failed', cause });
       }
@@ -370,6 +392,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       destroyed = true;
       segments.stop();
       sync?.stop();
+      measure.stop();
       remote?.stop();
       decisions.stop();
       offers.stop();
@@ -389,6 +412,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     segments.restore(await store.get<EngineState>('engine'));
     // Events a closed page could not commit: the engine counts each id once.
     for (const event of recovered) segments.ingest(event);
+    measure.enable();
   }
 
   function startConfigSync(): Promise<unknown> {
