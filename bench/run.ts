@@ -7,6 +7,7 @@ const BENCHES: Array<[name: string, module: string]> = [
   ['browser-sdk', './browser-sdk.ts'],
   ['engine-conditions', './engine/conditions.ts'],
   ['engine-membership', './engine/membership.ts'],
+  ['engine-membership-chromium', './engine/membership-chromium.ts'],
   ['engine-startup', './engine/startup.ts'],
 ];
 

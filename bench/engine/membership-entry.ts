@@ -1,0 +1,3 @@
+import { membershipWorkload } from './workload';
+
+(window as any).__membership = () => membershipWorkload({ events: 10_000, warmup: 5_000 });
