@@ -215,7 +215,9 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
   });
   let remote: RemoteLabels | undefined;
   if (options.labelsUrl) {
-    const sse = options.labelsSse === true ? `${options.labelsUrl.replace(/\/$/, '')}/stream` : options.labelsSse || undefined;
+    // true (or a bare data-labels-sse attribute): the stream next to the labels URL
+    const own = options.labelsSse === true || options.labelsSse === '' || options.labelsSse === 'true';
+    const sse = own ? `${options.labelsUrl.replace(/\/$/, '')}/stream` : typeof options.labelsSse === 'string' ? options.labelsSse : undefined;
     remote = createRemoteLabels({
       url: options.labelsUrl,
       sse,
@@ -492,7 +494,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     // createMicroseg() hear about a storage failure.
     return Promise.resolve()
       .then(() => (consentState === 'granted' ? persist() : undefined))
-      .then(() => Promise.all([startConfigSync(), remote?.refresh()]))
+      // `ready` waits for the first labels answer, but not for a slow labels backend.
+      .then(() => Promise.all([startConfigSync(), remote && Promise.race([remote.refresh(), new Promise((r) => setTimeout(r, 3000))])]))
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))
       .then(() => emitter.emit('ready'));
   }

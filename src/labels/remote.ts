@@ -6,6 +6,7 @@ import { isLabelName, type Label, type LabelRecords } from './labels';
 
 /** Offsets below this are within the Date header's one-second resolution and network noise. */
 const MIN_SKEW = 1000;
+const FETCH_TIMEOUT = 10_000;
 
 /**
  * How far the server clock is ahead of the device's (ms), from the server's time at the response
@@ -81,11 +82,15 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
     url.searchParams.set('uid', uid);
     const sentAt = opts.now();
     lastFetch = sentAt;
+    // A backend that never answers must not hold every later fetch behind this one.
+    const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
+    const timer = setTimeout(() => abort?.abort(), FETCH_TIMEOUT);
     const res = await doFetch(url.href, {
       headers: { 'X-Microseg-Visitor': uid, Accept: 'application/json' },
       credentials: 'same-origin',
       cache: 'no-store',
-    });
+      signal: abort?.signal,
+    }).finally(() => clearTimeout(timer));
     if (!res.ok) throw new Error(`${res.status} ${res.statusText}`.trim());
     const body: unknown = await res.json();
     const receivedAt = opts.now();
