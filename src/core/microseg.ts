@@ -406,7 +406,9 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
   };
 
   async function persist(): Promise<void> {
-    const recovered = await store.persist();
+    const moving = store.persist();
+    measure.enable(); // from here on, what a closing page has not stored is journaled
+    const recovered = await moving;
     saveProfile();
     const storedLabels = await store.get<LabelRecords>('labels');
     if (storedLabels && typeof storedLabels === 'object') setLabels(mergeLabels(storedLabels, Object.values(labelRecords)));
@@ -414,7 +416,6 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     segments.restore(await store.get<EngineState>('engine'));
     // Events a closed page could not commit: the engine counts each id once.
     for (const event of recovered) segments.ingest(event);
-    measure.enable();
   }
 
   function startConfigSync(): Promise<unknown> {

@@ -51,6 +51,8 @@ export function createOutbox(deps: OutboxDeps) {
   let enabled = false;
   /** Not in storage yet: waiting for consent, or for the next write. */
   let buffer: Message[] = [];
+  /** Being written now: not committed yet either. */
+  let inflight: Message[] = [];
   /** The outbox itself when IndexedDB cannot be used. */
   const memory = new Map<string, Message>();
   /** Added by this page and not confirmed sent: what a beacon carries when the page goes away. */
@@ -86,6 +88,7 @@ export function createOutbox(deps: OutboxDeps) {
       if (!enabled || !buffer.length) return;
       const batch = buffer;
       buffer = [];
+      inflight = batch;
       try {
         const db = await deps.database();
         if (!db) {
@@ -106,9 +109,11 @@ export function createOutbox(deps: OutboxDeps) {
           await tx.done;
         }
         stored = true;
-        removeLocal(JOURNAL + tabId);
+        inflight = [];
+        if (!buffer.length) removeLocal(JOURNAL + tabId); // else the journal still covers the rest
         for (const key of journalsToClear.splice(0)) removeLocal(key);
       } catch (cause) {
+        inflight = [];
         buffer = batch.concat(buffer);
         deps.report({ code: 'storage-failed', message: `writing the outbox failed (${describe(cause)})`, cause });
       }
@@ -282,7 +287,8 @@ export function createOutbox(deps: OutboxDeps) {
      */
     pagehide(): void {
       if (!enabled) return;
-      if (buffer.length) writeLocal(JOURNAL + tabId, buffer);
+      const uncommitted = inflight.concat(buffer);
+      if (uncommitted.length) writeLocal(JOURNAL + tabId, uncommitted);
       void write();
       if (typeof navigator === 'undefined' || navigator.onLine === false || !recent.length) return;
       const beacon = typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon.bind(navigator) : undefined;
