@@ -38,6 +38,15 @@ export default [
       minify(),
     ],
   },
+  // The first-paint script: a few KB, placed in <head>, applies the last decisions as slots are parsed.
+  {
+    input: 'src/entry/paint.ts',
+    output: { file: 'dist/microseg.paint.js', format: 'iife', sourcemap: true },
+    plugins: [
+      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
+      minify(),
+    ],
+  },
   // The config validator for the script-tag build, fetched on demand.
   {
     input: 'src/entry/schema-script.ts',

@@ -8,6 +8,7 @@ import { activeKey, activeLabels, createRemoteLabels, isLabelName, mergeLabels, 
 import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
 import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
+import { createRenderer } from '../render/renderer';
 import { parseTtl } from './ttl';
 import { parseDuration } from '../config/time';
 import { createSegmentRuntime } from './segments';
@@ -97,6 +98,8 @@ export interface Microseg {
   decide(slot: string): Decision;
   /** Offer names (`data-microseg-offer`) that suppressions hide now; `["*"]` when every offer is hidden. */
   suppressedOffers(): string[];
+  /** Fills the slots under `root` (default: the document) now; for frameworks that render outside the parser. */
+  render(root?: ParentNode): void;
   consent(state: ConsentState): void;
   /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
   forget(): Promise<void>;
@@ -211,8 +214,24 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     emit: (type, payload) => emitter.emit(type, payload),
     save: (history) => store.put('exposures', history),
     report,
-    onOffers: (names) => offers.update(names),
+    onOffers: (names) => {
+      renderer.releaseOffers(); // the first-paint snapshot's hidden offers hand over to the live ones
+      offers.update(names);
+    },
   });
+  const renderer = createRenderer({
+    doc: typeof document === 'undefined' ? undefined : document,
+    decide: (slot) => decisions.decide(slot),
+    config: () => segments.config(),
+    offers: () => decisions.offers(),
+    recordExposure: (d) => decisions.recordExposure(d),
+    recordClick: (d) => decisions.recordClick(d),
+    canWrite: () => canWrite(),
+    report,
+  });
+  // Segment, label and config changes reach the slots at once.
+  emitter.on('decision', () => renderer.update());
+  emitter.on('config', () => renderer.update());
   let remote: RemoteLabels | undefined;
   if (options.labelsUrl) {
     // true (or a bare data-labels-sse attribute): the stream next to the labels URL
@@ -335,6 +354,12 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
 
     suppressedOffers: guard(report, 'suppressedOffers', () => decisions.suppressedOffers(), []),
 
+    render: guard(report, 'render', (root?: ParentNode) => {
+      if (destroyed) return;
+      if (root !== undefined && typeof (root as ParentNode)?.querySelectorAll !== 'function') return badArgument('render(root): root must be an element or document');
+      renderer.render(root);
+    }),
+
     consent: guard(report, 'consent', (state: ConsentState) => {
       if (destroyed) return;
       if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
@@ -361,6 +386,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
         setLabels({});
         segments.reset();
         decisions.reset();
+        renderer.forget();
         emitter.emit('consent', 'denied');
       } catch (cause) {
         report({ code: 'internal', message: 'forget() failed', cause });
@@ -397,6 +423,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       measure.stop();
       remote?.stop();
       decisions.stop();
+      renderer.stop();
       offers.stop();
       if (labelTimer !== undefined) clearTimeout(labelTimer);
       for (const cleanup of cleanups.splice(0)) cleanup();
@@ -503,6 +530,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
 
   attachDecisions(api, decisions); // the renderer records exposures through it
   (api as { ready: Promise<void> }).ready = start();
+  // Until now slots showed the first-paint snapshot; from here the live decisions rule.
+  void api.ready.then(() => !destroyed && renderer.live());
   return api;
 }
 

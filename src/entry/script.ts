@@ -75,7 +75,7 @@ function boot(): void {
 
   const methods = [
     'init', 'track', 'page', 'identify', 'label', 'unlabel', 'labels', 'profile', 'segments',
-    'explain', 'config', 'decide', 'suppressedOffers', 'consent', 'forget', 'on', 'flush', 'storage', 'destroy',
+    'explain', 'config', 'decide', 'suppressedOffers', 'render', 'consent', 'forget', 'on', 'flush', 'storage', 'destroy',
   ];
   for (const name of methods) facade[name] = (...args: unknown[]) => invoke(name, args);
 

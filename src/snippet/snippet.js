@@ -6,7 +6,7 @@
   var q = [];
   var m = { _q: q };
   m.ready = new Promise(function (resolve) { m._r = resolve; });
-  var names = 'init track page identify label unlabel labels profile segments explain config decide suppressedOffers consent forget on flush storage destroy'.split(' ');
+  var names = 'init track page identify label unlabel labels profile segments explain config decide suppressedOffers render consent forget on flush storage destroy'.split(' ');
   for (var i = 0; i < names.length; i++) {
     (function (name) {
       m[name] = function () { q.push([name, Array.prototype.slice.call(arguments)]); };
@@ -14,7 +14,14 @@
   }
   w.microseg = m;
   var s = d.createElement('script');
+  var me = d.currentScript;
   s.async = true;
-  s.src = src;
+  // A nonce-based CSP admits the SDK with the snippet's own nonce; Trusted Types want a policy.
+  if (me && me.nonce) s.nonce = me.nonce;
+  try {
+    s.src = w.trustedTypes ? w.trustedTypes.createPolicy('microseg#loader', { createScriptURL: function (u) { return u === src ? u : ''; } }).createScriptURL(src) : src;
+  } catch (e) {
+    s.src = src;
+  }
   (d.head || d.documentElement).appendChild(s);
 })(window, document, '/microseg.iife.js');

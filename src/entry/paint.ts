@@ -1,0 +1,19 @@
+// dist/microseg.paint.js: the first-paint script. Placed in <head> before the (async) SDK, it
+// paints the last decisions from the localStorage snapshot as slots are parsed, so a returning
+// visitor's first frame is already personalized, and hands the slots over when the SDK starts.
+// A first-time visitor (no snapshot) costs one localStorage read.
+import { createSlots } from '../render/slots';
+import { hideOffers, pageNonce, readSnapshot, snapshotView } from '../render/snapshot';
+import type { PaintHandover } from '../render/renderer';
+
+try {
+  const w = window as { __microsegPaint?: PaintHandover };
+  const snap = readSnapshot();
+  if (snap && !w.__microsegPaint) {
+    const release = hideOffers(document, snap.o, pageNonce(document));
+    const slots = createSlots(document, (name) => snapshotView(snap, name), { error() {} });
+    w.__microsegPaint = { take: () => ({ entries: slots.handOver(), release }) };
+  }
+} catch {
+  // The page is sacred: without the snapshot the slots simply show their default content.
+}

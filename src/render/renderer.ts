@@ -1,0 +1,176 @@
+// The SDK's renderer: paints slots from the first-paint snapshot until the store and the config
+// are ready (taking over from the first-paint script if it ran), then shows the live decisions,
+// re-renders when they change, records exposures and clicks, and keeps the snapshot current.
+import type { MicrosegConfig } from '../config/types';
+import type { Decision } from '../decide/decide';
+import type { Reporter } from '../core/errors';
+import { hash32 } from '../decide/hash';
+import { contentTree } from './content';
+import { createSlots, SLOT, type Entry, type View } from './slots';
+import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
+
+export interface RendererDeps {
+  doc: Document | undefined;
+  decide(slot: string): Decision;
+  config(): MicrosegConfig | undefined;
+  offers(): string[];
+  recordExposure(decision: Decision): boolean;
+  recordClick(decision: Decision): boolean;
+  /** Consent granted: the snapshot may be written. */
+  canWrite(): boolean;
+  report: Reporter;
+}
+
+/** What the first-paint script (entry/paint.ts) leaves for the SDK. */
+export interface PaintHandover {
+  take(): { entries: Map<Element, Entry>; release(): void };
+}
+
+const MAX_SLOT_BYTES = 64_000;
+
+export function createRenderer(deps: RendererDeps) {
+  const doc = deps.doc;
+  if (!doc?.documentElement) return { render() {}, update() {}, live() {}, releaseOffers() {}, forget() {}, stop() {} };
+  let live = false;
+  let snap: Snapshot | undefined = readSnapshot();
+  const views = new Map<string, View | undefined>();
+  const shown = new WeakMap<Element, string>();
+  const missing = new Set<string>();
+
+  const paint = (window as { __microsegPaint?: PaintHandover }).__microsegPaint;
+  let handed: ReturnType<PaintHandover['take']> | undefined;
+  try {
+    handed = paint?.take();
+  } catch {
+    /* an older or broken first-paint script: start from the page as it is */
+  }
+  // Offers the snapshot suppresses stay hidden until the live suppressions are known.
+  let releaseOffers: (() => void) | undefined = handed?.release ?? (snap?.o.length ? hideOffers(doc, snap.o, pageNonce(doc)) : undefined);
+
+  /** `quiet`: for the snapshot of a slot this page does not have; a missing template is no news. */
+  function liveView(name: string, quiet = false): View | undefined {
+    const d = deps.decide(name);
+    if (d.control) return { key: `control:${d.campaign}`, state: 'control', campaign: d.campaign, decision: d };
+    if (!d.campaign || !d.content) return { key: '', state: 'default', decision: d };
+    const tree = contentTree(doc!, d.content);
+    if (!tree) {
+      if (quiet || doc!.readyState === 'loading') return undefined; // templates often close the body: try again when it is parsed
+      if (!missing.has(d.content.template!)) {
+        missing.add(d.content.template!);
+        deps.report({ code: 'render', message: `slot "${name}": campaign "${d.campaign}" names template "${d.content.template}", which this page does not have; the slot keeps its default content` });
+      }
+      return { key: '', state: 'default', decision: d };
+    }
+    return { key: `${d.campaign}:${hash32(JSON.stringify(tree)).toString(36)}`, state: 'personalized', campaign: d.campaign, tree, decision: d };
+  }
+
+  function view(name: string): View | undefined {
+    if (!live) return snapshotView(snap, name);
+    if (!views.has(name)) views.set(name, liveView(name));
+    return views.get(name);
+  }
+
+  const slots = createSlots(
+    doc,
+    view,
+    {
+      shown(el, entry) {
+        // An exposure is recorded when the live decision is on screen (control: the default is).
+        const d = entry.view?.decision as Decision | undefined;
+        if (!d?.campaign || shown.get(el) === entry.key) return;
+        shown.set(el, entry.key);
+        deps.recordExposure(d);
+      },
+      fight(name, count) {
+        deps.report({ code: 'render-fight', message: `slot "${name}" was re-rendered by another script ${count} times in a moment; microseg stands back for a while instead of fighting it` });
+      },
+      error: (cause) => deps.report({ code: 'render', message: 'a slot could not be rendered', cause }),
+    },
+    handed?.entries,
+  );
+
+  const onClick = (e: Event) => {
+    try {
+      const el = (e.target as Element | null)?.closest?.(`[${SLOT}]`);
+      const d = el && slots.entries.get(el)?.view?.decision;
+      if (d) deps.recordClick(d as Decision);
+    } catch (cause) {
+      deps.report({ code: 'render', message: 'a click could not be recorded', cause });
+    }
+  };
+  doc.addEventListener('click', onClick, true);
+  const onParsed = () => api.update();
+  doc.addEventListener('DOMContentLoaded', onParsed);
+
+  let saving = false;
+  function save(): void {
+    if (saving || !deps.canWrite()) return;
+    saving = true;
+    setTimeout(() => {
+      saving = false;
+      try {
+        if (deps.canWrite()) localStorage.setItem(SNAPSHOT_KEY, JSON.stringify((snap = snapshot())));
+      } catch {
+        /* storage full or disabled: the next visit paints the default first */
+      }
+    }, 0);
+  }
+
+  /** Every slot the config names, personalized content only; slots this page cannot render keep their old entry. */
+  function snapshot(): Snapshot {
+    const next: Snapshot = { v: 1, s: {}, o: deps.offers() };
+    const here = new Set([...slots.entries.values()].map((e) => e.name));
+    for (const name of new Set([...(deps.config()?.campaigns ?? []).map((c) => c.slot), ...here])) {
+      const v = here.has(name) ? view(name) : liveView(name, true);
+      const old = snap?.s[name];
+      if (v?.tree && v.campaign) {
+        const end = deps.config()?.campaigns?.find((c) => c.id === v.campaign)?.end;
+        const entry = { c: v.campaign, k: v.key, n: v.tree, ...(end ? { e: end } : {}) };
+        if (JSON.stringify(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
+      } else if (!v && old && old.c === (deps.decide(name).campaign ?? '')) next.s[name] = old;
+    }
+    return next;
+  }
+
+  const api = {
+    render(root?: ParentNode): void {
+      views.clear();
+      slots.render(root);
+    },
+    /** Decisions, content or the config changed. */
+    update(): void {
+      if (!live) return;
+      api.render();
+      save();
+    },
+    /** The store and the config are ready: from now on the live decisions rule. */
+    live(): void {
+      if (live) return;
+      live = true;
+      api.update();
+      api.releaseOffers();
+    },
+    /** Call before the offer watcher applies the live suppressions. */
+    releaseOffers(): void {
+      releaseOffers?.();
+      releaseOffers = undefined;
+    },
+    forget(): void {
+      snap = undefined;
+      try {
+        localStorage.removeItem(SNAPSHOT_KEY);
+      } catch {
+        /* nothing stored */
+      }
+    },
+    stop(): void {
+      doc.removeEventListener('click', onClick, true);
+      doc.removeEventListener('DOMContentLoaded', onParsed);
+      api.releaseOffers();
+      slots.stop();
+    },
+  };
+  return api;
+}
+
+export type Renderer = ReturnType<typeof createRenderer>;

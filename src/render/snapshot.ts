@@ -1,0 +1,58 @@
+// The first-paint snapshot: the last decisions with the content they render, kept synchronously
+// in localStorage (only with consent) so that the next page can paint them while it parses.
+import type { Tree } from './tree';
+import type { View } from './slots';
+
+export const SNAPSHOT_KEY = 'microseg:paint';
+
+export interface Snapshot {
+  v: 1;
+  /** slot → campaign, content key, content tree, last local date it runs ("YYYY-MM-DD") */
+  s: Record<string, { c: string; k: string; n: Tree; e?: string }>;
+  /** suppressed offer names ("*" = all) */
+  o: string[];
+}
+
+export function readSnapshot(): Snapshot | undefined {
+  try {
+    const s = JSON.parse(localStorage.getItem(SNAPSHOT_KEY) ?? 'null') as Snapshot | null;
+    return s && s.v === 1 && s.s && typeof s.s === 'object' && Array.isArray(s.o) ? s : undefined;
+  } catch {
+    return undefined; // storage disabled, or a foreign value
+  }
+}
+
+/** The snapshot's view of a slot; undefined leaves the slot as it is. */
+export function snapshotView(snap: Snapshot | undefined, name: string): View | undefined {
+  const e = snap?.s[name];
+  if (!e || !Array.isArray(e.n)) return undefined;
+  const d = new Date();
+  const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return e.e && e.e < today ? undefined : { key: e.k, state: 'personalized', campaign: e.c, tree: e.n };
+}
+
+/** The page's CSP nonce, so that a style we add is allowed under a nonce-based policy. */
+export function pageNonce(doc: Document): string {
+  return (doc.currentScript as HTMLScriptElement | null)?.nonce || doc.querySelector<HTMLScriptElement>('script[nonce]')?.nonce || '';
+}
+
+/**
+ * Hides suppressed offers from the first frame with one style rule (no element is touched, so
+ * the SDK's offer watcher later sees the page as it was). Returns the undo.
+ */
+export function hideOffers(doc: Document, offers: string[], nonce: string): () => void {
+  if (!offers.length) return () => {};
+  const rule = `${offers.map((o) => (o === '*' ? '[data-microseg-offer]' : `[data-microseg-offer="${CSS.escape(o)}"]`)).join(',')}{display:none!important}`;
+  if (!nonce && 'adoptedStyleSheets' in doc) {
+    // No nonce to carry: a constructed sheet is not an inline style under CSP.
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(rule);
+    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+    return () => void (doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((s) => s !== sheet));
+  }
+  const style = doc.createElement('style');
+  style.nonce = nonce;
+  style.textContent = rule;
+  (doc.head ?? doc.documentElement).appendChild(style);
+  return () => style.remove();
+}
