@@ -193,7 +193,9 @@ export function decide(
       reason.capped ??= { campaign: c.id, ...capped };
     } else {
       decision.campaign = c.id;
-      decision.control = holdoutBucket(state.visitor, c.id) < (c.holdout ?? 0);
+      // A visitor keeps the group they were first exposed in (identify() changes the id hashed).
+      const seen = state.history[c.id];
+      decision.control = (c.holdout ?? 0) > 0 && (seen ? seen.control : holdoutBucket(state.visitor, c.id) < c.holdout!);
       row.outcome = decision.control ? 'control' : 'chosen';
       if (!decision.control) decision.content = c.content;
       reason.segment = segment;

@@ -167,6 +167,18 @@ describe('hold-out', () => {
     expect(Math.abs(both / 10_000 - 0.25)).toBeLessThan(0.015);
   });
 
+  it('keeps the group of the first exposure when the visitor id changes (identify), until the hold-out is switched off', () => {
+    const cfg = config([campaign({ id: 'c', holdout: 0.5 })]);
+    const ids = Array.from({ length: 50 }, (_, i) => `v${i}`);
+    const a = ids.find((v) => decide(cfg, 'hero', ctx(), state({ visitor: v })).control)!;
+    const b = ids.find((v) => !decide(cfg, 'hero', ctx(), state({ visitor: v })).control)!;
+    const history = addExposure({}, cfg.campaigns![0]!, state(), true)!;
+    expect(decide(cfg, 'hero', ctx(), state({ visitor: b, history, view: 'v2' })).control).toBe(true);
+    expect(decide(cfg, 'hero', ctx(), state({ visitor: a, history: addExposure({}, cfg.campaigns![0]!, state(), false)!, view: 'v2' })).control).toBe(false);
+    const off = config([campaign({ id: 'c', holdout: 0 })]);
+    expect(decide(off, 'hero', ctx(), state({ visitor: a, history, view: 'v2' })).control).toBe(false);
+  });
+
   it.each([0.05, 0.1, 0.2, 0.5])('holds out %d of 10,000 visitors within ±1.5 points', (share) => {
     const cfg = config([campaign({ id: 'handbag-welcome', holdout: share })]);
     let control = 0;
