@@ -53,6 +53,25 @@ describe('decisions inside the SDK', () => {
     again.destroy();
   });
 
+  it('recorded exposures and clicks feed campaigns.<id> in segment rules; control exposures do not', async () => {
+    const config = structuredClone(shop);
+    config.campaigns.find((c: { id: string }) => c.id === 'handbag-welcome').holdout = 0;
+    const ms = createMicroseg({ config, now: () => NOV23, autoPage: false });
+    await ms.ready;
+    ms.track('view_item', handbag);
+    const d = ms.decide('hero');
+    expect(d).toMatchObject({ campaign: 'handbag-welcome', control: false });
+    const rt = decisionsOf(ms)!;
+    rt.recordExposure(d);
+    rt.recordClick(d);
+    const clause = (path: string) => ms.explain('email-responders')!.clauses.find((c) => c.path === path);
+    expect(clause('campaigns.handbag-welcome.clicks')).toMatchObject({ actual: 1, pass: true });
+    expect(rt.recordClick({ ...d, control: true })).toBe(false); // control saw the default content
+    rt.recordExposure({ ...ms.decide('recs'), control: true });
+    expect(rt.history()['handbag-recs']).toMatchObject({ total: 1, control: true });
+    ms.destroy();
+  });
+
   it('a decision event fires when a slot’s decision changes, not on every event', async () => {
     const ms = createMicroseg({ config: shop, now: () => NOV23, autoPage: false });
     await ms.ready;
