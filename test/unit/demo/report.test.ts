@@ -1,9 +1,10 @@
 // @vitest-environment node
 // The progression/aversion report: the backend's SQL against a reference computed here from the
 // raw rows it stores, over a simulated population.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation, postEvents } from '../../../scripts/simulate';
-import type { ReportRow } from '../../../demo/server/report';
+import { REPORT_SQL, type ReportRow } from '../../../demo/server/report';
 import { admin, startTestServer } from './helpers';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -62,6 +63,11 @@ function expectSameRows(actual: ReportRow[], expected: ReportRow[]): void {
 }
 
 describe('GET /api/report', () => {
+  it('runs the SQL the README gives for warehouses, verbatim', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain('```sql\n' + REPORT_SQL.trim() + '\n```');
+  });
+
   it('is behind the admin token', async () => {
     expect((await fetch(`${server.url}/api/report`)).status).toBe(401);
   });
