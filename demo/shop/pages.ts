@@ -1,7 +1,7 @@
 // Maison Demo, the shop: server-rendered pages that push GA4 ecommerce events into
 // `window.dataLayer` exactly as a Google Tag Manager shop does, with the microseg snippet inline
 // in <head> and personalizable places marked with data-microseg-* attributes.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Env, Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 
@@ -30,7 +30,8 @@ export const catalog: Catalog = JSON.parse(readFileSync(new URL('./catalog.json'
 const money = new Intl.NumberFormat('en-IE', { style: 'currency', currency: catalog.currency });
 
 export function registerShop<E extends Env>(app: Hono<E>, opts: { root: string; microsegHead: () => string }): void {
-  const page = (p: PageParts) => layout(p, opts.microsegHead());
+  const paint = firstPaint(`${opts.root}dist/microseg.paint.js`);
+  const page = (p: PageParts) => layout(p, `<!-- microseg -->\n${paint()}\n${opts.microsegHead()}\n<!-- /microseg -->`);
 
   app.use('/assets/*', serveStatic({ root: `${opts.root}demo/shop/assets`, rewriteRequestPath: (p) => p.replace(/^\/assets/, '') }));
   app.get('/', (c) => c.html(page(homePage())));
@@ -51,6 +52,20 @@ export function registerShop<E extends Env>(app: Hono<E>, opts: { root: string; 
   app.get('/checkout', (c) => c.html(page(checkoutPage())));
   app.get('/checkout/complete', (c) => c.html(page(completePage())));
   app.notFound((c) => c.html(page(notFoundPage()), 404));
+}
+
+/**
+ * The first-paint script, inline and first in <head>: a returning visitor's slots are painted from
+ * the last decisions as they are parsed (no request on the critical path). Read at serve time.
+ */
+function firstPaint(path: string): () => string {
+  let cache: { mtimeMs: number; html: string } | undefined;
+  return () => {
+    if (!existsSync(path)) return '<!-- microseg: dist/microseg.paint.js is not built yet (npm run build) -->';
+    const { mtimeMs } = statSync(path);
+    if (cache?.mtimeMs !== mtimeMs) cache = { mtimeMs, html: `<script>${readFileSync(path, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '').replace(/<\/(script)/gi, '<\\/$1')}</script>` };
+    return cache.html;
+  };
 }
 
 // ---- GA4 items and dataLayer code ----------------------------------------------------------------
@@ -275,8 +290,17 @@ function categoryPage(category: Category): PageParts {
 </section>
 ${skiOffer}
 <div class="product-grid">${products.map((p, i) => productCard(p, { listId, listName, index: i })).join('')}</div>
+${recsStrip(catalog.products.filter((p) => p.category !== category.id && p.bestseller).slice(0, 4))}
 ${gtmPush('view_item_list', { item_list_id: listId, item_list_name: listName, items: listItems(products, listId, listName) })}`,
   };
+}
+
+/** The recommendations strip: its own picks are the default a campaign may replace. */
+function recsStrip(products: Product[]): string {
+  return `<section class="recs" data-microseg-slot="recs">
+  <h2>You may also like</h2>
+  <div class="product-grid compact">${products.map((r, i) => productCard(r, { listId: 'recs', listName: 'You may also like', index: i })).join('')}</div>
+</section>`;
 }
 
 function productPage(p: Product): PageParts {
@@ -300,10 +324,7 @@ function productPage(p: Product): PageParts {
     <p class="notice" data-microseg-offer="free-shipping">Free shipping and returns on orders over €200.</p>
   </div>
 </article>
-<section class="recs" data-microseg-slot="recs">
-  <h2>You may also like</h2>
-  <div class="product-grid compact">${recs.map((r, i) => productCard(r, { listId: 'recs', listName: 'You may also like', index: i })).join('')}</div>
-</section>
+${recsStrip(recs)}
 ${gtmPush('view_item', { currency: catalog.currency, value: p.price, items: [ga4Item(p)] })}`,
   };
 }
@@ -340,7 +361,8 @@ function cartPage(): PageParts {
     title: 'Your bag',
     page: 'cart',
     main: `<h1>Your bag</h1>
-<div class="cart" data-cart-view><p class="empty">Loading your bag…</p></div>`,
+<div class="cart" data-cart-view><p class="empty">Loading your bag…</p></div>
+${recsStrip(catalog.products.filter((p) => p.bestseller).slice(0, 4))}`,
   };
 }
 
