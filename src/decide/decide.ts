@@ -20,6 +20,8 @@ export interface DecideState extends Moment {
   /** The id hold-out groups hash (user id, else anonymous id). */
   visitor: string;
   history: ExposureHistory;
+  /** Campaigns exposed in this page view: on screen, so never capped away under the visitor's eyes. */
+  onScreen?: string[];
 }
 
 export type Outcome =
@@ -142,7 +144,7 @@ function periods(config: MicrosegConfig, state: DecideState): Array<{ def: Campa
 function capOf(c: CampaignDef, state: DecideState): Considered['capped'] {
   const h = state.history[c.id];
   // Already shown on this page view: a re-render is the same exposure, not a new one.
-  if (!h || !c.caps || h.view === state.view) return undefined;
+  if (!h || !c.caps || h.view === state.view || state.onScreen?.includes(c.id)) return undefined;
   const { perVisit, perDay, total } = c.caps;
   if (total !== undefined && h.total >= total) return { cap: 'total', limit: total };
   if (perDay !== undefined && h.day === state.date && h.dayCount >= perDay) return { cap: 'perDay', limit: perDay };

@@ -49,10 +49,15 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
   let queued = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  /** Campaigns this tab exposed in its current page view. */
+  let shown: string[] = [];
+  let shownView = '';
 
   function state(): DecideState {
     const now = deps.now();
-    return { now, date: localDate(now), visit: deps.visit(), view: deps.view(), visitor: deps.visitor(), history };
+    const view = deps.view();
+    if (view !== shownView) (shown = []), (shownView = view);
+    return { now, date: localDate(now), visit: deps.visit(), view, visitor: deps.visitor(), history, onScreen: shown };
   }
 
   function refresh(): void {
@@ -109,11 +114,14 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
     recordExposure(decision: Decision): boolean {
       const c = deps.config()?.campaigns?.find((x) => x.id === decision?.campaign);
       if (!c) return false;
-      const next = addExposure(history, c, state(), decision.control === true);
+      const s = state();
+      if (shown.includes(c.id)) return false;
+      const next = addExposure(history, c, s, decision.control === true);
       if (!next) return false;
       history = next;
+      shown = [...shown, c.id];
       deps.save(history);
-      deps.track('$exposure', { campaign: c.id, slot: c.slot, control: decision.control === true });
+      deps.track('$exposure', { campaign: c.id, slot: c.slot, control: decision.control === true, view: s.view });
       api.schedule();
       return true;
     },
@@ -125,6 +133,22 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
       deps.save(history);
       deps.track('$click', { campaign: decision.campaign, slot: decision.slot, control: false });
       return true;
+    },
+
+    /**
+     * An `$exposure` recorded by another tab (through the tab channel): caps and duration periods
+     * count it too. Its own page view keys it, so a repeat of the same message counts once.
+     */
+    observe(event: { type: string; ts: number; visit: number; id: string; props: Record<string, unknown> }): void {
+      if (event?.type !== '$exposure') return;
+      const c = deps.config()?.campaigns?.find((x) => x.id === event.props.campaign);
+      if (!c) return;
+      const view = typeof event.props.view === 'string' ? event.props.view : event.id;
+      const next = addExposure(history, c, { now: event.ts, date: localDate(event.ts), visit: event.visit, view }, event.props.control === true);
+      if (!next) return;
+      history = next;
+      deps.save(history);
+      api.schedule();
     },
 
     /** The history stored by earlier pages, merged with this page's (the later exposure wins). */

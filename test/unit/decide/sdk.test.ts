@@ -72,6 +72,25 @@ describe('decisions inside the SDK', () => {
     ms.destroy();
   });
 
+  it('counts exposures another tab recorded, without taking a campaign off this tab’s screen', async () => {
+    let t = NOV23;
+    const ms = createMicroseg({ config: shop, now: () => t, autoPage: false });
+    await ms.ready;
+    ms.track('add_to_cart', cartAdd);
+    const d = ms.decide('promo-banner');
+    const rt = decisionsOf(ms)!;
+    rt.recordExposure(d);
+    const fromOtherTab = { id: 'other-1', type: '$exposure', ts: t, visit: ms.profile().visits, props: { campaign: 'free-shipping', slot: 'promo-banner', control: d.control, view: 'other-view' } };
+    rt.observe(fromOtherTab);
+    rt.observe(fromOtherTab); // the same message twice counts once
+    expect(rt.history()['free-shipping']).toMatchObject({ total: 2, visitCount: 2 });
+    expect(ms.decide('promo-banner').campaign).toBe('free-shipping'); // still on screen here
+    t += 1000;
+    ms.page();
+    expect(ms.decide('promo-banner').reason.capped).toMatchObject({ campaign: 'free-shipping', cap: 'perVisit' });
+    ms.destroy();
+  });
+
   it('a decision event fires when a slot’s decision changes, not on every event', async () => {
     const ms = createMicroseg({ config: shop, now: () => NOV23, autoPage: false });
     await ms.ready;
