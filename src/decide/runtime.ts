@@ -121,7 +121,7 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
       history = next;
       shown = [...shown, c.id];
       deps.save(history);
-      deps.track('$exposure', { campaign: c.id, slot: c.slot, control: decision.control === true, view: s.view });
+      deps.track('$exposure', { campaign: c.id, slot: c.slot, control: decision.control === true });
       api.schedule();
       return true;
     },
@@ -137,14 +137,13 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
 
     /**
      * An `$exposure` recorded by another tab (through the tab channel): caps and duration periods
-     * count it too. Its own page view keys it, so a repeat of the same message counts once.
+     * count it too. Its event id keys it, so a repeat of the same message counts once.
      */
     observe(event: { type: string; ts: number; visit: number; id: string; props: Record<string, unknown> }): void {
       if (event?.type !== '$exposure') return;
       const c = deps.config()?.campaigns?.find((x) => x.id === event.props.campaign);
       if (!c) return;
-      const view = typeof event.props.view === 'string' ? event.props.view : event.id;
-      const next = addExposure(history, c, { now: event.ts, date: localDate(event.ts), visit: event.visit, view }, event.props.control === true);
+      const next = addExposure(history, c, { now: event.ts, date: localDate(event.ts), visit: event.visit, view: event.id }, event.props.control === true);
       if (!next) return;
       history = next;
       deps.save(history);

@@ -27,7 +27,8 @@ describe('decisions inside the SDK', () => {
     const rt = decisionsOf(ms)!;
     expect(rt.recordExposure(d)).toBe(true);
     expect(rt.recordExposure(d)).toBe(false); // same page view
-    expect(tracked.at(-1)).toMatchObject({ type: '$exposure', props: { campaign: 'free-shipping', slot: 'promo-banner', control: d.control } });
+    expect(tracked.at(-1)).toMatchObject({ type: '$exposure' });
+    expect(tracked.at(-1)!.props).toEqual({ campaign: 'free-shipping', slot: 'promo-banner', control: d.control });
     if (!d.control) {
       expect(rt.recordClick(d)).toBe(true);
       expect(tracked.at(-1)).toMatchObject({ type: '$click', props: { campaign: 'free-shipping' } });
@@ -80,7 +81,7 @@ describe('decisions inside the SDK', () => {
     const d = ms.decide('promo-banner');
     const rt = decisionsOf(ms)!;
     rt.recordExposure(d);
-    const fromOtherTab = { id: 'other-1', type: '$exposure', ts: t, visit: ms.profile().visits, props: { campaign: 'free-shipping', slot: 'promo-banner', control: d.control, view: 'other-view' } };
+    const fromOtherTab = { id: 'other-1', type: '$exposure', ts: t, visit: ms.profile().visits, props: { campaign: 'free-shipping', slot: 'promo-banner', control: d.control } };
     rt.observe(fromOtherTab);
     rt.observe(fromOtherTab); // the same message twice counts once
     expect(rt.history()['free-shipping']).toMatchObject({ total: 2, visitCount: 2 });
