@@ -82,6 +82,8 @@ export function createRenderer(deps: RendererDeps) {
         deps.recordExposure(d);
       },
       fight(name, count) {
+        if (missing.has(`fight:${name}`)) return; // once per slot: it stands back again and again, quietly
+        missing.add(`fight:${name}`);
         deps.report({ code: 'render-fight', message: `slot "${name}" was re-rendered by another script ${count} times in a moment; microseg stands back for a while instead of fighting it` });
       },
       error: (cause) => deps.report({ code: 'render', message: 'a slot could not be rendered', cause }),
