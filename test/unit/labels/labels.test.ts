@@ -156,4 +156,41 @@ describe('labels inside the SDK', () => {
     expect(ms.labels()[0]!.expires! - ms.labels()[0]!.at).toBe(30 * DAY);
     ms.destroy();
   });
+
+  it('opens the labels stream once the backend knows the visitor, re-fetches on each message, and reopens it for a new id', async () => {
+    const server = backend();
+    const sources: FakeSource[] = [];
+    class FakeSource {
+      readyState = 1;
+      onmessage: (() => void) | null = null;
+      listeners: Record<string, () => void> = {};
+      constructor(readonly url: string) {
+        sources.push(this);
+      }
+      addEventListener(type: string, fn: () => void) {
+        this.listeners[type] = fn;
+      }
+      close() {
+        this.readyState = 2;
+      }
+    }
+    vi.stubGlobal('EventSource', FakeSource);
+    const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', labelsSse: true, autoPage: false });
+    await ms.ready;
+    expect(sources).toHaveLength(1);
+    expect(new URL(sources[0]!.url).pathname).toBe('/api/labels/stream'); // no id in the stream URL: the cookie says who
+    server.set([{ name: 'complaint', at: Date.now(), channel: 'call-centre' }]);
+    sources[0]!.onmessage!();
+    await vi.waitFor(() => expect(ms.labels().map((l) => l.name)).toEqual(['complaint']));
+    expect(sources).toHaveLength(1); // the same stream stays open
+    ms.identify('user-9');
+    await vi.waitFor(() => expect(sources).toHaveLength(2));
+    expect(sources[0]!.readyState).toBe(2);
+    ms.consent('denied');
+    expect(sources[1]!.readyState).toBe(2);
+    sources[1]!.onmessage!();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(server.requests).toHaveLength(3); // start, message, identify: nothing after consent was withdrawn
+    ms.destroy();
+  });
 });
