@@ -9,6 +9,7 @@ const BENCHES: Array<[name: string, module: string]> = [
   ['engine-membership', './engine/membership.ts'],
   ['engine-membership-chromium', './engine/membership-chromium.ts'],
   ['engine-startup', './engine/startup.ts'],
+  ['render', './render.ts'],
 ];
 
 const only = process.argv.slice(2);
