@@ -3,4 +3,5 @@ export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, MicrosegEve
 export type { MicrosegError } from './core/errors';
 export type { TrackedEvent, Profile, DeviceClass } from './core/types';
 export type { Label } from './labels';
+export type { Decision, Considered, Outcome, CapKind } from './decide';
 export type * from './config/types';
