@@ -12,7 +12,7 @@ export interface ConfigStorage {
   set(key: string, value: unknown): Promise<void>;
 }
 
-export type ConfigSource = 'cache' | 'network' | 'inline' | 'sse';
+export type ConfigSource = 'cache' | 'network' | 'inline' | 'sse' | 'tab';
 
 export interface ConfigSyncError {
   /** config-not-json, config-invalid, config-schema-newer, config-unsigned, config-signature-invalid,
@@ -40,7 +40,13 @@ export interface ConfigSyncOptions {
   storage?: ConfigStorage;
   /** Key of the last good config in `storage`; default "config". */
   storageKey?: string;
-  onConfig?: (config: MicrosegConfig, info: { source: ConfigSource }) => void;
+  /** `text`: the document as received (an envelope keeps its signature), for passing to other tabs. */
+  onConfig?: (config: MicrosegConfig, info: { source: ConfigSource; text: string }) => void;
+  /**
+   * false: another tab polls and holds the stream (see lead()); this one fetches once per page,
+   * and again when it shows after a poll fell due. Default true.
+   */
+  leader?: boolean;
   onError?: (error: ConfigSyncError) => void;
   /** Longest wait between retries after errors, ms; default 5 minutes. */
   maxBackoff?: number;
@@ -64,6 +70,13 @@ export interface ConfigSync {
   current(): MicrosegConfig | undefined;
   /** Fetch now. */
   refresh(): Promise<void>;
+  /** This tab becomes (true) or stops being (false) the one that polls and holds the stream. */
+  lead(on: boolean): void;
+  /**
+   * A document another tab accepted, never stored here. Its signature is checked again; the schema
+   * too, unless that tab checked it under the same rules (`rules`: its RULES_VERSION).
+   */
+  offer(text: string, rules?: number): Promise<boolean>;
   stop(): void;
 }
 
@@ -96,6 +109,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   let due = false;
   let inflight: AbortController | undefined;
   let events: EventSourceLike | undefined;
+  let leading = opts.leader !== false;
   // Every fetch and message is handled in arrival order, one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -116,7 +130,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   };
 
   /** Checks a document (text or value) and puts it in force if its version is new. */
-  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null }): Promise<boolean> {
+  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null; rules?: number }): Promise<boolean> {
     const from = `config from ${source} rejected`;
     let doc = input;
     if (typeof input === 'string') {
@@ -150,7 +164,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     let result: ReturnType<Validate>;
     const text = typeof input === 'string' ? input : JSON.stringify(input);
     // The very document this device already checked under these rules (from the cache, or pushed again).
-    if (stored?.checked === RULES_VERSION && stored.text === text) {
+    if ((stored?.checked === RULES_VERSION && stored.text === text) || (source === 'tab' && meta?.rules === RULES_VERSION)) {
       result = { ok: true, config: doc as MicrosegConfig };
     } else {
       try {
@@ -181,7 +195,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (result.config.version !== current?.version) {
       current = result.config;
       try {
-        opts.onConfig?.(current, { source });
+        opts.onConfig?.(current, { source, text });
       } catch {
         // the host's handler
       }
@@ -222,7 +236,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      if (hidden()) due = true;
+      if (hidden() || !leading) due = true;
       else void poll();
     }, delay);
   }
@@ -255,7 +269,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       }
     }
     if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
-    if (opts.sse) openEvents(opts.sse === true ? url : opts.sse);
+    if (opts.sse && leading && !stopped && !events) openEvents(opts.sse === true ? url : opts.sse);
     // The first fetch runs even in a hidden tab: only polling waits for the tab to show.
     if (url) {
       const first = poll();
@@ -292,6 +306,21 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     ready,
     current: () => current,
     refresh: () => (stopped ? Promise.resolve() : poll()),
+    lead(on) {
+      if (stopped || on === leading) return;
+      leading = on;
+      if (!on) {
+        events?.close();
+        events = undefined;
+        return;
+      }
+      if (opts.sse && !events) openEvents(opts.sse === true ? url : opts.sse);
+      if (due && !hidden()) {
+        due = false;
+        void poll();
+      }
+    },
+    offer: (text, rules) => (stopped || typeof text !== 'string' ? Promise.resolve(false) : serial(() => accept(text, 'tab', { rules }))),
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -13,9 +13,11 @@ import { parseTtl } from './ttl';
 import { parseDuration } from '../config/time';
 import { createSegmentRuntime } from './segments';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
-import type { MicrosegConfig } from '../config/types';
+import { RULES_VERSION, type MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
 import { createMeasurement, type CollectOptions } from '../measure';
+import { createTabChannel, type TabMessage } from './tabs';
+import { acquireLease, type Lease } from './lease';
 
 export type ConsentState = 'granted' | 'pending' | 'denied';
 
@@ -166,6 +168,9 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
   const cleanups: Array<() => void> = [];
   let destroyed = false;
   let seq = 0;
+  const tabs = createTabChannel(`microseg:${options.dbName ?? 'microseg'}`, (message) => onTab(message));
+  /** Held by the one tab that polls the config and holds its stream. */
+  let configLease: Lease | undefined;
 
   const canWrite = () => consentState === 'granted' && !destroyed;
   const badArgument = (message: string) => report({ code: 'bad-argument', message });
@@ -190,6 +195,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     };
     if (profile.userId) event.uid = profile.userId;
     store.append(event);
+    if (canWrite()) tabs.event(event); // the other tabs count it too (never events a visitor kept out of storage)
     if (profile.visits !== visits) {
       saveProfile();
       segments.setProfile(profile);
@@ -243,7 +249,10 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       visitor: visitorId,
       allowed: () => consentState === 'granted' && !destroyed,
       now,
-      onLabels: (list) => setLabels(mergeRemote(labelRecords, list)),
+      onLabels: (list) => {
+        setLabels(mergeRemote(labelRecords, list));
+        share({ t: 'labels', remote: list });
+      },
       onError: (error) => report(error),
     });
   }
@@ -268,6 +277,53 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
     const at = nextExpiry(labelRecords, now());
     if (at === undefined || destroyed) return;
     labelTimer = setTimeout(() => setLabels(labelRecords), Math.min(2_147_483_647, Math.max(0, at - now() + 1)));
+  }
+
+  /** Tells the other tabs, unless this visitor keeps their data out of storage. */
+  function share(message: TabMessage): void {
+    if (canWrite()) tabs.post(message);
+  }
+
+  /** What another tab of this site did; applied here without telling anyone else. */
+  function onTab(m: TabMessage): void {
+    if (destroyed) return;
+    try {
+      if (m.t === 'events' && Array.isArray(m.events)) {
+        for (const e of m.events) {
+          if (!e || typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.ts !== 'number' || !isPlainObject(e.props)) continue;
+          segments.ingest(e); // event ids deduplicate: a repeat counts once
+          decisions.observe(e); // its exposures count towards caps and periods here too
+        }
+        decisions.schedule();
+      } else if (m.t === 'labels') {
+        const valid = (list: unknown) => (Array.isArray(list) ? list.filter((l) => isLabelName(l?.name) && typeof l.at === 'number') : []);
+        let next = labelRecords;
+        if (m.set) next = mergeLabels(next, valid(m.set));
+        if (m.remote) next = mergeRemote(next, valid(m.remote));
+        setLabels(next);
+      } else if (m.t === 'config') {
+        void sync?.offer(m.text, m.rules);
+      } else if (m.t === 'forget') {
+        void forgetHere(false);
+      }
+    } catch (cause) {
+      report({ code: 'internal', message: 'a message from another tab could not be applied', cause });
+    }
+  }
+
+  /** forget(): the tab that was asked erases the device; every other open tab drops what it holds. */
+  async function forgetHere(erase: boolean): Promise<void> {
+    consentState = 'denied';
+    remote?.pause();
+    if (erase) await store.erase();
+    else store.discard();
+    profile = newProfile(now(), page);
+    segments.setProfile(profile);
+    setLabels({});
+    segments.reset();
+    decisions.reset();
+    renderer.forget();
+    emitter.emit('consent', 'denied');
   }
 
   const api: Microseg = {
@@ -322,12 +378,15 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       if (opts.value !== undefined) label.value = toPlainData(opts.value);
       if (ttl !== undefined) label.expires = at + ttl;
       setLabels(mergeLabels(labelRecords, [label]));
+      share({ t: 'labels', set: [label] });
     }),
 
     unlabel: guard(report, 'unlabel', (name: string) => {
       if (destroyed) return;
       if (!isLabelName(name)) return badArgument(`unlabel(name): ${JSON.stringify(name)} is not a label name`);
-      setLabels(mergeLabels(labelRecords, [{ name, at: now(), channel: 'web', deleted: true }]));
+      const tombstone: Label = { name, at: now(), channel: 'web', deleted: true };
+      setLabels(mergeLabels(labelRecords, [tombstone]));
+      share({ t: 'labels', set: [tombstone] });
     }),
 
     labels: guard(report, 'labels', () => activeLabels(labelRecords, now()), []),
@@ -378,16 +437,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
 
     forget: async () => {
       try {
-        consentState = 'denied';
-        remote?.pause();
-        await store.erase();
-        profile = newProfile(now(), page);
-        segments.setProfile(profile);
-        setLabels({});
-        segments.reset();
-        decisions.reset();
-        renderer.forget();
-        emitter.emit('consent', 'denied');
+        tabs.post({ t: 'forget' }); // every open tab forgets too, and lets go of the database
+        await forgetHere(true);
       } catch (cause) {
         report({ code: 'internal', message: 'forget() failed', cause });
       }
@@ -420,6 +471,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       destroyed = true;
       segments.stop();
       sync?.stop();
+      configLease?.release();
+      tabs.close();
       measure.stop();
       remote?.stop();
       decisions.stop();
@@ -446,8 +499,11 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
   }
 
   function startConfigSync(): Promise<unknown> {
-    if (!options.configUrl && options.config === undefined) return Promise.resolve();
+    if (destroyed || (!options.configUrl && options.config === undefined)) return Promise.resolve();
+    // Polling and the stream are one tab's work: the others hear of new configs through the tab channel.
+    const shared = !!options.configUrl && (!!options.refresh || !!options.sse);
     sync = createConfigSync({
+      leader: !shared,
       configUrl: options.configUrl,
       config: options.config,
       refresh: options.refresh,
@@ -457,7 +513,8 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
         get: (key) => store.get(key),
         set: async (key, value) => store.put(key, value),
       },
-      onConfig: (config, { source }) => {
+      onConfig: (config, { source, text }) => {
+        if (source === 'network' || source === 'sse') tabs.post({ t: 'config', text, rules: RULES_VERSION });
         applying = segments
           .setConfig(config)
           .then(() => {
@@ -467,6 +524,7 @@ export function createMicroseg(options: MicrosegOptions = {}): Microseg {
       },
       onError: (error) => report(error),
     });
+    if (shared) configLease = acquireLease(`microseg-config:${options.dbName ?? 'microseg'}`, (held) => sync?.lead(held));
     let applying: Promise<void> = Promise.resolve();
     return sync.ready.then(() => applying);
   }

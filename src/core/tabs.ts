@@ -2,11 +2,14 @@
 // counts every event exactly once (event ids deduplicate) and label changes and forget() reach
 // every open tab at once. Messages are batched per task: a burst of track() calls posts once.
 import type { TrackedEvent } from './types';
-import type { LabelRecords } from '../labels';
+import type { Label } from '../labels';
 
 export type TabMessage =
   | { t: 'events'; events: TrackedEvent[] }
-  | { t: 'labels'; labels: LabelRecords }
+  /** `set`: labels set or removed here (newest wins); `remote`: the backend's full list (it stays the truth). */
+  | { t: 'labels'; set?: Label[]; remote?: Label[] }
+  /** A config this tab took from the network or its stream, exactly as received (signature included). */
+  | { t: 'config'; text: string; rules: number }
   | { t: 'forget' };
 
 export interface TabChannel {
