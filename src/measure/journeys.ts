@@ -191,23 +191,30 @@ export function createJourneys(deps: JourneyDeps) {
   }
 
   async function run(): Promise<void> {
-    if (!configured) return;
+    if (!configured || (!steps.size && !state.open.length)) return; // no journeys: no storage traffic
     await saving;
     state = mergeStates(state, await deps.load()); // another tab may have settled or opened some
     const candidates = state.open.slice();
     if (!candidates.length) return;
     const events = await deps.events(Math.min(...candidates.map((o) => o.at)));
     const t = now();
+    let changed = false;
     for (const o of candidates) {
       const step = steps.get(o.journey);
       if (!step) {
-        if (o.until < t) state.open = state.open.filter((x) => x.key !== o.key); // journey withdrawn
+        if (o.until < t) {
+          state.open = state.open.filter((x) => x.key !== o.key); // journey withdrawn
+          changed = true;
+        }
         continue;
       }
       const goal = events.find((e) => inWindow(e, o) && step.isGoal(e));
-      if (goal || o.until < t) settle(o, goal);
+      if (goal || o.until < t) {
+        settle(o, goal);
+        changed = true;
+      }
     }
-    save();
+    if (changed) save();
   }
 
   return {
