@@ -37,13 +37,15 @@ export function createRenderer(deps: RendererDeps) {
   const shown = new WeakMap<Element, string>();
   const missing = new Set<string>();
 
-  const paint = (window as { __microsegPaint?: PaintHandover }).__microsegPaint;
+  const w = window as { __microsegPaint?: PaintHandover };
   let handed: ReturnType<PaintHandover['take']> | undefined;
   try {
-    handed = paint?.take();
+    handed = w.__microsegPaint?.take();
   } catch {
     /* an older or broken first-paint script: start from the page as it is */
   }
+  // A first-paint script that runs after the SDK (misplaced) must not become a second owner.
+  w.__microsegPaint = { take: () => ({ entries: new Map(), release() {} }) };
   // Offers the snapshot suppresses stay hidden until the live suppressions are known.
   let releaseOffers: (() => void) | undefined = handed?.release ?? (snap?.o.length ? hideOffers(doc, snap.o, pageNonce(doc)) : undefined);
 
@@ -77,7 +79,8 @@ export function createRenderer(deps: RendererDeps) {
       shown(el, entry) {
         // An exposure is recorded when the live decision is on screen (control: the default is).
         const d = entry.view?.decision as Decision | undefined;
-        if (!d?.campaign || shown.get(el) === entry.key) return;
+        // A background tab or a prerendered page shows nothing yet: recorded when it becomes visible.
+        if (!d?.campaign || shown.get(el) === entry.key || doc.visibilityState === 'hidden') return;
         shown.set(el, entry.key);
         deps.recordExposure(d);
       },
@@ -103,6 +106,7 @@ export function createRenderer(deps: RendererDeps) {
   doc.addEventListener('click', onClick, true);
   const onParsed = () => api.update();
   doc.addEventListener('DOMContentLoaded', onParsed);
+  doc.addEventListener('visibilitychange', onParsed);
 
   let saving = false;
   function save(): void {
@@ -168,6 +172,7 @@ export function createRenderer(deps: RendererDeps) {
     stop(): void {
       doc.removeEventListener('click', onClick, true);
       doc.removeEventListener('DOMContentLoaded', onParsed);
+      doc.removeEventListener('visibilitychange', onParsed);
       api.releaseOffers();
       slots.stop();
     },
