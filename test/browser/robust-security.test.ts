@@ -1,0 +1,79 @@
+// Cookies and other visitors' data, through a real browser: the SDK sets no cookie; the demo
+// backend lets a browser read only its own labels and change none.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { html, launch, snippet, startServer, watchedPage, type TestServer } from './harness';
+import { startDemo, type TestDemo } from './demo-support';
+
+let browser: Browser;
+let demo: TestDemo;
+let server: TestServer;
+
+beforeAll(async () => {
+  browser = await launch();
+  demo = await startDemo();
+  server = await startServer({
+    '/': html(`<script>${snippet()}</script><script>
+      microseg.init({ config: { schema: 1, version: 'c', segments: [{ id: 'everyone', fallback: true }] } });
+      microseg.track('x'); microseg.label('vip'); microseg.identify('user-1');
+    </script>`),
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+  await server?.close();
+});
+
+describe('security through the browser', () => {
+  it('the SDK sets no cookie, whatever the page does with it', async () => {
+    const context = await browser.newContext();
+    const w = await watchedPage(context);
+    await w.page.goto(server.url + '/');
+    await w.page.evaluate(() => (window as any).microseg.ready);
+    await w.page.evaluate(() => (window as any).microseg.flush());
+    await w.page.reload();
+    await w.page.evaluate(() => (window as any).microseg.ready);
+    expect(await context.cookies()).toEqual([]);
+    expect(await w.page.evaluate(() => document.cookie)).toBe('');
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
+  it("through the demo backend a visitor can neither read nor change another visitor's labels", async () => {
+    const a = await browser.newContext();
+    const b = await browser.newContext();
+    const pa = await watchedPage(a);
+    const pb = await watchedPage(b);
+    for (const w of [pa, pb]) {
+      await w.page.goto(demo.url + '/');
+      await w.page.evaluate(() => (window as any).microseg.ready);
+    }
+    const idA = await pa.page.evaluate(() => (window as any).microseg.profile().anonymousId as string);
+    const idB = await pb.page.evaluate(() => (window as any).microseg.profile().anonymousId as string);
+    // The only cookie is the demo backend's own: HttpOnly, for /api, binding this browser to its ids.
+    const cookies = await a.cookies();
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.path])).toEqual([['ms_vid', true, '/api']]);
+    expect(await pa.page.evaluate(() => document.cookie)).toBe('');
+
+    const attempts = await pb.page.evaluate(async ({ idA, idB }) => {
+      const status = async (p: Promise<Response>) => (await p).status;
+      return {
+        ownRead: await status(fetch(`/api/labels?uid=${encodeURIComponent(idB)}`, { headers: { 'X-Microseg-Visitor': idB } })),
+        // Claiming someone else's id in the header does not work: the first browser to report it owns it.
+        otherRead: await status(fetch(`/api/labels?uid=${encodeURIComponent(idA)}`, { headers: { 'X-Microseg-Visitor': idA } })),
+        otherSet: await status(fetch('/api/labels', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uid: idA, name: 'complaint', channel: 'web' }) })),
+        ownSet: await status(fetch('/api/labels', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uid: idB, name: 'vip', channel: 'web' }) })),
+        otherDelete: await status(fetch(`/api/labels/${encodeURIComponent(idA)}/complaint`, { method: 'DELETE' })),
+        forgedAdmin: await status(fetch('/api/labels', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer guess' }, body: JSON.stringify({ uid: idA, name: 'complaint', channel: 'web' }) })),
+        events: await status(fetch(`/api/events?aid=${encodeURIComponent(idA)}`)),
+      };
+    }, { idA, idB });
+    expect(attempts).toEqual({ ownRead: 200, otherRead: 403, otherSet: 401, ownSet: 401, otherDelete: 401, forgedAdmin: 401, events: 401 });
+    expect(pa.errors).toEqual([]);
+    expect(pb.errors).toEqual([]);
+    await a.close();
+    await b.close();
+  });
+});
