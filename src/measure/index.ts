@@ -114,6 +114,8 @@ export function createMeasurement(deps: MeasureDeps) {
   return {
     /** Consent granted and storage open: messages are stored and sent from now on. */
     enable: () => outbox?.enable(),
+    /** An event another tab recorded (that tab forwards it): its goals count here too. */
+    observe: safely((event: TrackedEvent) => journeys.observe(event)),
     /** Commits the outbox and starts sending (does not wait for the network). */
     flush: async () => {
       await outbox?.commit();

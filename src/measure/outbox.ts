@@ -318,6 +318,9 @@ export function createOutbox(deps: OutboxDeps) {
     },
 
     stop(): void {
+      // destroy(): what is not stored yet waits in the journal for the next page.
+      const uncommitted = inflight.concat(buffer);
+      if (enabled && !stopped && uncommitted.length) writeLocal(JOURNAL + tabId, uncommitted);
       stopped = true;
       clearTimeout(writeTimer);
       clearTimeout(sendTimer);

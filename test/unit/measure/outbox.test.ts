@@ -164,6 +164,19 @@ describe('the outbox', () => {
     next.store.close();
   });
 
+  it('stopped (destroy()) before writing: the next page sends what was buffered', async () => {
+    const first = await openOutbox('stopped', collector().fetch);
+    first.outbox.add(msg(1));
+    first.outbox.stop();
+    first.store.close();
+    const online = collector();
+    const next = await openOutbox('stopped', online.fetch);
+    await next.outbox.flush();
+    expect(online.requests.flatMap((r) => r.ids)).toEqual(['m1']);
+    next.outbox.stop();
+    next.store.close();
+  });
+
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('120')).toBe(120_000);
     expect(parseRetryAfter(new Date(T0 + 30_000).toUTCString(), T0)).toBe(30_000);
