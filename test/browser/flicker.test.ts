@@ -68,6 +68,10 @@ describe('first paint', () => {
     expect(hero[0]!.text).toContain('PERSONAL returning friend');
     expect(late[0]!.text).toBe('PERSONAL late');
     expect(frames.filter((f) => f.name === 'offer:sale' && f.visible)).toEqual([]);
+    // Nor after any mutation, once every observer has run.
+    const mutations: FrameRecord[] = await w.page.evaluate(() => (window as any).__mutations);
+    expect(mutations.filter((m) => m.name === 'hero').length).toBeGreaterThan(0);
+    expect(mutations.filter((m) => (m.name === 'hero' || m.name === 'late') && m.text.includes('DEFAULT'))).toEqual([]);
 
     // Reconciled with the live decisions: the slot says where it stands, the default is kept aside.
     const state = await w.page.evaluate(() => {

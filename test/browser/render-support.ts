@@ -15,7 +15,7 @@ export const CONFIG = {
 
 export const TEMPLATES = `<template data-microseg-template="hello"><div class="hello"><h1>PERSONAL <span data-microseg-text="name">you</span></h1><a href="/" data-microseg-attr="href:url">go</a></div></template>`;
 
-/** Records every slot's text at every animation frame (what is about to be painted) and at every mutation. */
+/** Records every slot's text at every animation frame (what is about to be painted) and after every mutation. */
 export const FRAME_RECORDER = `(() => {
   const frames = (window.__frames = []);
   const mutations = (window.__mutations = []);
@@ -30,7 +30,9 @@ export const FRAME_RECORDER = `(() => {
   };
   const frame = () => { look(frames); requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
-  new MutationObserver(() => look(mutations)).observe(document, { childList: true, subtree: true, characterData: true });
+  // Observers run in order of creation, this one first: looking a microtask later sees the DOM
+  // as every observer (microseg's too) left it, which is what the next frame can paint.
+  new MutationObserver(() => queueMicrotask(() => look(mutations))).observe(document, { childList: true, subtree: true, characterData: true });
 })();`;
 
 export interface FrameRecord { t: number; name: string; text: string; visible: boolean }
