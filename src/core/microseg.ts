@@ -114,8 +114,37 @@ export interface Microseg {
 }
 
 const EVENT_NAME = /^[\w$][\w$ .:/-]{0,99}$/;
+const NUMERIC_OPTIONS = ['retentionDays', 'maxEvents', 'refresh', 'labelsRefresh'] as const;
 
-export function createMicroseg(options: MicrosegOptions = {}): Microseg {
+/** Options as plain data: a getter or proxy that throws, or a number that is not one, never reaches the SDK's parts. */
+function plainOptions(input: MicrosegOptions): MicrosegOptions {
+  let options: MicrosegOptions;
+  try {
+    options = isPlainObject(input) ? { ...input } : {};
+  } catch {
+    options = {};
+  }
+  for (const key of NUMERIC_OPTIONS) {
+    const v: unknown = options[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) delete options[key];
+  }
+  const clock = options.now;
+  // A clock that stops answering with numbers falls back to the device's.
+  if (clock !== undefined) {
+    options.now = () => {
+      try {
+        const t = typeof clock === 'function' ? clock() : NaN;
+        return Number.isFinite(t) ? t : Date.now();
+      } catch {
+        return Date.now();
+      }
+    };
+  }
+  return options;
+}
+
+export function createMicroseg(input: MicrosegOptions = {}): Microseg {
+  const options = plainOptions(input);
   const emitter = createEmitter();
   const report = createReporter(emitter);
   const now = options.now ?? Date.now;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, expect } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -18,8 +19,32 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/**
+ * Every uncaught error (window.onerror, unhandled rejection) on any page of any context this
+ * harness launched: the test during which one happens fails, so the whole browser suite asserts
+ * that nothing ever reaches the page.
+ */
+const pageErrors: string[] = [];
+const watchErrors = (page: Page) => page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+const noPageErrors = () => expect(pageErrors.splice(0), 'uncaught errors on a page (window.onerror)').toEqual([]);
+afterEach(noPageErrors);
+afterAll(noPageErrors);
+
+export async function launch(): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const newContext = browser.newContext.bind(browser);
+  const newPage = browser.newPage.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    context.on('page', watchErrors);
+    return context;
+  };
+  browser.newPage = async (...args) => {
+    const page = await newPage(...args);
+    watchErrors(page);
+    return page;
+  };
+  return browser;
 }
 
 /** The loader snippet exactly as a site pastes it, pointing at `src`. */
