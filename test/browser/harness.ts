@@ -27,8 +27,11 @@ export const CHROMIUM_ARGS = [
 const pageErrors: string[] = [];
 const watchErrors = (page: Page) => page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
 const noPageErrors = () => expect(pageErrors.splice(0), 'uncaught errors on a page (window.onerror)').toEqual([]);
-afterEach(noPageErrors);
-afterAll(noPageErrors);
+// Benchmarks use this harness too, outside any test run.
+if (process.env.VITEST) {
+  afterEach(noPageErrors);
+  afterAll(noPageErrors);
+}
 
 export async function launch(): Promise<Browser> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
