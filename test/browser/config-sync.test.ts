@@ -130,8 +130,9 @@ describe('signed configs', () => {
     const w = await watchedPage(context);
     await w.page.goto(server.url + '/');
     await ready(w.page);
+    // This test is about refusing a tampered copy: wait for the signed one itself to be in force.
+    await w.page.waitForFunction(() => (window as any).microseg.config()?.version === 'signed-1', undefined, { timeout: 10_000 });
     expect(await w.page.evaluate(() => (window as any).__errors)).toEqual([]);
-    expect((await state(w.page)).version).toBe('signed-1');
 
     served = (globalThis as any).__tampered;
     await w.page.reload();
