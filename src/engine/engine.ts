@@ -4,6 +4,7 @@
 
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
+import type { Label } from '../labels/labels';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
@@ -19,15 +20,7 @@ const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', 
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
 
 /** A cross-journey label ("sticky note"), as the labels part keeps it. */
-export interface Label {
-  name: string;
-  at: number;
-  channel: string;
-  value?: unknown;
-  expires?: number;
-  /** a tombstone left by unlabel(): not in force */
-  deleted?: boolean;
-}
+export type { Label };
 
 export interface CampaignHistory {
   /** exposures the visitor actually saw (hold-out "exposures" do not count) */
