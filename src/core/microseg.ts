@@ -148,6 +148,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const emitter = createEmitter();
   const report = createReporter(emitter);
   const now = options.now ?? Date.now;
+  const startedAt = now();
   let consentState: ConsentState = options.consent ?? 'granted';
   const store = createStore({
     name: options.dbName ?? 'microseg',
@@ -522,7 +523,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     const storedLabels = await store.get<LabelRecords>('labels');
     if (storedLabels && typeof storedLabels === 'object') setLabels(mergeLabels(storedLabels, Object.values(labelRecords)));
     decisions.restore(await store.get('exposures'));
-    segments.restore(await store.get<EngineState>('engine'));
+    // Already under a config (storage was blocked or slow): rebuilt on the stored state, this page's events replayed.
+    await segments.restore(await store.get<EngineState>('engine'), segments.config() ? await store.events(startedAt) : []);
     // Events a closed page could not commit: the engine counts each id once.
     for (const event of recovered) segments.ingest(event);
   }
@@ -556,6 +558,17 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     if (shared) configLease = acquireLease(`microseg-config:${options.dbName ?? 'microseg'}`, (held) => sync?.lead(held));
     let applying: Promise<void> = Promise.resolve();
     return sync.ready.then(() => applying);
+  }
+
+  /** Resolves when the store says an old tab blocks the database (its writes wait in memory meanwhile). */
+  function storageBlocked(): Promise<void> {
+    return new Promise((resolve) => {
+      const off = emitter.on('error', (e: MicrosegError) => {
+        if (e?.code !== 'storage-blocked') return;
+        off();
+        resolve();
+      });
+    });
   }
 
   function start(): Promise<void> {
@@ -608,7 +621,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     // Opening storage waits a microtask, so that handlers attached right after
     // createMicroseg() hear about a storage failure.
     return Promise.resolve()
-      .then(() => (consentState === 'granted' ? persist() : undefined))
+      // An old tab blocking the database must not hold the page: work in memory until it lets go.
+      .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : undefined))
       // `ready` waits for the first labels answer, but not for a slow labels backend.
       .then(() => Promise.all([startConfigSync(), remote && Promise.race([remote.refresh(), new Promise((r) => setTimeout(r, 3000))])]))
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))

@@ -65,11 +65,23 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
   }
 
   return {
-    /** The engine state stored by an earlier page (before any config is in force). */
-    restore(saved: EngineState | undefined): void {
-      if (engine || !saved || typeof saved !== 'object') return;
+    /**
+     * The engine state stored by an earlier page. Normally it arrives before any config; when
+     * storage was slow or blocked, a config is already in force: the engine is rebuilt on the
+     * stored state and `replay` (this page's events; ids deduplicate) is counted again, so the
+     * stored aggregates are never overwritten by this page's alone.
+     */
+    restore(saved: EngineState | undefined, replay: TrackedEvent[] = []): Promise<void> {
+      if (!saved || typeof saved !== 'object') return Promise.resolve();
       state = saved;
-      if (Array.isArray(saved.memberships)) known = saved.memberships;
+      if (!engine || !config) {
+        if (Array.isArray(saved.memberships)) known = saved.memberships;
+        return Promise.resolve();
+      }
+      known = engine.segments();
+      engine = undefined;
+      early = [...replay];
+      return this.setConfig(config);
     },
 
     async setConfig(next: MicrosegConfig): Promise<void> {

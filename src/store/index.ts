@@ -85,6 +85,8 @@ export interface StoreOptions {
 export type StoreMode = 'indexeddb' | 'memory';
 
 const BATCH = 5000;
+/** What a full disk costs, step by step: expired raw events, then half the oldest, then all raw events. */
+const RELIEF = [0, 0.5, 1];
 const JOURNAL = 'journal:';
 
 /**
@@ -104,6 +106,8 @@ export function createStore(options: StoreOptions) {
   let persisting = false;
   let db: IDBPDatabase<MicrosegDB> | null = null;
   let opening: Promise<IDBPDatabase<MicrosegDB> | null> | null = null;
+  /** An old tab holds the database and will not let go: reads answer from memory instead of waiting. */
+  let blocked = false;
 
   // Memory mode: the store itself. IndexedDB mode: what waits for the next flush.
   let memEvents = new Map<string, TrackedEvent>();
@@ -115,11 +119,14 @@ export function createStore(options: StoreOptions) {
   let moving: Promise<unknown> = Promise.resolve();
   /** Derived records changed without new events: the next flush must still write them. */
   let touched = false;
+  /** Raw events dropped to make room, reported once the write succeeds. */
+  let shed = 0;
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
 
   function fallBackToMemory(code: string, message: string, cause?: unknown): void {
+    shed = 0;
     for (const e of [...inflight, ...pendingEvents]) memEvents.set(e.id, e);
     for (const [k, v] of pendingKv) memKv.set(k, v);
     inflight = [];
@@ -147,8 +154,10 @@ export function createStore(options: StoreOptions) {
       try {
         const conn = await openDB<MicrosegDB>(name, DB_VERSION, {
           upgrade: (database, oldVersion) => migrate(database, oldVersion),
-          blocked: () =>
-            report({ code: 'storage-blocked', message: 'an older tab holds the database open; writes wait in memory' }),
+          blocked: () => {
+            blocked = true;
+            report({ code: 'storage-blocked', message: 'an older tab holds the database open; writes wait in memory' });
+          },
           // A newer tab wants to upgrade: step aside at once so we never freeze it.
           blocking: () => {
             conn.close();
@@ -158,6 +167,7 @@ export function createStore(options: StoreOptions) {
             if (db === conn) db = null;
           },
         });
+        blocked = false;
         if (!persisting) {
           conn.close();
           return null;
@@ -203,9 +213,21 @@ export function createStore(options: StoreOptions) {
         for (const [k, v] of kv) void kvStore.put(v, k);
         await tx.done;
         inflight = [];
+        if (shed) {
+          report({ code: 'storage-quota', message: `storage was full: the ${shed} oldest raw events were dropped to make room; aggregates, labels and new events are kept` });
+          shed = 0;
+        }
         return;
       } catch (cause) {
         const err = cause as DOMException;
+        if (err?.name === 'QuotaExceededError' && attempt < RELIEF.length) {
+          // Full: make room (raw events only; aggregates and labels stay) and try again.
+          const dropped = await relieve(conn, RELIEF[attempt]!);
+          if (dropped >= 0) {
+            shed += dropped;
+            continue;
+          }
+        }
         if (attempt === 0 && err?.name !== 'QuotaExceededError') {
           // The connection was closed under us (another tab upgraded, the browser reclaimed it): reopen once.
           db = null;
@@ -220,6 +242,39 @@ export function createStore(options: StoreOptions) {
         fallBackToMemory(code, `writing to IndexedDB failed (${describe(cause)})`, cause);
         return;
       }
+    }
+  }
+
+  /**
+   * Room when storage is full, with deletes only (a put could fail for want of space): first raw
+   * events past the retention, then the oldest `share` of the rest. Returns how many events went,
+   * or -1 when nothing could be deleted.
+   */
+  async function relieve(conn: IDBPDatabase<MicrosegDB>, share: number): Promise<number> {
+    try {
+      const tx = conn.transaction('chunks', 'readwrite');
+      const keys = await tx.store.getAllKeys(); // oldest first: keys sort by first timestamp
+      const total = keys.reduce((n, k) => n + countOf(k), 0);
+      let dropped = 0;
+      if (share === 0) {
+        const cutoff = now() - retention;
+        let cursor = await tx.store.index('last').openCursor(IDBKeyRange.upperBound(cutoff, true));
+        while (cursor) {
+          dropped += cursor.value.events.length;
+          void cursor.delete();
+          cursor = await cursor.continue();
+        }
+      } else {
+        for (const key of keys) {
+          if (dropped >= total * share) break;
+          void tx.store.delete(key);
+          dropped += countOf(key);
+        }
+      }
+      await tx.done;
+      return dropped || (share === 0 ? 0 : -1);
+    } catch {
+      return -1;
     }
   }
 
@@ -360,7 +415,7 @@ export function createStore(options: StoreOptions) {
     async get<T>(key: string): Promise<T | undefined> {
       if (mode === 'memory') return memKv.get(key) as T | undefined;
       if (pendingKv.has(key)) return pendingKv.get(key) as T;
-      const conn = await open();
+      const conn = blocked ? null : await open();
       if (!conn) return memKv.get(key) as T | undefined;
       return (await conn.get('kv', key)) as T | undefined;
     },
@@ -369,7 +424,7 @@ export function createStore(options: StoreOptions) {
     async events(since = 0): Promise<TrackedEvent[]> {
       const byId = new Map<string, TrackedEvent>();
       if (mode === 'indexeddb') {
-        const conn = await open();
+        const conn = blocked ? null : await open();
         if (conn) {
           for (const chunk of await conn.getAllFromIndex('chunks', 'last', IDBKeyRange.lowerBound(since))) {
             for (const e of chunk.events) byId.set(e.id, e);
