@@ -15,6 +15,8 @@ const DAY = 86_400_000;
 const VISIT_IDLE = 30 * 60_000;
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
+/** A step back of the device clock this large is a clock set back (followed), not a sync (ignored). */
+const CLOCK_SET_BACK = 5 * 60_000;
 const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
 const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
@@ -424,7 +426,14 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   /** Brings everything time-dependent up to `t` if a boundary has passed. */
   function advance(t: number): void {
-    if (t < lastNow) return; // the clock went back: keep what we have rather than un-rolling windows
+    if (t < lastNow) {
+      // A small step back (a clock sync): engine time never runs backwards, nothing un-rolls.
+      if (lastNow - t < CLOCK_SET_BACK) return;
+      // The clock was set back: follow it, so that events recorded from now on count in their
+      // windows; what already left a window stays out. Time-dependent values are read again.
+      metricsCheckAt = nextMetricExpiry();
+      clockCheckAt = -Infinity;
+    }
     lastNow = t;
     if (t < metricsCheckAt && t < clockCheckAt) return;
     const keys: string[] = [];
