@@ -2,12 +2,15 @@ import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
-/** The script-tag build loads the validator as its own file instead of a module chunk. */
+/** The script-tag build loads the validator and the preview overlay as their own files instead of module chunks. */
 const validatorAsScript = () => ({
   name: 'validator-as-script',
   resolveId(source, importer) {
     if (source === './validator' && importer?.endsWith('src/config/sync.ts')) {
       return new URL('./src/entry/validator-script.ts', import.meta.url).pathname;
+    }
+    if (source === './load' && importer?.endsWith('src/preview/host.ts')) {
+      return new URL('./src/entry/preview-script.ts', import.meta.url).pathname;
     }
     return null;
   },
@@ -51,6 +54,16 @@ export default [
   {
     input: 'src/entry/schema-script.ts',
     output: { file: 'dist/microseg.schema.js', format: 'iife', sourcemap: true },
+    plugins: [
+      resolve({ browser: true }),
+      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
+      minify(),
+    ],
+  },
+  // The preview overlay for the script-tag build, fetched only when a preview starts.
+  {
+    input: 'src/entry/preview-chunk.ts',
+    output: { file: 'dist/microseg.preview.js', format: 'iife', sourcemap: true },
     plugins: [
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),

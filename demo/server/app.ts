@@ -13,6 +13,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { ConfigStore, matchesEtag } from './config-store';
 import { openDb, type Db } from './db';
 import { registerReport } from './report';
+import { previewKeys, registerPreview } from './preview';
 import { Hub, StreamRegistry } from './sse';
 import { cookieSecret, isVisitorId, visitorCookie, type VisitorEnv } from './visitor';
 import { registerShop } from '../shop/pages';
@@ -221,6 +222,8 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
 
   // ---- progression/aversion report ----------------------------------------------------------
   registerReport(app, db, admin);
+  const keys = await previewKeys();
+  registerPreview(app, { db, admin, config: () => JSON.parse(config.get().text), keys });
 
   app.all('/api/*', (c) => c.json({ error: 'not found' }, 404));
 
@@ -233,7 +236,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   app.use('/dist/*', revalidate, serveStatic({ root: `${ROOT}dist`, rewriteRequestPath: (p) => p.replace(/^\/dist/, '') }));
   // The snippet's default src is /microseg.iife.js (a site hosts the file at its root), and the
   // SDK fetches its config validator, microseg.schema.js, from beside it.
-  for (const file of ['/microseg.iife.js', '/microseg.iife.js.map', '/microseg.schema.js', '/microseg.schema.js.map']) {
+  for (const file of ['/microseg.iife.js', '/microseg.iife.js.map', '/microseg.schema.js', '/microseg.schema.js.map', '/microseg.preview.js', '/microseg.preview.js.map']) {
     app.get(file, revalidate, serveStatic({ root: `${ROOT}dist` }));
   }
   app.use('/console/assets/*', serveStatic({ root: `${ROOT}demo/console`, rewriteRequestPath: (p) => p.replace(/^\/console\/assets/, '') }));
@@ -244,7 +247,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     c.header('Cache-Control', 'no-store');
     return c.html(html);
   });
-  registerShop(app, { root: ROOT, microsegHead });
+  registerShop(app, { root: ROOT, microsegHead: () => microsegHead(keys.publicJwk) });
 
   let server: Server;
   try {
@@ -427,16 +430,17 @@ function escapeAttr(s: string): string {
 // ---- the snippet every shop page carries ---------------------------------------------------------
 
 const SNIPPET_PATH = `${ROOT}dist/snippet.min.js`;
-const INIT = `microseg.init({ configUrl: '/api/config', labelsUrl: '/api/labels', labelsSse: '/api/labels/stream', collectUrl: '/api/collect', sse: '/api/config/stream', dataLayer: true })`;
+const INIT = `configUrl: '/api/config', labelsUrl: '/api/labels', labelsSse: '/api/labels/stream', collectUrl: '/api/collect', sse: '/api/config/stream', dataLayer: true`;
 let snippetCache: { mtimeMs: number; html: string } | undefined;
 
 /** The snippet is pasted inline, as a site would; read at serve time so a rebuild shows at once. */
-function microsegHead(): string {
+function microsegHead(previewKey: JsonWebKey): string {
   if (!existsSync(SNIPPET_PATH)) return '<!-- microseg: dist/snippet.min.js is not built yet (npm run build) -->';
   const { mtimeMs } = statSync(SNIPPET_PATH);
   if (snippetCache?.mtimeMs !== mtimeMs) {
     const snippet = readFileSync(SNIPPET_PATH, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
-    snippetCache = { mtimeMs, html: `<script>${snippet}</script>\n<script>${INIT}</script>` };
+    snippetCache = { mtimeMs, html: `<script>${snippet}</script>\n` };
   }
-  return snippetCache.html;
+  // The preview key is public: it only lets the page check links the console signed.
+  return `${snippetCache.html}<script>microseg.init({ ${INIT}, previewKey: ${JSON.stringify(previewKey)} })</script>`;
 }

@@ -16,6 +16,8 @@ import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../confi
 import { RULES_VERSION, type MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
 import { createMeasurement, type CollectOptions } from '../measure';
+import { createPreviewHost } from '../preview/host';
+import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
 
@@ -67,6 +69,8 @@ export interface MicrosegOptions {
   labelsRefresh?: number;
   /** The clock, for tests and previews (default Date.now). */
   now?: () => number;
+  /** The backend's public key for preview tokens (`?microseg_preview=`); default: `publicKey`. */
+  previewKey?: PublicKeyInput | PublicKeyInput[];
 }
 
 export interface LabelOptions {
@@ -110,6 +114,10 @@ export interface Microseg {
   flush(): Promise<void>;
   /** Where data lives now: `indexeddb`, or `memory` (consent not granted, or storage unusable). */
   storage(): 'indexeddb' | 'memory';
+  /** Shows the page as `persona` would see it, with the preview overlay; stores and sends nothing. */
+  preview(persona?: Persona): Promise<void>;
+  /** Leaves the preview: the page shows the visitor's own decisions again. */
+  endPreview(): void;
   destroy(): void;
 }
 
@@ -149,7 +157,26 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const report = createReporter(emitter);
   const now = options.now ?? Date.now;
   const startedAt = now();
-  let consentState: ConsentState = options.consent ?? 'granted';
+  const preview = createPreviewHost({
+    key: options.previewKey ?? options.publicKey,
+    now,
+    report,
+    ready: () => api.ready,
+    bridge: () => ({
+      config: () => segments.config(),
+      engineState: () => segments.peek(),
+      history: () => decisions.history(),
+      visitor: () => profile.userId ?? profile.anonymousId,
+      visit: () => profile.visits,
+      now,
+    }),
+    repaint: () => {
+      renderer.update();
+      offers.update(preview.offers() ?? decisions.offers());
+    },
+  });
+  // A preview link runs the page in memory only: nothing of the marketer's visit is stored or sent.
+  let consentState: ConsentState = preview.url ? 'pending' : options.consent ?? 'granted';
   const store = createStore({
     name: options.dbName ?? 'microseg',
     report,
@@ -252,17 +279,18 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     report,
     onOffers: (names) => {
       renderer.releaseOffers(); // the first-paint snapshot's hidden offers hand over to the live ones
-      offers.update(names);
+      if (!preview.active()) offers.update(names);
     },
   });
   const renderer = createRenderer({
     doc: typeof document === 'undefined' ? undefined : document,
-    decide: (slot) => decisions.decide(slot),
+    decide: (slot) => preview.decide(slot) ?? decisions.decide(slot),
     config: () => segments.config(),
-    offers: () => decisions.offers(),
-    recordExposure: (d) => decisions.recordExposure(d),
-    recordClick: (d) => decisions.recordClick(d),
-    canWrite: () => canWrite(),
+    offers: () => preview.offers() ?? decisions.offers(),
+    // A preview records nothing and leaves the first-paint snapshot alone.
+    recordExposure: (d) => !preview.active() && decisions.recordExposure(d),
+    recordClick: (d) => !preview.active() && decisions.recordClick(d),
+    canWrite: () => canWrite() && !preview.active(),
     report,
   });
   // Segment, label and config changes reach the slots at once.
@@ -454,7 +482,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
         return badArgument(`consent(state): state must be 'granted', 'pending' or 'denied'`);
       }
-      if (state === consentState) return;
+      if (state === consentState || preview.url) return; // a preview link never starts storing
       if (state === 'pending') return badArgument(`consent('pending'): consent cannot go back to pending; use 'denied'`);
       consentState = state;
       if (state === 'granted') void persist().then(() => remote?.refresh());
@@ -494,6 +522,18 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
 
     storage: () => store.mode,
 
+    preview: async (persona: Persona = {}) => {
+      try {
+        if (destroyed) return;
+        if (!isPlainObject(persona)) return badArgument('preview(persona): persona must be an object');
+        await preview.start(toPlainData(persona) as Persona);
+      } catch (cause) {
+        report({ code: 'preview', message: 'preview() failed', cause });
+      }
+    },
+
+    endPreview: guard(report, 'endPreview', () => preview.stop()),
+
     destroy: guard(report, 'destroy', () => {
       if (destroyed) return;
       saveProfile();
@@ -506,6 +546,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       measure.stop();
       remote?.stop();
       decisions.stop();
+      preview.stop();
       renderer.stop();
       offers.stop();
       if (labelTimer !== undefined) clearTimeout(labelTimer);

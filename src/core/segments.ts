@@ -149,6 +149,11 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
       return config;
     },
 
+    /** A copy of the engine's state now (the preview builds its own engine from it). */
+    peek(): EngineState | undefined {
+      return engine?.snapshot();
+    },
+
     /** The state to persist, when it changed since the last call. */
     takeSnapshot(): EngineState | undefined {
       if (!engine || !dirty) return undefined;

@@ -18,7 +18,7 @@ function optionsFromScript(script: HTMLScriptElement | null): MicrosegOptions | 
   const opts: Record<string, unknown> = {};
   const map: Record<string, string> = {
     configUrl: 'configUrl', labelsUrl: 'labelsUrl', labelsSse: 'labelsSse', collectUrl: 'collectUrl',
-    publicKey: 'publicKey', consent: 'consent', sse: 'sse',
+    publicKey: 'publicKey', previewKey: 'previewKey', consent: 'consent', sse: 'sse',
   };
   for (const key of Object.keys(map)) if (data[key]) opts[map[key]!] = data[key];
   if (data.dataLayer !== undefined) opts.dataLayer = data.dataLayer === '' || data.dataLayer === 'true' ? true : data.dataLayer;
@@ -75,7 +75,7 @@ function boot(): void {
 
   const methods = [
     'init', 'track', 'page', 'identify', 'label', 'unlabel', 'labels', 'profile', 'segments',
-    'explain', 'config', 'decide', 'suppressedOffers', 'render', 'consent', 'forget', 'on', 'flush', 'storage', 'destroy',
+    'explain', 'config', 'decide', 'suppressedOffers', 'render', 'consent', 'forget', 'on', 'flush', 'storage', 'preview', 'endPreview', 'destroy',
   ];
   for (const name of methods) facade[name] = (...args: unknown[]) => invoke(name, args);
 

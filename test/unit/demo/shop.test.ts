@@ -47,7 +47,7 @@ describe('the shop pages', () => {
       else expect(head).toContain('<!-- microseg: dist/snippet.min.js is not built yet');
       if (existsSync(snippetPath)) {
         expect(head).toContain(
-          "microseg.init({ configUrl: '/api/config', labelsUrl: '/api/labels', labelsSse: '/api/labels/stream', collectUrl: '/api/collect', sse: '/api/config/stream', dataLayer: true })",
+          "microseg.init({ configUrl: '/api/config', labelsUrl: '/api/labels', labelsSse: '/api/labels/stream', collectUrl: '/api/collect', sse: '/api/config/stream', dataLayer: true, previewKey: {\"kty\":\"EC\",\"crv\":\"P-256\",",
         );
       }
       expect(head).not.toContain('<script src="/dist/snippet.min.js"');

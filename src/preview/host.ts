@@ -1,0 +1,95 @@
+// The preview's foot in the core bundle: reads ?microseg_preview=, loads the overlay chunk (which
+// checks the token) and lets it paint its own decisions. Everything else lives in the chunk.
+import type { PublicKeyInput } from '../config/signature';
+import type { Reporter } from '../core/errors';
+import type { Decision } from '../decide/decide';
+import { loadOverlay } from './load';
+import type { Persona, PreviewBridge, PreviewSession, PreviewView } from './types';
+
+export const PREVIEW_PARAM = 'microseg_preview';
+
+export interface PreviewHostDeps {
+  key: PublicKeyInput | PublicKeyInput[] | undefined;
+  now: () => number;
+  report: Reporter;
+  ready: () => Promise<void>;
+  /** The bridge without show/leave/persona. */
+  bridge: () => Omit<PreviewBridge, 'show' | 'leave' | 'persona'>;
+  /** Re-paint slots and offers (the host's decide/offers answer for the preview now). */
+  repaint: () => void;
+}
+
+export function createPreviewHost(deps: PreviewHostDeps) {
+  let view: PreviewView | undefined;
+  let session: PreviewSession | undefined;
+  let starting: Promise<void> | undefined;
+  const token = (() => {
+    try {
+      return new URLSearchParams(globalThis.location?.search ?? '').get(PREVIEW_PARAM) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+
+  function stop(): void {
+    session?.destroy();
+    session = undefined;
+    if (!view) return;
+    view = undefined;
+    deps.repaint();
+  }
+
+  async function open(persona: Persona, fromUrl: boolean): Promise<void> {
+    await deps.ready();
+    const { mount } = await loadOverlay();
+    if (session) return session.update(persona);
+    session = mount({
+      ...deps.bridge(),
+      persona,
+      show(next) {
+        view = next;
+        deps.repaint();
+      },
+      leave() {
+        stop();
+        // A preview link ran this page in memory only: the real page is a reload away.
+        if (fromUrl) {
+          const url = new URL(location.href);
+          url.searchParams.delete(PREVIEW_PARAM);
+          location.replace(url.href);
+        }
+      },
+    });
+  }
+
+  function start(persona: Persona, fromUrl = false): Promise<void> {
+    return (starting = (starting ?? Promise.resolve())
+      .then(() => open(persona, fromUrl))
+      .catch((cause) => deps.report({ code: 'preview', message: `the preview could not start (${(cause as Error)?.message})`, cause })));
+  }
+
+  if (token !== undefined) {
+    void (async () => {
+      if (!deps.key) return deps.report({ code: 'preview-token-invalid', message: 'no previewKey or publicKey to check the preview token; preview refused' });
+      try {
+        const claims = await (await loadOverlay()).verify(token, deps.key, deps.now());
+        await start({ ...claims.persona, blank: true }, true);
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'preview-token-invalid';
+        deps.report({ code, message: `${(err as Error).message}; preview refused`, cause: err });
+      }
+    })();
+  }
+
+  return {
+    /** The page was opened with a preview token: the SDK runs in memory only. */
+    url: token !== undefined,
+    active: () => view !== undefined,
+    decide: (slot: string): Decision | undefined => view?.decide(slot),
+    offers: (): string[] | undefined => view?.offers(),
+    start,
+    stop,
+  };
+}
+
+export type PreviewHost = ReturnType<typeof createPreviewHost>;
