@@ -23,5 +23,14 @@
   } catch (e) {
     s.src = src;
   }
-  (d.head || d.documentElement).appendChild(s);
+  // The SDK starts after the first frame, so it never delays the first paint (microseg.paint.js
+  // paints that frame); at once in a hidden tab, where frames do not come.
+  var go = function () {
+    if (!s.parentNode) (d.head || d.documentElement).appendChild(s);
+  };
+  if (d.hidden || !w.requestAnimationFrame) go();
+  else {
+    w.requestAnimationFrame(function () { setTimeout(go); });
+    d.addEventListener('visibilitychange', go);
+  }
 })(window, document, '/microseg.iife.js');
