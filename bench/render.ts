@@ -22,7 +22,7 @@ function startDemo() {
   return startDemoServer({ port: 0, dataDir: 'memory://', configPath });
 }
 
-const RUNS = 21;
+const RUNS = 25;
 const PAGE = '/p/hb-alma';
 
 const median = (xs: number[]) => {
@@ -32,7 +32,14 @@ const median = (xs: number[]) => {
 
 /** Before any page script: FCP, and the first frame whose recommendations strip is personalized. */
 const RECORDER = `(() => {
-  window.__bench = { fcp: 0, personalized: 0, firstSlotFrame: 0, slotFrames: 0, defaultFrames: 0, cls: 0 };
+  window.__bench = { fcp: 0, personalized: 0, firstSlotFrame: 0, slotFrames: 0, defaultFrames: 0, cls: 0, observed: [] };
+  // Main-thread time in MutationObserver callbacks (the first-paint script's, the SDK's): [start, duration].
+  const MO = window.MutationObserver;
+  window.MutationObserver = class extends MO {
+    constructor(cb) {
+      super((records, o) => { const t = performance.now(); try { cb(records, o); } finally { __bench.observed.push([t, performance.now() - t]); } });
+    }
+  };
   new PerformanceObserver((l) => l.getEntries().forEach((e) => { if (!e.hadRecentInput) __bench.cls += e.value; })).observe({ type: 'layout-shift', buffered: true });
   new PerformanceObserver((l) => l.getEntries().forEach((e) => { if (e.name === 'first-contentful-paint') __bench.fcp = e.startTime; })).observe({ type: 'paint', buffered: true });
   const frame = () => {
@@ -48,6 +55,16 @@ const RECORDER = `(() => {
   };
   requestAnimationFrame(frame);
 })();`;
+
+interface Sample {
+  fcp: number;
+  personalized: number;
+  firstSlotFrame: number;
+  defaultFrames: number;
+  cls: number;
+  /** ms spent in MutationObserver callbacks before the first contentful paint */
+  observed: number;
+}
 
 type Variant = 'without SDK' | 'with SDK, first visit' | 'with SDK, returning visitor';
 
@@ -73,7 +90,10 @@ async function measure(page: Page, url: string, sdk: boolean) {
     await page.evaluate(() => (window as any).microseg.ready);
     await page.waitForFunction(() => (window as any).__bench.personalized > 0);
   }
-  return page.evaluate(() => (window as any).__bench as { fcp: number; personalized: number; firstSlotFrame: number; defaultFrames: number; cls: number });
+  return page.evaluate(() => {
+    const b = (window as any).__bench;
+    return { ...b, observed: b.observed.filter(([t]: number[]) => t < b.fcp).reduce((sum: number, [, d]: number[]) => sum + d, 0) } as Sample;
+  });
 }
 
 export async function run() {
@@ -91,7 +111,7 @@ export async function run() {
       if (ctx === returning) await p.waitForFunction(() => localStorage.getItem('microseg:paint'));
       await p.close();
     }
-    const samples: Record<Variant, Array<{ fcp: number; personalized: number; firstSlotFrame: number; defaultFrames: number; cls: number }>> = {
+    const samples: Record<Variant, Sample[]> = {
       'without SDK': [],
       'with SDK, first visit': [],
       'with SDK, returning visitor': [],
@@ -119,6 +139,7 @@ export async function run() {
         'personalized visible, median (ms)': sdk ? Math.round(median(s.map((x) => x.personalized)) * 10) / 10 : '—',
         'personalized in the first frame': sdk ? `${s.filter((x) => x.defaultFrames === 0).length}/${s.length}` : '—',
         'layout shift (CLS), median': Math.round(median(s.map((x) => x.cls)) * 1000) / 1000,
+        'observer time before FCP, median (ms)': Math.round(median(s.map((x) => x.observed)) * 100) / 100,
       };
     });
     const returningRow = rows.find((r) => r.variant === 'with SDK, returning visitor')!;
