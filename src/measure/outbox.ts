@@ -188,13 +188,17 @@ export function createOutbox(deps: OutboxDeps) {
       const batch = await head(db);
       if (!batch.length) return;
       let res: Response;
+      const body = JSON.stringify({ events: batch });
       try {
         res = await doFetch(deps.url, {
           method: 'POST',
           // text/plain: a simple request, no CORS preflight; the backend reads the body as JSON.
           headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-          body: JSON.stringify({ events: batch }),
-          keepalive: true,
+          body,
+          // keepalive refuses bodies over its 64 KB budget (one huge message can make one).
+          keepalive: body.length < MAX_BYTES,
+          // A request that hangs must not hold the sending lock for every tab.
+          signal: typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(30_000) : undefined,
         });
       } catch {
         return retry(undefined); // offline, DNS, connection reset

@@ -64,6 +64,8 @@ describe('forwarding to collectUrl', () => {
     const w = await watchedPage(context);
     await w.page.goto(`${server.url}/measure`);
     for (let load = 0; load < 4; load++) {
+      // The SDK is loaded (the snippet injects it after the first frame), its storage maybe not open yet.
+      await w.page.waitForFunction(() => (window as any).microseg?._loaded === true);
       await w.page.evaluate((from) => {
         const ms = (window as any).microseg; // not waiting for ready: storage may still be opening
         for (let i = 0; i < 50; i++) ms.track('offline-test', { n: from + i });
