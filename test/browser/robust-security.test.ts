@@ -1,9 +1,12 @@
 // Cookies and other visitors' data, through a real browser: the SDK sets no cookie; the demo
-// backend lets a browser read only its own labels and change none.
+// backend lets a browser read only its own labels and change none, and a visitor cannot turn on
+// the marketer preview.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { html, launch, snippet, startServer, watchedPage, type TestServer } from './harness';
 import { startDemo, type TestDemo } from './demo-support';
+import { generateKeys } from '../../src/config/keys';
+import { signPreviewToken } from '../../src/preview/token';
 
 let browser: Browser;
 let demo: TestDemo;
@@ -75,5 +78,31 @@ describe('security through the browser', () => {
     expect(pb.errors).toEqual([]);
     await a.close();
     await b.close();
+  });
+
+  it('through the demo backend a visitor cannot enable the preview: no token without the admin token, and a self-made one is refused', async () => {
+    const context = await browser.newContext();
+    const w = await watchedPage(context);
+    await w.page.goto(demo.url + '/');
+    await w.page.evaluate(() => (window as any).microseg.ready);
+    const mint = await w.page.evaluate(async () => {
+      const post = (headers: Record<string, string>) =>
+        fetch('/api/preview', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ segment: 'vip' }) }).then((r) => r.status);
+      return { none: await post({}), guessed: await post({ authorization: 'Bearer admin' }) };
+    });
+    expect(mint).toEqual({ none: 401, guessed: 401 });
+    // A token the visitor signed with a key of their own: refused, the page stays the visitor's.
+    const own = await generateKeys();
+    const token = await signPreviewToken({ segments: ['vip'] }, own.privatePem);
+    await w.page.addInitScript(() => {
+      (window as any).__codes = [];
+      window.addEventListener('DOMContentLoaded', () => (window as any).microseg.on('error', (e: any) => (window as any).__codes.push(e.code)));
+    });
+    await w.page.goto(`${demo.url}/?microseg_preview=${token}`);
+    await w.page.evaluate(() => (window as any).microseg.ready);
+    await w.page.waitForFunction(() => (window as any).__codes.includes('preview-token-invalid'));
+    expect(await w.page.evaluate(() => (window as any).microseg.segments())).not.toContain('vip');
+    expect(w.errors).toEqual([]);
+    await context.close();
   });
 });
