@@ -169,6 +169,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       visitor: () => profile.userId ?? profile.anonymousId,
       visit: () => profile.visits,
       now,
+      onConfig: (handler) => emitter.on('config', handler),
     }),
     repaint: () => {
       renderer.update();

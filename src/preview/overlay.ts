@@ -208,6 +208,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
     if (e.key === 'Escape' && !minimized && e.composedPath().includes(host)) ((minimized = true), draw());
   };
   document.addEventListener('keydown', onKey);
+  const offConfig = bridge.onConfig(() => compute());
   compute();
 
   return {
@@ -216,6 +217,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
     },
     destroy() {
       document.removeEventListener('keydown', onKey);
+      offConfig();
       host.remove();
       bridge.show(undefined);
     },

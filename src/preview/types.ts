@@ -37,6 +37,8 @@ export interface PreviewBridge {
   visitor(): string;
   visit(): number;
   now(): number;
+  /** A new config is in force: the preview recomputes. Returns an unsubscribe function. */
+  onConfig(handler: () => void): () => void;
   /** Paints the page with these decisions (undefined: the live ones again). */
   show(view: PreviewView | undefined): void;
   /** The marketer leaves the preview. */

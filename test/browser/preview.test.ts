@@ -141,12 +141,18 @@ describe('marketer preview', () => {
     await context.close();
   });
 
-  it('leaving the preview shows the page as it was', async () => {
+  it('a published config reaches the preview; leaving it shows the page as it was', async () => {
     const context = await browser.newContext();
     const w = await watchedPage(context);
     await w.page.goto(await previewLink('ski-prospects', '2026-11-20'));
     await overlay(w.page).waitFor({ state: 'attached' });
     await w.page.waitForFunction(() => document.querySelector('[data-microseg-slot=promo-banner]')!.textContent!.includes('Early-bird'));
+    // A config published meanwhile reaches the preview too.
+    await demo.publish((config) => {
+      config.version = 'preview-republished';
+      config.campaigns.find((c: any) => c.id === 'ski-early-bird').content.text = 'Early-bird ski passes: 25% off';
+    });
+    await w.page.waitForFunction(() => document.querySelector('[data-microseg-slot=promo-banner]')!.textContent!.includes('25% off'));
     await overlay(w.page).getByRole('button', { name: 'Leave preview' }).click();
     await w.page.waitForURL((u) => !u.search.includes('microseg_preview'));
     await ready(w.page);
