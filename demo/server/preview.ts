@@ -70,10 +70,11 @@ export function registerPreview(app: Hono<any>, deps: { db: Db; admin: Middlewar
     const path = typeof body?.path === 'string' && body.path.startsWith('/') && !body.path.startsWith('//') ? body.path : '/p/hb-alma';
     if (typeof segment !== 'string' || !config().segments.some((s) => s.id === segment)) return c.json({ error: 'segment must be a segment id of the published config' }, 400);
     if (typeof date !== 'string' || !DATE.test(date)) return c.json({ error: 'date must be a date like 2026-11-23' }, 400);
-    const token = await signPreviewToken({ segments: [segment], date }, keys.privatePem, { ttl: TOKEN_TTL_MS });
+    const now = Date.now();
+    const token = await signPreviewToken({ segments: [segment], date }, keys.privatePem, { ttl: TOKEN_TTL_MS, now });
     const url = new URL(path, 'http://x');
     url.searchParams.set('microseg_preview', token);
-    return c.json({ token, url: `${url.pathname}${url.search}`, expires: Date.now() + TOKEN_TTL_MS });
+    return c.json({ token, url: `${url.pathname}${url.search}`, expires: now + TOKEN_TTL_MS });
   });
 }
 
