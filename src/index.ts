@@ -5,3 +5,4 @@ export type { TrackedEvent, Profile, DeviceClass } from './core/types';
 export type { Label } from './labels';
 export type { Decision, Considered, Outcome, CapKind } from './decide';
 export type * from './config/types';
+export type { Persona, PersonaLabel } from './preview/types';
