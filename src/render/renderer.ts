@@ -23,7 +23,8 @@ export interface RendererDeps {
 
 /** What the first-paint script (entry/paint.ts) leaves for the SDK. */
 export interface PaintHandover {
-  take(): { entries: Map<Element, Entry>; release(): void };
+  /** undefined: nothing to hand over (the SDK itself left this marker). */
+  take(): { entries: Map<Element, Entry>; release(): void } | undefined;
 }
 
 const MAX_SLOT_BYTES = 64_000;
@@ -45,7 +46,7 @@ export function createRenderer(deps: RendererDeps) {
     /* an older or broken first-paint script: start from the page as it is */
   }
   // A first-paint script that runs after the SDK (misplaced) must not become a second owner.
-  w.__microsegPaint = { take: () => ({ entries: new Map(), release() {} }) };
+  w.__microsegPaint = { take: () => undefined };
   // Offers the snapshot suppresses stay hidden until the live suppressions are known.
   let releaseOffers: (() => void) | undefined = handed?.release ?? (snap?.o.length ? hideOffers(doc, snap.o, pageNonce(doc)) : undefined);
 

@@ -150,3 +150,48 @@ describe('the SDK renders decisions', () => {
     ms.destroy();
   });
 });
+
+describe('the SDK before it is ready', () => {
+  it('paints the snapshot at once, then reconciles with the live decision', async () => {
+    localStorage.setItem(
+      'microseg:paint',
+      JSON.stringify({ v: 1, s: { hero: { c: 'old', k: 'old:1', n: [['p', 0, 'from the snapshot']] }, gone: { c: 'x', k: 'x', n: ['y'], e: '2000-01-01' } }, o: ['sale'] }),
+    );
+    document.body.innerHTML =
+      '<div data-microseg-slot="hero"><p>default</p></div><div data-microseg-slot="gone">kept</div><p data-microseg-offer="sale">sale</p>' +
+      '<template data-microseg-template="hi"><p>live</p></template>';
+    const ms = createMicroseg({
+      config: { schema: 1, version: 't2', segments: [{ id: 'everyone', fallback: true }], campaigns: [{ id: 'hello', slot: 'hero', segments: ['everyone'], content: { template: 'hi' } }] },
+      autoPage: false,
+    });
+    const hero = document.querySelector('[data-microseg-slot=hero]')!;
+    // Synchronously, before any storage or config: the snapshot's content and hidden offers.
+    expect(hero.textContent).toBe('from the snapshot');
+    expect(hero.getAttribute('data-microseg-campaign')).toBe('old');
+    expect(document.querySelector('[data-microseg-slot=gone]')!.textContent).toBe('kept'); // its campaign ended
+    expect(document.querySelectorAll('style').length + document.adoptedStyleSheets.length).toBe(1);
+    await ms.ready;
+    await tick();
+    expect(hero.textContent).toBe('live');
+    expect(hero.getAttribute('data-microseg-campaign')).toBe('hello');
+    expect(document.querySelectorAll('style').length + document.adoptedStyleSheets.length).toBe(0); // the live suppressions took over
+    ms.destroy();
+    expect(hero.innerHTML).toBe('<p>default</p>');
+  });
+
+  it('says once when a campaign names a template the page lacks, and keeps the default', async () => {
+    document.body.innerHTML = '<div data-microseg-slot="hero">d</div>';
+    const ms = createMicroseg({
+      config: { schema: 1, version: 't3', segments: [{ id: 'everyone', fallback: true }], campaigns: [{ id: 'c', slot: 'hero', segments: ['everyone'], content: { template: 'nope' } }] },
+      autoPage: false,
+    });
+    const errors: string[] = [];
+    ms.on('error', (e) => errors.push(e.code));
+    await ms.ready;
+    await tick();
+    ms.render();
+    expect(document.querySelector('[data-microseg-slot=hero]')!.getAttribute('data-microseg-state')).toBe('default');
+    expect(errors).toEqual(['render']);
+    ms.destroy();
+  });
+});
