@@ -133,6 +133,7 @@ describe('signed configs', () => {
     // This test is about refusing a tampered copy: wait for the signed one itself to be in force.
     await w.page.waitForFunction(() => (window as any).microseg.config()?.version === 'signed-1', undefined, { timeout: 10_000 });
     expect(await w.page.evaluate(() => (window as any).__errors)).toEqual([]);
+    await w.page.evaluate(() => (window as any).microseg.flush()); // the good copy is stored
 
     served = (globalThis as any).__tampered;
     await w.page.reload();
