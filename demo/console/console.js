@@ -28,6 +28,9 @@
     return String(s).replace(/[&<>"]/g, function (ch) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[ch]; });
   }
 
+  // The report and the matrix (loaded after this file) share these.
+  window.microsegConsole = { api: api, esc: esc, token: adminToken };
+
   function when(ms) {
     return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   }

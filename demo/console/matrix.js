@@ -6,33 +6,16 @@
   'use strict';
   var root = document.querySelector('[data-matrix]');
   if (!root) return;
-  var meta = document.querySelector('meta[name="microseg-admin-token"]');
+  var shared = window.microsegConsole;
+  var api = shared.api;
+  var esc = shared.esc;
   /** The page a slot lives on, for preview links. */
   var PAGES = { hero: '/', 'checkout-upsell': '/checkout' };
   var PRODUCT = '/p/hb-alma';
   var state = { slot: null, days: 10, data: null, coverage: null };
 
-  function token() {
-    var input = document.querySelector('[name="token"]');
-    return (meta && meta.content) || (input && input.value) || '';
-  }
 
-  function api(method, url, body) {
-    return fetch(url, {
-      method: method,
-      headers: Object.assign({ Authorization: 'Bearer ' + token() }, body ? { 'Content-Type': 'application/json' } : {}),
-      body: body ? JSON.stringify(body) : undefined,
-    }).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (data) {
-        if (!res.ok) throw new Error(data.error || res.status + ' ' + res.statusText);
-        return data;
-      });
-    });
-  }
 
-  function esc(s) {
-    return String(s).replace(/[&<>"]/g, function (ch) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[ch]; });
-  }
 
   /** A stable, light colour per campaign, so a campaign's run reads as one band across the row. */
   function hue(id) {

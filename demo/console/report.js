@@ -5,16 +5,11 @@
   'use strict';
   var root = document.querySelector('[data-report]');
   if (!root) return;
-  var meta = document.querySelector('meta[name="microseg-admin-token"]');
+  var shared = window.microsegConsole;
+  var token = shared.token;
+  var esc = shared.esc;
 
-  function token() {
-    var input = document.querySelector('[name="token"]');
-    return (meta && meta.content) || (input && input.value) || '';
-  }
 
-  function esc(s) {
-    return String(s).replace(/[&<>"]/g, function (ch) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[ch]; });
-  }
 
   function pct(x, digits) {
     return x === null || x === undefined ? '–' : (x * 100).toFixed(digits === undefined ? 1 : digits) + '%';

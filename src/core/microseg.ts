@@ -9,7 +9,6 @@ import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
 import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
 import { createRenderer } from '../render/renderer';
-import { parseTtl } from './ttl';
 import { parseDuration } from '../config/time';
 import { createSegmentRuntime } from './segments';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
@@ -430,8 +429,12 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       if (!isPlainObject(opts)) return badArgument(`label("${name}", options): options must be an object`);
       const at = now();
       const defaultTtl = segments.config()?.labels?.defaultTtl;
-      const ttl = opts.ttl === undefined ? (defaultTtl ? parseDuration(defaultTtl) || undefined : undefined) : parseTtl(opts.ttl as number | string);
-      if (ttl === null) return badArgument(`label("${name}"): ttl must be a positive number of ms or a duration like "14d"`);
+      const given = opts.ttl as unknown;
+      const ttl =
+        given === undefined ? (defaultTtl ? parseDuration(defaultTtl) || undefined : undefined)
+        : typeof given === 'number' ? (Number.isFinite(given) && given > 0 ? given : NaN)
+        : parseDuration(given as string);
+      if (Number.isNaN(ttl)) return badArgument(`label("${name}"): ttl must be a positive number of ms or a duration like "14d"`);
       const channel = typeof opts.channel === 'string' && opts.channel ? opts.channel.slice(0, 40) : 'web';
       const label: Label = { name, at, channel };
       if (opts.value !== undefined) label.value = toPlainData(opts.value);

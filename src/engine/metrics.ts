@@ -3,7 +3,7 @@
 
 import type { MetricAgg, MetricDef } from '../config/types';
 import type { TrackedEvent } from '../core/types';
-import { parseTtl } from '../core/ttl';
+import { parseDuration } from '../config/time';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from './condition';
 
 const MINUTE = 60_000;
@@ -87,8 +87,8 @@ export function compileMetric(id: string, def: MetricDef): CompiledMetric {
   }
   let grid: WindowGrid | undefined;
   if (def.window !== undefined) {
-    const ms = parseTtl(def.window);
-    if (ms === null) throw new ConditionError(`${at}.window`, `bad duration ${JSON.stringify(def.window)} (e.g. "30m", "12h", "7d")`);
+    const ms = parseDuration(def.window);
+    if (!ms) throw new ConditionError(`${at}.window`, `bad duration ${JSON.stringify(def.window)} (e.g. "30m", "12h", "7d")`);
     grid = windowGrid(ms);
   }
   const limit = def.limit ?? DEFAULT_DISTINCT_LIMIT;

@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { html, launch, snippet, startServer, watchedPage, type TestServer, type WatchedPage } from './harness';
-import { startDemo, type TestDemo } from './demo-support';
+import type { BrowserContext, Page } from 'playwright-core';
+import { html, snippet, startServer, watchedPage, type TestServer, type WatchedPage } from './harness';
+import { useDemo } from './demo-support';
 import { generateKeys, signConfig } from '../../src/config/keys';
 
-let browser: Browser;
-let demo: TestDemo;
-
-beforeAll(async () => {
-  browser = await launch();
-  demo = await startDemo();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const env = useDemo();
 
 const ready = (page: Page) => page.evaluate(() => (window as any).microseg.ready);
 const state = (page: Page) =>
@@ -29,7 +18,7 @@ describe('config sync from the backend', () => {
   let pages: WatchedPage[] = [];
 
   beforeAll(async () => {
-    context = await browser.newContext();
+    context = await env.browser.newContext();
   });
   afterAll(async () => {
     for (const w of pages) expect(w.errors).toEqual([]);
@@ -39,7 +28,7 @@ describe('config sync from the backend', () => {
   async function open(path: string): Promise<WatchedPage> {
     const w = await watchedPage(context);
     pages.push(w);
-    await w.page.goto(demo.url + path);
+    await w.page.goto(env.demo.url + path);
     await ready(w.page);
     return w;
   }
@@ -72,7 +61,7 @@ describe('config sync from the backend', () => {
     await w.page.evaluate(() => (window as any).microseg.flush());
     await context.route('**/api/config**', (route) => route.abort('internetdisconnected'));
     try {
-      await w.page.goto(demo.url + '/');
+      await w.page.goto(env.demo.url + '/');
       await ready(w.page);
       const s = await state(w.page);
       expect(s.version).toBe('2026-11-23.1');
@@ -89,7 +78,7 @@ describe('config sync from the backend', () => {
       (window as any).microseg.on('config', (e: { version: string }) => (window as any).__versions.push(e.version));
     });
     const started = Date.now();
-    await demo.publish((c) => {
+    await env.demo.publish((c) => {
       c.version = '2026-11-23.2';
     });
     await w.page.waitForFunction(() => (window as any).__versions.includes('2026-11-23.2'), undefined, { timeout: 5000 });
@@ -119,7 +108,7 @@ describe('signed configs', () => {
     });
     server.app.get('/config.json', (c) => c.json(served as object));
     (globalThis as any).__tampered = { ...next, payload: (next.payload as string).replace('signed-2', 'signed-X') };
-    context = await browser.newContext();
+    context = await env.browser.newContext();
   });
   afterAll(async () => {
     await context.close();

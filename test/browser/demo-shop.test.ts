@@ -1,31 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launch, storedEvents, watchedPage } from './harness';
-import { startDemo, type TestDemo } from './demo-support';
+import { describe, expect, it } from 'vitest';
+import { storedEvents, watchedPage } from './harness';
+import { useDemo } from './demo-support';
 
-let browser: Browser;
-let demo: TestDemo;
-
-beforeAll(async () => {
-  browser = await launch();
-  demo = await startDemo();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const env = useDemo();
 
 describe('the demo shop', () => {
   it("its GA4 dataLayer pushes arrive as microseg events with their items and values", async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const w = await watchedPage(context);
     const ready = () => w.page.evaluate(() => (window as any).microseg.ready);
 
-    await w.page.goto(demo.url + '/p/hb-alma');
+    await w.page.goto(env.demo.url + '/p/hb-alma');
     await ready();
     await w.page.locator('.product-info [data-add-to-cart]').first().click();
-    await w.page.goto(demo.url + '/checkout');
+    await w.page.goto(env.demo.url + '/checkout');
     await ready();
     const form = w.page.locator('[data-checkout-form]');
     await form.locator('[name=name]').fill('A. Visitor');

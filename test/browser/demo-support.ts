@@ -4,7 +4,9 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemoServer, type DemoServer } from '../../demo/server/app';
-import { ROOT } from './harness';
+import { afterAll, beforeAll } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launch, ROOT } from './harness';
 
 export interface TestDemo extends DemoServer {
   configPath: string;
@@ -36,4 +38,18 @@ export async function startDemo(): Promise<TestDemo> {
 
 export function writeConfig(path: string, config: unknown): void {
   writeFileSync(path, JSON.stringify(config, null, 2));
+}
+
+/** One Chromium and one demo backend for a whole test file (filled in before its first test). */
+export function useDemo(): { browser: Browser; demo: TestDemo } {
+  const env = {} as { browser: Browser; demo: TestDemo };
+  beforeAll(async () => {
+    env.browser = await launch();
+    env.demo = await startDemo();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.demo?.close();
+  });
+  return env;
 }

@@ -1,24 +1,13 @@
 // Rendering in the demo shop: slots follow decisions in real time (a label, a config change),
 // offers follow suppressions, exposures and clicks are recorded, and a returning visitor's first
 // frame already shows their content.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launch, storedEvents, watchedPage } from './harness';
-import { startDemo, type TestDemo } from './demo-support';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { storedEvents, watchedPage } from './harness';
+import { useDemo } from './demo-support';
 import { FRAME_RECORDER, type FrameRecord } from './render-support';
 
-let browser: Browser;
-let demo: TestDemo;
-
-beforeAll(async () => {
-  browser = await launch();
-  demo = await startDemo();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const env = useDemo();
 
 const ready = (p: Page) => p.evaluate(() => (window as any).microseg.ready);
 const slot = (p: Page, name: string) =>
@@ -30,9 +19,9 @@ const offerShown = (p: Page, name: string) => p.evaluate((n) => document.querySe
 
 describe('rendering in the demo shop', () => {
   it('fills the recommendations strip, records its exposure and a click inside it', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const w = await watchedPage(context);
-    await w.page.goto(demo.url + '/p/hb-alma');
+    await w.page.goto(env.demo.url + '/p/hb-alma');
     await ready(w.page);
     // Viewing a handbag puts a new visitor among the handbag browsers.
     await w.page.waitForFunction(() => document.querySelector('[data-microseg-slot=recs]')!.getAttribute('data-microseg-campaign') === 'handbag-recs');
@@ -47,10 +36,10 @@ describe('rendering in the demo shop', () => {
   });
 
   it('a label switches the hero and hides every offer at once; the next page paints it in the first frame', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const w = await watchedPage(context);
     await w.page.addInitScript(FRAME_RECORDER);
-    await w.page.goto(demo.url + '/');
+    await w.page.goto(env.demo.url + '/');
     await ready(w.page);
     const before = await slot(w.page, 'hero');
     expect(before.campaign).not.toBe('complaint-apology');
@@ -63,7 +52,7 @@ describe('rendering in the demo shop', () => {
     await w.page.waitForFunction(() => localStorage.getItem('microseg:paint')?.includes('complaint-apology'));
 
     // The next page: apology and hidden offers from the very first frame.
-    await w.page.goto(demo.url + '/');
+    await w.page.goto(env.demo.url + '/');
     await ready(w.page);
     const frames: FrameRecord[] = await w.page.evaluate(() => (window as any).__frames);
     const hero = frames.filter((f) => f.name === 'hero');
@@ -72,7 +61,7 @@ describe('rendering in the demo shop', () => {
     expect(frames.filter((f) => f.name.startsWith('offer:') && f.visible)).toEqual([]);
 
     // A new config version reaches the open page and its slot at once.
-    await demo.publish((config) => {
+    await env.demo.publish((config) => {
       config.version += '-render';
       config.campaigns.find((c: any) => c.id === 'complaint-apology').content.data.headline = 'Truly sorry';
     });
