@@ -95,6 +95,11 @@ export interface Microseg {
   readonly ready: Promise<void>;
   track(event: string, props?: Record<string, unknown>): void;
   page(props?: Record<string, unknown>): void;
+  /**
+   * Links this device to a user of the site. `userId` must be an opaque id (a database key or a
+   * keyed hash), never an e-mail address, phone number or name: it is stored on the device and
+   * sent to the collector and the labels backend. Traits follow the same rule.
+   */
   identify(userId: string, traits?: Record<string, unknown>): void;
   label(name: string, options?: LabelOptions): void;
   unlabel(name: string): void;
@@ -671,6 +676,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
             name,
             (type, props) => api.track(type, props),
             (cause) => report({ code: 'datalayer', message: 'a dataLayer entry could not be read', cause }),
+            urlParams,
           ),
         );
       }

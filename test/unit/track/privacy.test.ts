@@ -88,3 +88,23 @@ describe('inside the SDK', () => {
     ms.destroy();
   });
 });
+
+describe('the dataLayer', () => {
+  afterEach(() => {
+    delete (globalThis as Record<string, unknown>).dataLayer;
+  });
+
+  it('records page_location and page_referrer like the SDK’s own page context', async () => {
+    (globalThis as Record<string, unknown>).dataLayer = [];
+    const ms = createMicroseg({ autoPage: false, consent: 'denied', dataLayer: true, urlParams: ['ref'] });
+    const events: TrackedEvent[] = [];
+    ms.on('track', (e: TrackedEvent) => events.push(e));
+    (globalThis as unknown as { dataLayer: unknown[] }).dataLayer.push({ event: 'sign_up', page_location: `https://shop.example${SECRET_URL}`, page_referrer: SECRET_REFERRER });
+    (globalThis as unknown as { dataLayer: unknown[] }).dataLayer.push(['event', 'login', { page_location: `https://shop.example${SECRET_URL}` }] as unknown as never);
+    await ms.ready;
+    ms.destroy();
+    expect(JSON.stringify(events)).not.toMatch(SECRETS);
+    const kept = 'https://shop.example/account/reset?utm_source=news&utm_medium=email&gclid=g-1&ref=partner';
+    expect(events.map((e) => [e.type, e.props.page_location, e.props.page_referrer])).toEqual([['sign_up', kept, 'https://mail.example.net'], ['login', kept, undefined]]);
+  });
+});
