@@ -267,7 +267,10 @@ export function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label 
   if (r.deleted !== undefined && typeof r.deleted !== 'boolean') return why('"deleted" must be true or false');
   if (r.expires !== undefined && r.expires !== null && (typeof r.expires !== 'number' || !Number.isFinite(r.expires))) return why('"expires" must be a time in ms');
   const offset = opts.offset ?? 0;
-  const channel = typeof r.channel === 'string' ? r.channel.slice(0, CHANNEL_LENGTH) : 'unknown';
+  const seq = !opts.remote && typeof r.seq === 'number' && Number.isSafeInteger(r.seq) && r.seq > 0 ? r.seq : undefined;
+  // An unlabel() stored or sent by an older version (no sequence, not remote) removed every channel.
+  const olderUnlabel = r.deleted === true && !opts.remote && r.remote !== true && seq === undefined;
+  const channel = olderUnlabel ? EVERY_CHANNEL : typeof r.channel === 'string' ? r.channel.slice(0, CHANNEL_LENGTH) : 'unknown';
   const label: Label = { name, at: r.at - offset, channel };
   if (r.deleted === true) label.deleted = true;
   else {
@@ -280,7 +283,7 @@ export function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label 
     if (typeof r.expires === 'number') label.expires = r.expires - offset;
   }
   if (opts.remote || r.remote === true) label.remote = true;
-  if (!opts.remote && typeof r.seq === 'number' && Number.isSafeInteger(r.seq) && r.seq > 0) label.seq = r.seq;
+  if (seq !== undefined) label.seq = seq;
   return { label };
 }
 

@@ -315,6 +315,18 @@ describe('bad label records', () => {
     expect(refused[1]).toMatch(/huge.*larger than 4096/);
   });
 
+  it('records an older version stored are read: its name → label object, its unlabel() ends every channel', async () => {
+    const older = {
+      vip: { name: 'vip', at: T - 1000, channel: 'web', deleted: true },
+      complaint: { name: 'complaint', at: T - 2000, channel: 'call-centre', remote: true, value: 'late' },
+      junk: { name: 'junk', at: 'never' },
+    };
+    const { labels, refused } = readLabels(Object.values(older));
+    expect(refused).toHaveLength(1);
+    const records = mergeLabels(new Map(), [...labels, { name: 'vip', at: T - 5000, channel: 'store', remote: true }]);
+    expect(activeLabels(records, T).map((l) => l.name)).toEqual(['complaint']);
+  });
+
   it('from a backend: one error event, the good records kept, storage and the page’s events untouched', async () => {
     stubBackend(() => ({
       labels: [
