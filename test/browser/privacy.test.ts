@@ -17,6 +17,7 @@ const config = {
   metrics: { buys: { event: 'purchase', agg: 'count' } },
   segments: [
     { id: 'complainers', when: { 'labels.complaint': { $exists: true } } },
+    { id: 'constructed', when: { 'labels.constructor.channel': 'store', 'labels.toString.value': 'yes' } },
     { id: 'from-partner', when: { 'profile.url': { $regex: 'ref=partner' } } },
     { id: 'everyone', fallback: true },
   ],
@@ -156,6 +157,35 @@ describe('a hostile labels backend', () => {
     await w.page.evaluate(() => (window as any).microseg.ready);
     expect(await w.page.evaluate(() => (window as any).microseg.storage())).toBe('indexeddb');
     expect(await w.page.evaluate(() => (window as any).microseg.labels().map((l: { name: string }) => l.name))).toEqual(['complaint']);
+    await context.close();
+  });
+});
+
+describe('label names that Object.prototype has', () => {
+  it('constructor, toString, valueOf, hasOwnProperty, __proto__ work in segments, across tabs and after a reload', async () => {
+    labelsAnswer = '{"labels":[]}';
+    const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+    const context = await browser.newContext();
+    const a = await watchedPage(context);
+    const b = await watchedPage(context);
+    await a.page.goto(server.url + '/shop');
+    await b.page.goto(server.url + '/shop');
+    await Promise.all([a.page, b.page].map((p) => p.evaluate(() => (window as any).microseg.ready)));
+    await a.page.evaluate((list) => {
+      const ms = (window as any).microseg;
+      for (const name of list) ms.label(name, { value: name === 'toString' ? 'yes' : name, channel: name === 'constructor' ? 'store' : 'web' });
+      return ms.flush();
+    }, names);
+    const namesIn = (p: Page) => p.evaluate(() => (window as any).microseg.labels().map((l: { name: string }) => l.name).sort());
+    expect(await namesIn(a.page)).toEqual([...names].sort());
+    expect(await a.page.evaluate(() => (window as any).microseg.segments())).toContain('constructed');
+    await b.page.waitForFunction(() => (window as any).microseg.segments().includes('constructed'));
+    expect(await namesIn(b.page)).toEqual([...names].sort());
+    expect(await b.page.evaluate(() => Object.getPrototypeOf({}) === Object.prototype && !('value' in {}))).toBe(true);
+    await a.page.reload();
+    await a.page.evaluate(() => (window as any).microseg.ready);
+    expect(await namesIn(a.page)).toEqual([...names].sort());
+    expect(await a.page.evaluate(() => (window as any).microseg.segments())).toContain('constructed');
     await context.close();
   });
 });
