@@ -4,6 +4,7 @@
 // a tombstone on every channel (`*`), so an older set from anywhere cannot revive the label.
 // Records are ordered by time, then by this device's sequence: on one device the later call
 // wins even within one millisecond.
+import { boundedValue } from './value';
 
 export interface Label {
   name: string;
@@ -31,7 +32,8 @@ export type LabelInput = LabelRecords | Iterable<Label> | Record<string, Label> 
 export const EVERY_CHANNEL = '*';
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/;
-const CHANNEL_LENGTH = 40;
+/** Channel names are cut to this length. */
+export const CHANNEL_LENGTH = 40;
 
 export function isLabelName(name: unknown): name is string {
   return typeof name === 'string' && NAME.test(name);
@@ -115,7 +117,8 @@ export function activeLabels(records: LabelRecords, now: number): Label[] {
 /** A copy for the page: what it does with it cannot reach the SDK's records. */
 function publicLabel(l: Label): Label {
   const out: Label = { name: l.name, at: l.at, channel: l.channel };
-  if (l.value !== undefined) out.value = structuredClone(l.value);
+  const copied = l.value === undefined ? undefined : boundedValue(l.value); // within bounds already: a cheap copy
+  if (copied && 'value' in copied) out.value = copied.value;
   if (l.expires !== undefined) out.expires = l.expires;
   if (l.remote) out.remote = true;
   return out;
@@ -167,148 +170,4 @@ export function localStamp(records: LabelRecords, name: string, now: number): { 
     }
   }
   return { at, seq: seq + 1 };
-}
-
-// ---- untrusted records: a labels backend, another tab, storage written by an older version ----
-
-/** Label values: at most this many levels of nested arrays/objects. */
-export const MAX_VALUE_DEPTH = 8;
-/** Label values: at most this many characters as JSON. */
-export const MAX_VALUE_SIZE = 4096;
-
-class Refused extends Error {}
-
-/**
- * A JSON-data copy of a label value within the bounds (depth, size), or a sentence saying why
- * not. The walk stops as soon as a bound is crossed, so a value 3,000 levels deep or a
- * shared-reference graph that expands to gigabytes costs no more than the bound.
- */
-export function boundedValue(value: unknown): { value: unknown } | { refused: string } {
-  const budget = { left: MAX_VALUE_SIZE };
-  try {
-    return { value: copy(value, 0, budget) };
-  } catch (e) {
-    return { refused: e instanceof Refused ? e.message : `its value could not be read (${(e as Error)?.message ?? e})` };
-  }
-}
-
-function spend(budget: { left: number }, n: number): void {
-  budget.left -= n;
-  if (budget.left < 0) throw new Refused(`its value is larger than ${MAX_VALUE_SIZE} characters of JSON`);
-}
-
-function copy(value: unknown, depth: number, budget: { left: number }): unknown {
-  switch (typeof value) {
-    case 'string':
-      spend(budget, value.length + 2);
-      return value;
-    case 'boolean':
-      spend(budget, 5);
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) throw new Refused('its value holds a number that JSON cannot carry');
-      spend(budget, String(value).length);
-      return value;
-    case 'object': {
-      if (value === null) {
-        spend(budget, 4);
-        return null;
-      }
-      if (value instanceof Date) return copy(Number.isNaN(value.getTime()) ? null : value.toISOString(), depth, budget);
-      if (depth >= MAX_VALUE_DEPTH) throw new Refused(`its value nests deeper than ${MAX_VALUE_DEPTH} levels`);
-      spend(budget, 2);
-      if (Array.isArray(value)) {
-        const out: unknown[] = [];
-        for (let i = 0; i < value.length; i++) {
-          spend(budget, 1);
-          const v = copy(value[i], depth + 1, budget);
-          out.push(v === undefined ? null : v);
-        }
-        return out;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw new Refused('its value is not plain data (arrays, objects, strings, numbers, booleans, null)');
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
-        const v = copy((value as Record<string, unknown>)[key], depth + 1, budget);
-        if (v === undefined) continue;
-        spend(budget, key.length + 4);
-        // A key named "__proto__" stays data, never the copy's prototype.
-        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      }
-      return out;
-    }
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return undefined; // as JSON: left out of objects, null in arrays
-    default:
-      throw new Refused(`its value holds a ${typeof value}, which JSON cannot carry`);
-  }
-}
-
-/** Options for reading a record from outside. */
-interface ReadOptions {
-  /** Server clock minus device clock: moves backend times onto the device's clock. */
-  offset?: number;
-  /** From the labels backend: marked remote, and it has no say in this device's order. */
-  remote?: boolean;
-}
-
-/** One record from outside, checked field by field: the label, or why it was refused. */
-export function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label } | { refused: string } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { refused: 'a label must be an object' };
-  const r = raw as Record<string, unknown>;
-  const name = r.name;
-  if (!isLabelName(name)) return { refused: `${JSON.stringify(name)?.slice(0, 70) ?? String(name)} is not a label name (letters, digits, _ . : -; at most 64)` };
-  const why = (text: string) => ({ refused: `label "${name}": ${text}` });
-  if (typeof r.at !== 'number' || !Number.isFinite(r.at)) return why('"at" must be a time in ms');
-  if (r.channel !== undefined && (typeof r.channel !== 'string' || !r.channel)) return why('"channel" must be a non-empty string');
-  if (r.deleted !== undefined && typeof r.deleted !== 'boolean') return why('"deleted" must be true or false');
-  if (r.expires !== undefined && r.expires !== null && (typeof r.expires !== 'number' || !Number.isFinite(r.expires))) return why('"expires" must be a time in ms');
-  const offset = opts.offset ?? 0;
-  const seq = !opts.remote && typeof r.seq === 'number' && Number.isSafeInteger(r.seq) && r.seq > 0 ? r.seq : undefined;
-  // An unlabel() stored or sent by an older version (no sequence, not remote) removed every channel.
-  const olderUnlabel = r.deleted === true && !opts.remote && r.remote !== true && seq === undefined;
-  const channel = olderUnlabel ? EVERY_CHANNEL : typeof r.channel === 'string' ? r.channel.slice(0, CHANNEL_LENGTH) : 'unknown';
-  const label: Label = { name, at: r.at - offset, channel };
-  if (r.deleted === true) label.deleted = true;
-  else {
-    if (channel === EVERY_CHANNEL) return why(`"${EVERY_CHANNEL}" is the channel of unlabel() only`);
-    if (r.value !== undefined && r.value !== null) {
-      const v = boundedValue(r.value);
-      if ('refused' in v) return why(v.refused);
-      label.value = v.value;
-    }
-    if (typeof r.expires === 'number') label.expires = r.expires - offset;
-  }
-  if (opts.remote || r.remote === true) label.remote = true;
-  if (seq !== undefined) label.seq = seq;
-  return { label };
-}
-
-/** Many records from outside: the good ones, and a sentence for each one refused. */
-export function readLabels(list: unknown, opts: ReadOptions = {}): { labels: Label[]; refused: string[] } {
-  const labels: Label[] = [];
-  const refused: string[] = [];
-  if (!Array.isArray(list)) return { labels, refused: list === undefined ? [] : ['labels must come as a list'] };
-  for (const raw of list) {
-    const r = readLabel(raw, opts);
-    if ('label' in r) labels.push(r.label);
-    else refused.push(r.refused);
-  }
-  return { labels, refused };
-}
-
-/** The one `error` event for the records of one answer, message or stored copy that were refused. */
-export function refusedError(source: string, refused: string[], kept: number): { code: string; message: string } {
-  const first = refused.slice(0, 3).join('; ');
-  const more = refused.length > 3 ? ` and ${refused.length - 3} more` : '';
-  return { code: 'labels-invalid', message: `${refused.length} label record(s) from ${source} refused (${first}${more}); the other ${kept} kept` };
-}
-
-/** Stored records of any version: a list, or the name → label object older versions kept. */
-export function storedList(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value;
-  return value && typeof value === 'object' ? Object.values(value) : [];
 }

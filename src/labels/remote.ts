@@ -3,7 +3,8 @@
 // binds it to a cookie, so a browser reads only its own labels), optionally re-fetched when a
 // Server-Sent Events stream says they changed. Server times are moved onto the device's clock.
 import { REQUEST_REFERRER_POLICY } from '../track/url';
-import { mergeLabels, readLabels, recordList, refusedError, type Label, type LabelRecords } from './labels';
+import { mergeLabels, recordList, type Label, type LabelRecords } from './labels';
+import { readLabels, refusedError } from './ingest';
 
 /** Offsets below this are within the Date header's one-second resolution and network noise. */
 const MIN_SKEW = 1000;
