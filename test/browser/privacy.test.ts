@@ -37,7 +37,7 @@ const page = (labels: boolean) =>
 
 beforeAll(async () => {
   browser = await launch();
-  server = await startServer({ '/account/reset': page(true), '/shop': page(true) });
+  server = await startServer({ '/account/reset': page(true), '/shop': page(true), '/tagged': html('<script src="/microseg.iife.js" data-url-params="tag, ref"></script>') });
   server.app.get('/config', (c) => c.json(config));
   server.app.get('/labels', (c) => c.body(labelsAnswer, 200, { 'content-type': 'application/json' }));
   server.app.post('/collect', async (c) => {
@@ -115,6 +115,17 @@ describe('URLs and referrers', () => {
     expect(sent.some((s) => s.includes('/labels'))).toBe(true);
     expect(sent.join('\n')).not.toMatch(SECRETS);
     expect(await w.page.evaluate(() => (window as any).__errors)).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('the urlParams option on the script tag', () => {
+  it('data-url-params names the parameters kept', async () => {
+    const context = await browser.newContext();
+    const w = await watchedPage(context);
+    await w.page.goto(server.url + '/tagged?tag=spring&ref=p1&email=alice@example.com#t0k3n');
+    await w.page.evaluate(() => (window as any).microseg.ready);
+    expect(await w.page.evaluate(() => (window as any).microseg.profile().url)).toBe(`${server.url}/tagged?tag=spring&ref=p1`);
     await context.close();
   });
 });
