@@ -3,6 +3,9 @@
 import { CHANNEL_LENGTH, EVERY_CHANNEL, isLabelName, type Label } from './labels';
 import { boundedValue } from './value';
 
+/** A device's sequence stays far below this; a bigger one could make later calls' numbers unsafe. */
+const MAX_SEQ = 2 ** 40;
+
 /** Options for reading a record from outside. */
 interface ReadOptions {
   /** Server clock minus device clock: moves backend times onto the device's clock. */
@@ -23,7 +26,8 @@ export function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label 
   if (r.deleted !== undefined && typeof r.deleted !== 'boolean') return why('"deleted" must be true or false');
   if (r.expires !== undefined && r.expires !== null && (typeof r.expires !== 'number' || !Number.isFinite(r.expires))) return why('"expires" must be a time in ms');
   const offset = opts.offset ?? 0;
-  const seq = !opts.remote && typeof r.seq === 'number' && Number.isSafeInteger(r.seq) && r.seq > 0 ? r.seq : undefined;
+  if (r.seq !== undefined && !opts.remote && (typeof r.seq !== 'number' || !Number.isInteger(r.seq) || r.seq < 1 || r.seq > MAX_SEQ)) return why('"seq" must be a whole number from 1');
+  const seq = opts.remote ? undefined : (r.seq as number | undefined);
   // An unlabel() stored or sent by an older version (no sequence, not remote) removed every channel.
   const olderUnlabel = r.deleted === true && !opts.remote && r.remote !== true && seq === undefined;
   const channel = olderUnlabel ? EVERY_CHANNEL : typeof r.channel === 'string' ? r.channel.slice(0, CHANNEL_LENGTH) : 'unknown';

@@ -305,12 +305,13 @@ describe('bad label records', () => {
       { name: 'exp', at: T, expires: '2026-12-01' },
       { name: 'star', at: T, channel: '*' },
       { name: 'nan', at: T, value: { n: NaN } },
+      { name: 'seq', at: T, seq: 2 ** 53 },
       'junk',
       { name: 'ok', at: T, channel: 'email', value: deep(8) },
       { name: 'fine', at: T, channel: 'email', value: { list: [1, 'two', null, true] } },
     ]);
     expect(labels.map((l) => l.name)).toEqual(['ok', 'fine']);
-    expect(refused).toHaveLength(11);
+    expect(refused).toHaveLength(12);
     expect(refused[0]).toMatch(/deep.*deeper than 8 levels/);
     expect(refused[1]).toMatch(/huge.*larger than 4096/);
   });
