@@ -32,8 +32,7 @@ describe('exact windows', () => {
       const engine = createEngine(config, { now: clock.now });
       engine.ingest(event('view', {}, TS + 17_123)); // a timestamp inside a minute
       const next = engine.nextChangeAt()!;
-      expect(next).toBeGreaterThanOrEqual(TS + 17_123 + ms);
-      expect(next).toBeLessThanOrEqual(TS + 17_123 + ms + MINUTE);
+      expect(next).toBe(TS + 17_123 + ms); // alone in its minute: to the millisecond
       clock.set(next - 1);
       expect(engine.tick().exited).toEqual([]);
       clock.set(next);
@@ -59,6 +58,19 @@ describe('exact windows', () => {
     expect(engine.context().metrics).toEqual({ count: 3, sum: 17, min: 1, max: 9, avg: 17 / 3, first: 1, last: 7, firstAt: t2, lastAt: t3 + 2 * DAY, distinct: 3 });
     clock.set(t2 + 60 * DAY);
     expect(engine.context().metrics).toEqual({ count: 2, sum: 16, min: 7, max: 9, avg: 8, first: 9, last: 7, firstAt: t3, lastAt: t3 + 2 * DAY, distinct: 2 });
+  });
+
+  it('events sharing a minute leave together, when the later one does (at most a minute late)', () => {
+    const clock = fakeClock(TS);
+    const engine = createEngine(cfg({ n: { event: 'view', agg: 'count', window: '7d' } }), { now: clock.now });
+    engine.ingest(event('view', {}, TS + 1_000));
+    engine.ingest(event('view', {}, TS + 59_000));
+    clock.set(TS + 1_000 + 7 * DAY);
+    expect(engine.context().metrics.n).toBe(2);
+    clock.set(TS + 59_000 + 7 * DAY - 1);
+    expect(engine.context().metrics.n).toBe(2);
+    clock.set(TS + 59_000 + 7 * DAY);
+    expect(engine.context().metrics.n).toBe(0);
   });
 
   it('stays exact across a page reload at the edge', () => {
