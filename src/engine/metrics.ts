@@ -48,12 +48,16 @@ export interface MetricState {
   /** [bucket index, accumulator, latest event time, minute cells] of a windowed metric, oldest first */
   b?: StoredBucket[];
 }
-export type SerializedAcc = Omit<Acc, 'd'> & { d?: string[] };
+/** Stored accumulators leave out zero counts and sums: most cells hold a count alone. */
+export type SerializedAcc = Omit<Acc, 'd' | 'n' | 's'> & { n?: number; s?: number; d?: string[] };
 /** A live accumulator, or a stored one not yet copied (buckets are copied when written to). */
 type AnyAcc = Acc | SerializedAcc;
-/** A minute's events: [minute index, accumulator, time of its latest event] */
-type Cell = [minute: number, acc: AnyAcc, latest: number];
-type StoredBucket = [index: number, acc: SerializedAcc, latest: number, cells?: [number, SerializedAcc, number][]];
+/**
+ * A minute's events: [time of its latest event, as ms after the bucket's start; accumulator].
+ * The same form live and stored, so stored cells are read in place.
+ */
+type Cell = [latest: number, acc: AnyAcc];
+type StoredBucket = [index: number, acc: SerializedAcc, latest: number, cells?: [number, SerializedAcc][]];
 interface Bucket {
   i: number;
   acc: AnyAcc;
@@ -61,6 +65,8 @@ interface Bucket {
   t: number;
   /** minute cells, ascending; absent when the bucket is itself one minute */
   cells?: Cell[];
+  /** the bucket's start: cell times count from here */
+  start: number;
   /** false while acc and cells are still the stored (read-only) objects */
   owned: boolean;
 }
@@ -243,8 +249,8 @@ export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: n
 
 /** Folds a bucket into a running total (buckets come oldest first). */
 export function mergeInto(total: Acc, b: AnyAcc): void {
-  total.n += b.n;
-  total.s += b.s;
+  total.n += b.n ?? 0;
+  total.s += b.s ?? 0;
   if (b.lo !== undefined && (total.lo === undefined || b.lo < total.lo)) total.lo = b.lo;
   if (b.hi !== undefined && (total.hi === undefined || b.hi > total.hi)) total.hi = b.hi;
   if (b.fa !== undefined && (total.fa === undefined || b.fa < total.fa)) (total.fa = b.fa), (total.fv = b.fv);
@@ -302,7 +308,7 @@ export class MetricRuntime {
       // Buckets that left the window while the page was closed are not even restored, and the
       // others are read in place: start-up cost stays small with thousands of buckets.
       for (const [i, acc, t, cells] of state.b) {
-        if (inWindow(t, now, grid)) this.buckets.push({ i, acc, t, cells: grid.cellsPer > 1 ? (cells ?? []) : undefined, owned: false });
+        if (inWindow(t, now, grid)) this.buckets.push({ i, acc, t, cells: grid.cellsPer > 1 ? (cells ?? []) : undefined, start: i * grid.size, owned: false });
       }
       this.dropExpired(now);
     }
@@ -321,7 +327,7 @@ export class MetricRuntime {
       const bucket = this.bucketAt(Math.floor(event.ts / grid.size));
       addTo(bucket.acc as Acc, metric, values, event.ts);
       if (event.ts > bucket.t) bucket.t = event.ts;
-      if (bucket.cells) addTo(cellAt(bucket.cells, event.ts), metric, values, event.ts);
+      if (bucket.cells) addTo(cellAt(bucket.cells, event.ts - bucket.start), metric, values, event.ts);
     }
     this.value = valueOf(this.total, metric);
     return true;
@@ -333,7 +339,8 @@ export class MetricRuntime {
     while (i > 0 && b[i - 1]!.i > index) i--;
     const found = i > 0 && b[i - 1]!.i === index ? b[i - 1]! : undefined;
     if (found) return own(found);
-    const bucket: Bucket = { i: index, acc: newAcc(), t: -Infinity, cells: this.metric.grid!.cellsPer > 1 ? [] : undefined, owned: true };
+    const grid = this.metric.grid!;
+    const bucket: Bucket = { i: index, acc: newAcc(), t: -Infinity, cells: grid.cellsPer > 1 ? [] : undefined, start: index * grid.size, owned: true };
     b.splice(i, 0, bucket); // events arrive in time order: almost always an append
     return bucket;
   }
@@ -359,7 +366,7 @@ export class MetricRuntime {
       }
       const cells = first.cells;
       let gone = 0;
-      while (cells && gone < cells.length && !inWindow(cells[gone]![2], now, grid)) gone++;
+      while (cells && gone < cells.length && !inWindow(first.start + cells[gone]![0], now, grid)) gone++;
       if (cells && gone === cells.length) {
         drop++;
         continue;
@@ -381,7 +388,7 @@ export class MetricRuntime {
     const grid = this.metric.grid;
     const first = this.buckets[0];
     if (!grid || !first) return undefined;
-    return (first.cells?.length ? first.cells[0]![2] : first.t) + grid.ms;
+    return (first.cells?.length ? first.start + first.cells[0]![0] : first.t) + grid.ms;
   }
 
   private rebuildTotal(): void {
@@ -395,9 +402,11 @@ export class MetricRuntime {
   state(): MetricState {
     if (!this.metric.grid) return { a: saveAcc(this.total) };
     return {
-      b: this.buckets.map(({ i, acc, t, cells }): StoredBucket =>
-        cells ? [i, saveAcc(acc), t, cells.map(([c, a, latest]) => [c, saveAcc(a), latest])] : [i, saveAcc(acc), t],
-      ),
+      b: this.buckets.map(({ i, acc, t, cells, owned }): StoredBucket => {
+        // A bucket never written since it was restored is still its stored form.
+        if (!owned) return cells ? [i, acc as SerializedAcc, t, cells as [number, SerializedAcc][]] : [i, acc as SerializedAcc, t];
+        return cells ? [i, saveAcc(acc), t, cells.map(([at, a]) => [at, saveAcc(a)])] : [i, saveAcc(acc), t];
+      }),
     };
   }
 }
@@ -406,29 +415,35 @@ export class MetricRuntime {
 function own(bucket: Bucket): Bucket {
   if (!bucket.owned) {
     bucket.acc = restoreAcc(bucket.acc as SerializedAcc);
-    if (bucket.cells) bucket.cells = bucket.cells.map(([c, a, t]) => [c, restoreAcc(a as SerializedAcc), t]);
+    if (bucket.cells) bucket.cells = bucket.cells.map(([at, a]) => [at, restoreAcc(a as SerializedAcc)]);
     bucket.owned = true;
   }
   return bucket;
 }
 
-/** The accumulator of the minute of `ts` in a bucket's ascending cell list (created when missing). */
-function cellAt(cells: Cell[], ts: number): Acc {
-  const minute = Math.floor(ts / MINUTE);
+/**
+ * The accumulator of the minute of `at` (ms after the bucket's start) in a bucket's ascending
+ * cell list, created when missing. Buckets start on whole minutes, so a cell's minute is that
+ * of its latest event.
+ */
+function cellAt(cells: Cell[], at: number): Acc {
+  const minute = Math.floor(at / MINUTE);
   let i = cells.length;
-  while (i > 0 && cells[i - 1]![0] > minute) i--;
-  const found = i > 0 && cells[i - 1]![0] === minute ? cells[i - 1]! : undefined;
+  while (i > 0 && Math.floor(cells[i - 1]![0] / MINUTE) > minute) i--;
+  const found = i > 0 && Math.floor(cells[i - 1]![0] / MINUTE) === minute ? cells[i - 1]! : undefined;
   if (found) {
-    if (ts > found[2]) found[2] = ts;
+    if (at > found[0]) found[0] = at;
     return found[1] as Acc;
   }
   const acc = newAcc();
-  cells.splice(i, 0, [minute, acc, ts]);
+  cells.splice(i, 0, [at, acc]);
   return acc;
 }
 
 function saveAcc(acc: AnyAcc): SerializedAcc {
-  const out: SerializedAcc = { n: acc.n, s: acc.s };
+  const out: SerializedAcc = {};
+  if (acc.n) out.n = acc.n;
+  if (acc.s) out.s = acc.s;
   if (acc.lo !== undefined) out.lo = acc.lo;
   if (acc.hi !== undefined) out.hi = acc.hi;
   if (acc.fa !== undefined) (out.fa = acc.fa), (out.fv = acc.fv);
@@ -439,5 +454,5 @@ function saveAcc(acc: AnyAcc): SerializedAcc {
 
 function restoreAcc(s: SerializedAcc): Acc {
   // One object shape for every accumulator keeps property access fast.
-  return { n: s.n, s: s.s, lo: s.lo, hi: s.hi, fv: s.fv, fa: s.fa, lv: s.lv, la: s.la, d: s.d ? new Set(s.d) : undefined };
+  return { n: s.n ?? 0, s: s.s ?? 0, lo: s.lo, hi: s.hi, fv: s.fv, fa: s.fa, lv: s.lv, la: s.la, d: s.d ? new Set(s.d) : undefined };
 }

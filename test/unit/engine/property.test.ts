@@ -219,5 +219,5 @@ describe('incremental engine = reference evaluator', () => {
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 1000) },
     );
-  });
+  }, 120_000);
 });
