@@ -57,7 +57,7 @@ type AnyAcc = Acc | SerializedAcc;
  * The same form live and stored, so stored cells are read in place.
  */
 type Cell = [latest: number, acc: AnyAcc];
-type StoredBucket = [index: number, acc: SerializedAcc, latest: number, cells?: [number, SerializedAcc][]];
+type StoredBucket = [index: number, acc: SerializedAcc, latest: number, cells?: [number, SerializedAcc][], width?: number];
 interface Bucket {
   i: number;
   acc: AnyAcc;
@@ -67,6 +67,8 @@ interface Bucket {
   cells?: Cell[];
   /** the bucket's start: cell times count from here */
   start: number;
+  /** cell width in minutes: 1, doubled each time the bucket would hold more than CELLS_PER_BUCKET */
+  w: number;
   /** false while acc and cells are still the stored (read-only) objects */
   owned: boolean;
 }
@@ -307,8 +309,8 @@ export class MetricRuntime {
     if (state?.b && grid) {
       // Buckets that left the window while the page was closed are not even restored, and the
       // others are read in place: start-up cost stays small with thousands of buckets.
-      for (const [i, acc, t, cells] of state.b) {
-        if (inWindow(t, now, grid)) this.buckets.push({ i, acc, t, cells: grid.cellsPer > 1 ? (cells ?? []) : undefined, start: i * grid.size, owned: false });
+      for (const [i, acc, t, cells, w] of state.b) {
+        if (inWindow(t, now, grid)) this.buckets.push({ i, acc, t, cells: grid.cellsPer > 1 ? (cells ?? []) : undefined, start: i * grid.size, w: w ?? 1, owned: false });
       }
       this.dropExpired(now);
     }
@@ -327,7 +329,7 @@ export class MetricRuntime {
       const bucket = this.bucketAt(Math.floor(event.ts / grid.size));
       addTo(bucket.acc as Acc, metric, values, event.ts);
       if (event.ts > bucket.t) bucket.t = event.ts;
-      if (bucket.cells) addTo(cellAt(bucket.cells, event.ts - bucket.start), metric, values, event.ts);
+      if (bucket.cells) addTo(cellAt(bucket, event.ts - bucket.start), metric, values, event.ts);
     }
     this.value = valueOf(this.total, metric);
     return true;
@@ -340,7 +342,7 @@ export class MetricRuntime {
     const found = i > 0 && b[i - 1]!.i === index ? b[i - 1]! : undefined;
     if (found) return own(found);
     const grid = this.metric.grid!;
-    const bucket: Bucket = { i: index, acc: newAcc(), t: -Infinity, cells: grid.cellsPer > 1 ? [] : undefined, start: index * grid.size, owned: true };
+    const bucket: Bucket = { i: index, acc: newAcc(), t: -Infinity, cells: grid.cellsPer > 1 ? [] : undefined, start: index * grid.size, w: 1, owned: true };
     b.splice(i, 0, bucket); // events arrive in time order: almost always an append
     return bucket;
   }
@@ -402,10 +404,12 @@ export class MetricRuntime {
   state(): MetricState {
     if (!this.metric.grid) return { a: saveAcc(this.total) };
     return {
-      b: this.buckets.map(({ i, acc, t, cells, owned }): StoredBucket => {
+      b: this.buckets.map(({ i, acc, t, cells, w, owned }): StoredBucket => {
         // A bucket never written since it was restored is still its stored form.
-        if (!owned) return cells ? [i, acc as SerializedAcc, t, cells as [number, SerializedAcc][]] : [i, acc as SerializedAcc, t];
-        return cells ? [i, saveAcc(acc), t, cells.map(([at, a]) => [at, saveAcc(a)])] : [i, saveAcc(acc), t];
+        const stored: StoredBucket = owned ? [i, saveAcc(acc), t] : [i, acc as SerializedAcc, t];
+        if (cells) stored.push(owned ? cells.map(([at, a]) => [at, saveAcc(a)]) : (cells as [number, SerializedAcc][]));
+        if (cells && w > 1) stored.push(w);
+        return stored;
       }),
     };
   }
@@ -422,22 +426,53 @@ function own(bucket: Bucket): Bucket {
 }
 
 /**
- * The accumulator of the minute of `at` (ms after the bucket's start) in a bucket's ascending
- * cell list, created when missing. Buckets start on whole minutes, so a cell's minute is that
- * of its latest event.
+ * Cells one bucket keeps. A bucket with events in more minutes than this doubles its cells'
+ * width (merging neighbours), so stored state stays bounded by the number of buckets however
+ * dense the history; the edge is then exact to the cell's width (a day with events in every
+ * minute: 64-minute cells), never early.
  */
-function cellAt(cells: Cell[], at: number): Acc {
-  const minute = Math.floor(at / MINUTE);
+const CELLS_PER_BUCKET = 24;
+
+/**
+ * The accumulator of the cell of `at` (ms after the bucket's start) in a bucket's ascending
+ * cell list, created when missing. Buckets start on whole minutes, so a cell is known by the
+ * time of its latest event.
+ */
+function cellAt(bucket: Bucket, at: number): Acc {
+  const cells = bucket.cells!;
+  const span = bucket.w * MINUTE;
+  const key = Math.floor(at / span);
   let i = cells.length;
-  while (i > 0 && Math.floor(cells[i - 1]![0] / MINUTE) > minute) i--;
-  const found = i > 0 && Math.floor(cells[i - 1]![0] / MINUTE) === minute ? cells[i - 1]! : undefined;
+  while (i > 0 && Math.floor(cells[i - 1]![0] / span) > key) i--;
+  const found = i > 0 && Math.floor(cells[i - 1]![0] / span) === key ? cells[i - 1]! : undefined;
   if (found) {
     if (at > found[0]) found[0] = at;
     return found[1] as Acc;
   }
   const acc = newAcc();
   cells.splice(i, 0, [at, acc]);
-  return acc;
+  if (cells.length <= CELLS_PER_BUCKET) return acc;
+  coarsen(bucket);
+  return cellAt(bucket, at);
+}
+
+/** Doubles a bucket's cell width: neighbouring cells merge, each leaving with its latest event. */
+function coarsen(bucket: Bucket): void {
+  bucket.w *= 2;
+  const span = bucket.w * MINUTE;
+  const merged: Cell[] = [];
+  for (const [at, acc] of bucket.cells!) {
+    const last = merged[merged.length - 1];
+    if (last && Math.floor(last[0] / span) === Math.floor(at / span)) {
+      mergeInto(last[1] as Acc, acc);
+      last[0] = at;
+    } else {
+      const copy = newAcc();
+      mergeInto(copy, acc);
+      merged.push([at, copy]);
+    }
+  }
+  bucket.cells = merged;
 }
 
 function saveAcc(acc: AnyAcc): SerializedAcc {

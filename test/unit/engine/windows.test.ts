@@ -87,6 +87,25 @@ describe('exact windows', () => {
     expect(next.context().metrics.s).toBe(0);
   });
 
+  it('a day with events in 200 different minutes: bounded state, no event leaves early, all gone when the last leaves', () => {
+    const clock = fakeClock(TS);
+    const engine = createEngine(cfg({ n: { event: 'view', agg: 'count', window: '60d' } }), { now: clock.now });
+    const day = Date.UTC(2026, 2, 3);
+    for (let m = 0; m < 200; m++) {
+      clock.set(day + m * 5 * MINUTE + 7_000);
+      engine.ingest(event('view', {}, clock.now()));
+    }
+    const stored = JSON.stringify(engine.snapshot().metrics);
+    expect(stored.length).toBeLessThan(1200);
+    for (let m = 0; m < 200; m++) {
+      const leaves = day + m * 5 * MINUTE + 7_000 + 60 * DAY;
+      clock.set(leaves - 1);
+      expect(engine.context().metrics.n, `just before event ${m} leaves`).toBeGreaterThanOrEqual(200 - m);
+    }
+    clock.set(day + 199 * 5 * MINUTE + 7_000 + 60 * DAY);
+    expect(engine.context().metrics.n).toBe(0);
+  });
+
   it('keeps persisted state bounded: a burst in one minute is one cell', () => {
     const clock = fakeClock(TS);
     const engine = createEngine(cfg({ n: { event: 'view', agg: 'count', window: '60d' } }), { now: clock.now });
