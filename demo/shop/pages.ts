@@ -253,7 +253,7 @@ function homePage(): PageParts {
     tagging: 'gtag',
     main: `<section class="hero" data-microseg-slot="hero">
   <div class="hero-copy">
-    <p class="eyebrow">Autumn–Winter 2026</p>
+    <p class="eyebrow">Maison Demo</p>
     <h1>Quiet luxury, made to last.</h1>
     <p>Leather goods, shoes and alpine kit from small workshops — chosen once, worn for years.</p>
     <a class="button" href="/c/handbags" data-promotion='${attrJson({ promotion_id: 'aw26-hero', promotion_name: 'AW26 collection', creative_slot: 'hero' })}'>Discover the handbags</a>
