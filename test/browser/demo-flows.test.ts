@@ -210,47 +210,57 @@ describe('the demo, as a marketer', () => {
     await context.close();
   });
 
-  it('a preview of each segment shows what that segment would see on that date', async () => {
+  const plan = campaignMatrix(config, { from: VISIT_DAY, days: 1 });
+  const planned = (segment: string, slot: string) => plan.rows.find((r) => r.segment === segment)!.slots[slot]![0]?.campaign ?? null;
+  /** The marketer's preview link for a segment on the visit day, opened in a fresh context. */
+  async function openPreview(segment: string, path: string): Promise<{ context: BrowserContext; page: Page }> {
+    const res = await fetch(`${env.demo.url}/api/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.demo.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ segment, date: VISIT_DAY, path }),
+    });
+    const { url } = (await res.json()) as { url: string };
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const plan = campaignMatrix(config, { from: VISIT_DAY, days: 1 });
-    const planned = (segment: string, slot: string) => plan.rows.find((r) => r.segment === segment)!.slots[slot]![0]?.campaign ?? null;
-    const open = async (segment: string, path: string): Promise<Page> => {
-      const res = await fetch(`${env.demo.url}/api/preview`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${env.demo.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ segment, date: VISIT_DAY, path }),
-      });
-      const { url } = (await res.json()) as { url: string };
-      const { page } = await watchedPage(context);
-      await page.goto(env.demo.url + url);
-      await page.locator('[data-microseg-preview]').waitFor({ state: 'attached' });
-      return page;
-    };
-    const suppressing = new Set(['recent-complainers']);
-    for (const segment of config.segments.map((s) => s.id)) {
-      const page = await open(segment, '/');
-      for (const slot of ['hero', 'promo-banner']) {
-        const expected = suppressing.has(segment) && slot === 'promo-banner' ? null : planned(segment, slot);
-        await waitForCampaign(page, slot, expected);
-      }
-      if (suppressing.has(segment)) {
-        await page.waitForFunction(() => [...document.querySelectorAll('[data-microseg-offer]')].every((o) => (o as HTMLElement).offsetParent === null));
-        const label = page.locator('[data-microseg-preview] >> [data-label=complaint]');
-        expect(await label.getAttribute('data-implied-by')).toBe('recent-complainers');
-      } else {
-        expect(await page.locator('[data-microseg-offer]:visible').count()).toBeGreaterThan(0);
-      }
-      if (['recent-complainers', 'new-handbag-browsers', 'ski-prospects', 'everyone'].includes(segment)) {
-        await page.screenshot({ path: join(SHOTS, `demo-preview-${segment}.png`) });
-      }
-      await page.close();
+    const { page } = await watchedPage(context);
+    await page.goto(env.demo.url + url);
+    await page.locator('[data-microseg-preview]').waitFor({ state: 'attached' });
+    return { context, page };
+  }
+  const allOffersHidden = (page: Page) =>
+    page.waitForFunction(() => [...document.querySelectorAll('[data-microseg-offer]')].every((o) => (o as HTMLElement).offsetParent === null));
+
+  it.each(config.segments.map((s) => s.id))('a preview of %s shows what that segment would see on that date', async (segment) => {
+    const { context, page } = await openPreview(segment, '/');
+    const complainer = segment === 'recent-complainers';
+    await waitForCampaign(page, 'hero', planned(segment, 'hero'));
+    // A complainer's label suppresses every promotion, the banner's included.
+    await waitForCampaign(page, 'promo-banner', complainer ? null : planned(segment, 'promo-banner'));
+    if (complainer) {
+      await allOffersHidden(page);
+      const label = page.locator('[data-microseg-preview] [data-label=complaint]');
+      expect(await label.getAttribute('data-implied-by')).toBe('recent-complainers');
+      await label.scrollIntoViewIfNeeded();
+    } else {
+      expect(await page.locator('[data-microseg-offer]:visible').count()).toBeGreaterThan(0);
     }
-    // The product page's recommendations follow the segment too.
-    for (const [segment, recs] of [['new-handbag-browsers', 'handbag-recs'], ['ski-prospects', 'ski-recs'], ['everyone', 'bestseller-recs']] as const) {
-      const page = await open(segment, '/p/hb-alma');
-      await waitForCampaign(page, 'recs', recs);
-      for (const card of await visibleRecs(page)) expect(card.product).not.toBe('hb-alma');
-      await page.close();
+    if (['recent-complainers', 'new-handbag-browsers', 'ski-prospects', 'everyone'].includes(segment)) {
+      await page.screenshot({ path: join(SHOTS, `demo-preview-${segment}.png`) });
+    }
+    await context.close();
+  });
+
+  it.each([
+    ['new-handbag-browsers', 'handbag-recs'],
+    ['ski-prospects', 'ski-recs'],
+    ['everyone', 'bestseller-recs'],
+  ])('a preview of %s on a product page recommends with %s, never the product itself', async (segment, recs) => {
+    const { context, page } = await openPreview(segment, '/p/hb-alma');
+    await waitForCampaign(page, 'recs', recs);
+    const cards = await visibleRecs(page);
+    expect(cards.length).toBeGreaterThanOrEqual(3);
+    for (const card of cards) {
+      expect(card.product).not.toBe('hb-alma');
+      expect(card.fill).not.toBe(BLACK);
     }
     await context.close();
   });
