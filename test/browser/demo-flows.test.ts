@@ -185,6 +185,7 @@ describe('the demo, as a marketer', () => {
     expect(changes('everyone', 'hero')).toBeGreaterThan(1);
     expect(changes('ski-prospects', 'hero')).toBeGreaterThan(1);
     expect(changes('ski-prospects', 'promo-banner')).toBeGreaterThan(1);
+    expect(changes('everyone', 'promo-banner')).toBeGreaterThan(1);
     const december = plan.rows.flatMap((r) => Object.values(r.slots).flat()).map((c) => c?.campaign ?? '');
     expect(december.filter((c) => /spring|summer|black-friday/.test(c))).toEqual([]);
 

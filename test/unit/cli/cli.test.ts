@@ -26,7 +26,7 @@ describe('microseg validate', () => {
     expect(files.length).toBeGreaterThan(0);
     const r = await cli('validate', ...files);
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(/^ok .*shop\.config\.json \(version 2026-11-23\.1, 12 segments, 26 campaigns\)$/m);
+    expect(r.out).toMatch(/^ok .*shop\.config\.json \(version 2026-11-23\.1, 12 segments, 27 campaigns\)$/m);
   });
 
   it.each([
@@ -141,7 +141,7 @@ describe('microseg matrix', () => {
     ]);
     expect(row('everyone').fallback).toBe(true);
     expect(row('everyone').slots['promo-banner'].map((c: { campaign: string } | null) => c?.campaign ?? null)).toEqual([
-      'black-friday-banner', 'black-friday-banner', 'christmas-delivery-banner',
+      'black-friday-banner', 'black-friday-banner', 'gift-wrapping-banner',
     ]);
   });
 
