@@ -76,6 +76,19 @@ async function visibleRecs(page: Page) {
   return cards.map((card) => ({ ...card, inItsColour: card.fills.includes(productFill(card.product)) }));
 }
 
+/** The recs slot shows `campaign`: at least three other products of `category`, drawn in their colours. */
+async function expectRecs(page: Page, campaign: string, category: string, viewed: string): Promise<void> {
+  await waitForCampaign(page, 'recs', campaign);
+  const recs = await visibleRecs(page);
+  expect(recs.length).toBeGreaterThanOrEqual(3);
+  for (const card of recs) {
+    expect(card.category).toBe(category);
+    expect(card.product).not.toBe(viewed); // not the product being viewed
+    expect(card.inItsColour).toBe(true);
+    expect(card.width).toBeGreaterThan(100);
+  }
+}
+
 describe('the demo, as a visitor', () => {
   it('a new visitor who browses handbags gets handbag recommendations, then the handbag welcome', async () => {
     const { context, page } = await newVisitor(['handbag-welcome']);
@@ -89,15 +102,7 @@ describe('the demo, as a visitor', () => {
     await ready(page);
     await waitForSegment(page, 'new-handbag-browsers');
     expect(await segmentsOf(page)).not.toContain('ski-prospects');
-    await waitForCampaign(page, 'recs', 'handbag-recs');
-    const recs = await visibleRecs(page);
-    expect(recs.length).toBeGreaterThanOrEqual(3);
-    for (const card of recs) {
-      expect(card.category).toBe('handbags');
-      expect(card.product).not.toBe('hb-alma'); // not the product being viewed
-      expect(card.inItsColour).toBe(true);
-      expect(card.width).toBeGreaterThan(100);
-    }
+    await expectRecs(page, 'handbag-recs', 'handbags', 'hb-alma');
     await page.locator('[data-microseg-slot=recs]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'demo-handbag-recs.png') });
 
@@ -116,14 +121,7 @@ describe('the demo, as a visitor', () => {
     await ready(page);
     await waitForSegment(page, 'ski-prospects');
     expect(await segmentsOf(page)).not.toContain('new-handbag-browsers');
-    await waitForCampaign(page, 'recs', 'ski-recs');
-    const recs = await visibleRecs(page);
-    expect(recs.length).toBeGreaterThanOrEqual(3);
-    for (const card of recs) {
-      expect(card.category).toBe('ski');
-      expect(card.product).not.toBe('sk-chamonix');
-      expect(card.inItsColour).toBe(true);
-    }
+    await expectRecs(page, 'ski-recs', 'ski', 'sk-chamonix');
 
     await page.goto(env.demo.url + '/');
     await ready(page);
