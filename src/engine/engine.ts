@@ -759,7 +759,7 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
 }
 
 /** Context paths a condition reads (not those inside $elemMatch, which are relative). */
-function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
+export function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
   if (!isPlainObject(cond)) return;
   for (const [key, operand] of Object.entries(cond)) {
     if (key === '$and' || key === '$or' || key === '$nor') (operand as unknown[]).forEach((c) => collectPaths(c, out));
