@@ -1,5 +1,6 @@
 // Cross-journey labels ("sticky notes"): a name, when it was set, the channel that set it, an
 // optional value and an expiry. Unlabel leaves a tombstone so an older set elsewhere cannot revive it.
+import { toJson } from '../core/util';
 
 export interface Label {
   name: string;
@@ -50,7 +51,7 @@ export function pruneLabels(records: LabelRecords, now: number, keep = 30 * 86_4
 
 /** A fingerprint of the labels in force at `now`: a `label` event fires only when it moves. */
 export function activeKey(records: LabelRecords, now: number): string {
-  return JSON.stringify(activeLabels(records, now).map((l) => [l.name, l.at, l.channel, l.value, l.expires]).sort());
+  return toJson(activeLabels(records, now).map((l) => [l.name, l.at, l.channel, l.value, l.expires]).sort());
 }
 
 /** The next moment a label expires (for one timer instead of polling). */

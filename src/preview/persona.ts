@@ -8,6 +8,7 @@ import { compileCondition, createEngine, explainCondition, type EngineState, typ
 import { compileScore } from '../engine/scores';
 import { newProfile, pageContext } from '../track';
 import type { Persona, PreviewView } from './types';
+import { toJson } from '../core/util';
 
 const DAY = 86_400_000;
 
@@ -115,7 +116,7 @@ export function evaluatePersona(input: PersonaInput): PersonaResult {
   const offers = suppressedOffers(suppressions);
 
   const labelNames = new Set<string>(Object.keys(ctx.labels));
-  for (const m of JSON.stringify([config.segments, config.suppressions ?? []]).matchAll(/"labels\.([A-Za-z0-9_][A-Za-z0-9_:-]*)/g)) labelNames.add(m[1]!);
+  for (const m of toJson([config.segments, config.suppressions ?? []]).matchAll(/"labels\.([A-Za-z0-9_][A-Za-z0-9_:-]*)/g)) labelNames.add(m[1]!);
   for (const name of Object.keys(persona.labels ?? {})) labelNames.add(name);
 
   return {
