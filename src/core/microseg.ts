@@ -19,6 +19,7 @@ import { createPreviewHost } from '../preview/host';
 import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
+import { hostileThen, inertMicroseg } from './inert';
 
 export type ConsentState = 'granted' | 'pending' | 'denied';
 
@@ -154,6 +155,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const options = plainOptions(input);
   const emitter = createEmitter();
   const report = createReporter(emitter);
+  const hostile = hostileThen();
+  if (hostile) return inertMicroseg(emitter, report, hostile);
   const now = options.now ?? Date.now;
   const startedAt = now();
   const preview = createPreviewHost({

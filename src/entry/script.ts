@@ -2,6 +2,7 @@
 // replays every call made before the SDK loaded, in order.
 import { createMicroseg, type Microseg, type MicrosegOptions } from '../core/microseg';
 import { ownGlobal } from '../core/page';
+import { settleable } from '../core/inert';
 import { sdkScript } from './chunk';
 import { FACADE_METHODS } from './methods';
 
@@ -57,8 +58,9 @@ function boot(): void {
     }
     for (const [name, args] of waiting.splice(0)) invoke(name, args);
     void instance.ready.then(() => {
-      resolveReady(facade);
-      queued?._r?.(facade);
+      // Never resolved with an object that inherits a page-defined `then`: it would never settle.
+      resolveReady(settleable(facade));
+      queued?._r?.(settleable(facade));
     });
     return instance;
   }
