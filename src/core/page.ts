@@ -30,6 +30,22 @@ export function querySelector<E extends Element>(doc: Doc, selector: string): E 
   return Document.prototype.querySelector.call(doc, selector) as E | null;
 }
 
+/** root.querySelectorAll(selector); a document's own method is read through Document.prototype. */
+export function queryAll<E extends Element = Element>(root: ParentNode, selector: string): E[] {
+  const native = typeof Document === 'function' && root instanceof Document ? Document.prototype.querySelectorAll : root.querySelectorAll;
+  return typeof native === 'function' ? Array.from(native.call(root, selector) as NodeListOf<E>) : [];
+}
+
+/** The document's node factories, read through Document.prototype (`<img name="createElement">` cannot replace them). */
+export function nodeFactory(doc: Doc) {
+  const D = Document.prototype;
+  return {
+    text: (data: string) => D.createTextNode.call(doc, data),
+    element: (tag: string, ns?: string) => (ns ? D.createElementNS.call(doc, ns, tag) : D.createElement.call(doc, tag)),
+    fragment: () => D.createDocumentFragment.call(doc),
+  };
+}
+
 /** window[name] when something defined it on the window itself, unless it is an element. */
 export function ownGlobal(name: string): unknown {
   if (!Object.prototype.hasOwnProperty.call(globalThis, name)) return undefined;

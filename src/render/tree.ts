@@ -4,6 +4,8 @@
 // built into the DOM with createElement/setAttribute only — no HTML parsing, no sinks, so it
 // works under Trusted Types. The builder filters again: a snapshot in localStorage is input too.
 
+import { nodeFactory } from '../core/page';
+
 export type TreeNode = string | [tag: string, attrs: Record<string, string> | 0, ...children: TreeNode[]];
 export type Tree = TreeNode[];
 
@@ -34,15 +36,16 @@ export function safeAttr(name: string, value: string): boolean {
 
 /** Builds `tree` under `parent` and returns the top-level nodes it added. */
 export function build(doc: Document, tree: Tree, parent: Node): Node[] {
+  const make = nodeFactory(doc);
   const added: Node[] = [];
   for (const n of Array.isArray(tree) ? tree : []) {
     let node: Node | undefined;
-    if (typeof n === 'string') node = doc.createTextNode(n);
+    if (typeof n === 'string') node = make.text(n);
     else if (Array.isArray(n) && typeof n[0] === 'string') {
       const svg = n[0].startsWith('svg:');
       const tag = svg ? n[0].slice(4) : n[0];
       if (!NAME.test(tag) || BAD_TAG.test(tag)) continue;
-      const el = svg ? doc.createElementNS(SVG_NS, tag) : doc.createElement(tag);
+      const el = make.element(tag, svg ? SVG_NS : undefined);
       const attrs = n[1];
       if (attrs && typeof attrs === 'object') {
         for (const k of Object.keys(attrs)) {

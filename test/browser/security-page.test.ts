@@ -126,6 +126,29 @@ microseg.init({ configUrl: '/good.json', autoPage: false }); microseg.track('x')
     });
   }
 
+  it("elements named like document's methods do not stop slots and offers from rendering", async () => {
+    const context = await browser.newContext();
+    const w = await watchedPage(context);
+    const config = {
+      ...GOOD,
+      campaigns: [{ id: 'hi', slot: 'hero', segments: ['everyone'], content: { text: 'PERSONAL', attributes: { title: 't' } } }],
+      suppressions: [{ id: 'no-sale', when: { segments: { $in: ['everyone'] } }, offers: ['sale'] }],
+    };
+    const names = ['createElement', 'createElementNS', 'createTextNode', 'createDocumentFragment', 'querySelectorAll', 'querySelector', 'head', 'currentScript'];
+    const path = serve(html('', `${names.map((n) => `<img name="${n}">`).join('')}
+<div data-microseg-slot="hero">DEFAULT</div><p data-microseg-offer="sale">SALE</p>
+<script>${snippet()}
+window.__codes = []; microseg.on('error', (e) => window.__codes.push(e.code));
+microseg.init(${JSON.stringify({ config, autoPage: false })});</script>`));
+    await w.page.goto(server.url + path);
+    await ready(w.page);
+    await w.page.waitForFunction(() => document.body.innerText.includes('PERSONAL'));
+    expect(await w.page.evaluate(() => getComputedStyle(document.querySelector('[data-microseg-offer]')!).display)).toBe('none');
+    expect(await w.page.evaluate(() => (window as any).__codes)).toEqual([]);
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
   it('an element with id="microseg" does not stop the snippet', async () => {
     const context = await browser.newContext();
     const w = await watchedPage(context);
