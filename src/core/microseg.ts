@@ -19,6 +19,7 @@ import { createPreviewHost } from '../preview/host';
 import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
+import { hostileThen, inertMicroseg } from './inert';
 
 export type ConsentState = 'granted' | 'pending' | 'denied';
 
@@ -166,6 +167,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const options = plainOptions(input);
   const emitter = createEmitter();
   const report = createReporter(emitter);
+  const hostile = hostileThen();
+  if (hostile) return inertMicroseg(emitter, report, hostile);
   const now = options.now ?? Date.now;
   const startedAt = now();
   const preview = createPreviewHost({
@@ -188,7 +191,9 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     },
   });
   // A preview link runs the page in memory only: nothing of the marketer's visit is stored or sent.
-  let consentState: ConsentState = preview.url ? 'pending' : options.consent ?? 'granted';
+  // Until its token is checked nothing is stored; a refused one gets the consent asked meanwhile.
+  let consentState: ConsentState = preview.link() === 'checking' ? 'pending' : options.consent ?? 'granted';
+  let consentAsked: ConsentState = options.consent ?? 'granted';
   const store = createStore({
     name: options.dbName ?? 'microseg',
     report,
@@ -509,7 +514,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
         return badArgument(`consent(state): state must be 'granted', 'pending' or 'denied'`);
       }
-      if (state === consentState || preview.url) return; // a preview link never starts storing
+      if (preview.link() === 'checking' && state !== 'pending') return void (consentAsked = state);
+      if (state === consentState || preview.link() === 'verified') return; // a preview link never starts storing
       if (state === 'pending') return badArgument(`consent('pending'): consent cannot go back to pending; use 'denied'`);
       consentState = state;
       if (state === 'granted') void persist().then(() => remote?.refresh());
@@ -685,7 +691,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     }
     // Opening storage waits a microtask, so that handlers attached right after
     // createMicroseg() hear about a storage failure.
-    return Promise.resolve()
+    return preview.checked
+      .then(() => void (preview.link() === 'refused' && (consentState = consentAsked)))
       // An old tab blocking the database must not hold the page: work in memory until it lets go.
       .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : undefined))
       // `ready` waits for the first labels answer, but not for a slow labels backend.
