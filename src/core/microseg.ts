@@ -19,14 +19,16 @@ import { createPreviewHost } from '../preview/host';
 import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
+import type { ConsentState, MicrosegEvents, MicrosegEventType } from './events';
+import type { SignedEnvelope } from '../config/signature';
 
-export type ConsentState = 'granted' | 'pending' | 'denied';
+export type { ConsentState, MicrosegEvents, MicrosegEventType };
 
 export interface MicrosegOptions {
   /** Where the backend publishes the segment configuration (or its signed envelope). */
   configUrl?: string;
   /** A configuration given in the page (object, JSON text or signed envelope). */
-  config?: MicrosegConfig | string | object;
+  config?: MicrosegConfig | SignedEnvelope | string;
   /** With a public key (JWK, PEM or base64 SPKI; several for rotation), only signed configs are accepted. */
   publicKey?: PublicKeyInput | PublicKeyInput[];
   /** Re-fetch the configuration every this many ms (paused while the tab is hidden). */
@@ -80,9 +82,6 @@ export interface LabelOptions {
   channel?: string;
 }
 
-export type MicrosegEventType =
-  | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'decision' | 'error' | (string & {});
-
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
   readonly ready: Promise<void>;
@@ -108,7 +107,8 @@ export interface Microseg {
   consent(state: ConsentState): void;
   /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
   forget(): Promise<void>;
-  on(type: MicrosegEventType, handler: (payload: any) => void): () => void;
+  /** Listens to one of the SDK's events; returns the function that stops listening. */
+  on<K extends MicrosegEventType>(type: K, handler: (payload: MicrosegEvents[K]) => void): () => void;
   /** Writes what is queued; resolves when it is committed. */
   flush(): Promise<void>;
   /** Where data lives now: `indexeddb`, or `memory` (consent not granted, or storage unusable). */
