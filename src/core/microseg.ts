@@ -19,6 +19,7 @@ import { createPreviewHost } from '../preview/host';
 import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
+import { debugWanted, logDebug } from './debug';
 import type { ConsentState, MicrosegEvents, MicrosegEventType } from './events';
 import type { SignedEnvelope } from '../config/signature';
 
@@ -72,6 +73,8 @@ export interface MicrosegOptions {
   now?: () => number;
   /** The backend's public key for preview tokens (`?microseg_preview=`); default: `publicKey`. */
   previewKey?: PublicKeyInput | PublicKeyInput[];
+  /** Logs config, segment changes (with explain), decisions, labels and errors to the console; also `?microseg_debug=1`. */
+  debug?: boolean;
 }
 
 export interface LabelOptions {
@@ -675,6 +678,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   }
 
   attachDecisions(api, decisions); // the renderer records exposures through it
+  if (debugWanted(options.debug)) logDebug(api);
   (api as { ready: Promise<void> }).ready = start();
   // Until now slots showed the first-paint snapshot; from here the live decisions rule.
   void api.ready.then(() => !destroyed && renderer.live());
