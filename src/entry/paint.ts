@@ -5,13 +5,16 @@
 import { createSlots } from '../render/slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView } from '../render/snapshot';
 import type { PaintHandover } from '../render/renderer';
+import { handoverView, readHandover } from '../render/handover';
 
 try {
   const w = window as { __microsegPaint?: PaintHandover };
   const snap = readSnapshot();
-  if (snap && !w.__microsegPaint) {
-    const release = hideOffers(document, snap.o, pageNonce(document));
-    const slots = createSlots(document, (name) => snapshotView(snap, name), { error() {} });
+  // A server's decisions for this page (microseg/server) come first: they are this page's.
+  const server = readHandover(document);
+  if ((snap || server) && !w.__microsegPaint) {
+    const release = hideOffers(document, server?.o ?? snap?.o ?? [], pageNonce(document));
+    const slots = createSlots(document, (name) => handoverView(document, server, name, () => snapshotView(snap, name)), { error() {} });
     w.__microsegPaint = { take: () => ({ entries: slots.handOver(), release }) };
   }
 } catch {
