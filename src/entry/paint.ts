@@ -2,7 +2,7 @@
 // paints the last decisions from the localStorage snapshot as slots are parsed, so a returning
 // visitor's first frame is already personalized, and hands the slots over when the SDK starts.
 // A first-time visitor (no snapshot) costs one localStorage read.
-import { createSlots } from '../render/slots';
+import { createSlots, OWNER } from '../render/slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView } from '../render/snapshot';
 import type { PaintHandover } from '../render/renderer';
 import { handoverView, readHandover } from '../render/handover';
@@ -14,7 +14,7 @@ try {
   const server = readHandover(document);
   if ((snap || server) && !w.__microsegPaint) {
     const release = hideOffers(document, server?.o ?? snap?.o ?? [], pageNonce(document));
-    const slots = createSlots(document, (name) => handoverView(document, server, name, () => snapshotView(snap, name)), { error() {} });
+    const slots = createSlots(document, (name, el) => handoverView(document, server, name, () => snapshotView(snap, name), el.hasAttribute(OWNER)), { error() {} });
     w.__microsegPaint = { take: () => ({ entries: slots.handOver(), release }) };
   }
 } catch {

@@ -38,11 +38,13 @@ export function readHandover(doc: Document): Handover | undefined {
 
 /**
  * The handed-over view of a slot (undefined while its template is not in the page yet); a slot
- * the server did not decide shows `otherwise` (the first-paint snapshot).
+ * the server did not decide shows `otherwise` (the first-paint snapshot). `pageFree`: only content
+ * that needs no page (text, image, attributes), as a server-rendered framework slot shows it.
  */
-export function handoverView(doc: Document, h: Handover | undefined, name: string, otherwise: () => View | undefined): View | undefined {
+export function handoverView(doc: Document, h: Handover | undefined, name: string, otherwise: () => View | undefined, pageFree = false): View | undefined {
   const e = h && Object.hasOwn(h.d, name) ? h.d[name] : undefined;
   if (!e || typeof e !== 'object') return otherwise();
+  if (pageFree && e.c && !e.control && (e.content?.template || e.content?.html !== undefined)) return otherwise();
   if (!e.c) return { key: '', state: 'default' };
   if (e.control) return { key: `control:${e.c}`, state: 'control', campaign: e.c };
   const tree = e.content && typeof e.content === 'object' ? contentTree(doc, e.content) : undefined;

@@ -5,7 +5,7 @@ import type { MicrosegConfig } from '../config/types';
 import type { Decision } from '../decide/decide';
 import type { Reporter } from '../core/errors';
 import { contentTree } from './content';
-import { createSlots, SLOT, type Entry, type View } from './slots';
+import { createSlots, OWNER, SLOT, type Entry, type View } from './slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 import { handoverView, readHandover, viewKey } from './handover';
 
@@ -94,6 +94,7 @@ export function createRenderer(deps: RendererDeps) {
         deps.report({ code: 'render-fight', message: `slot "${name}" was re-rendered by another script ${count} times in a moment; microseg stands back for a while instead of fighting it` });
       },
       error: (cause) => deps.report({ code: 'render', message: 'a slot could not be rendered', cause }),
+      skip: (el) => el.hasAttribute(OWNER), // a framework binding renders it (and records its exposures)
     },
     handed?.entries,
   );
