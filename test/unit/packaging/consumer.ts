@@ -28,7 +28,7 @@ export function createConsumer(packageJson: object = { type: 'module' }): Consum
     write: (path, text) => writeFileSync(join(dir, path), text),
     node(file) {
       try {
-        const stdout = execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        const stdout = execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
         return { stdout, stderr: '', code: 0 };
       } catch (err) {
         const e = err as { stdout: string; stderr: string; status: number };
