@@ -44,6 +44,21 @@ describe('the package', () => {
     expect(pkg.sideEffects).not.toContain('./dist/microseg.mjs');
   });
 
+  it('a bundler keeps `import "microseg/iife"` and drops an unused `import "microseg"`', async () => {
+    const { rollup } = await import('rollup');
+    const { nodeResolve } = await import('@rollup/plugin-node-resolve');
+    const bundle = async (code: string) => {
+      consumer.write('entry.mjs', code);
+      const b = await rollup({ input: join(consumer.dir, 'entry.mjs'), plugins: [nodeResolve({ rootDir: consumer.dir })], onwarn: () => {} });
+      const { output } = await b.generate({ format: 'es' });
+      await b.close();
+      return output[0].code;
+    };
+    expect(await bundle(`import 'microseg/iife';`)).toContain('microseg');
+    expect((await bundle(`import 'microseg/iife';`)).length).toBeGreaterThan(50_000);
+    expect((await bundle(`import { createMicroseg } from 'microseg';`)).trim()).toBe('');
+  });
+
   it('React is an optional peer dependency, not in the core bundle', () => {
     expect(pkg.peerDependencies.react).toBeDefined();
     expect(pkg.peerDependenciesMeta.react.optional).toBe(true);
