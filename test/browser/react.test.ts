@@ -15,31 +15,38 @@ let browser: Browser;
 let server: TestServer;
 
 /** The React page: `ssr` is the server's HTML of the app (hydrated), or nothing (rendered in the browser). */
-function page(opts: { ssr?: string; head?: string }): string {
+function page(opts: { ssr?: string; head?: string; mode: string }): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>react</title>${opts.head ?? ''}
 <script src="/microseg.paint.js"></script></head>
 <body data-mode="${opts.ssr === undefined ? 'client' : 'hydrate'}"><div id="root">${opts.ssr ?? ''}</div>
 <script>window.__heroFirst = document.querySelector('[data-microseg-slot=hero] > *');</script>
-<script type="module" src="/react-app.js"></script></body></html>`;
+<script type="module" src="/react-app-${opts.mode}.js"></script></body></html>`;
 }
 
+// React's production build reports hydration errors (#418) to onRecoverableError; its
+// development build also logs attribute mismatches with console.error. Both must stay silent.
+const MODES = ['production', 'development'] as const;
+
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [new URL('./react/client.ts', import.meta.url).pathname],
-    bundle: true, format: 'esm', write: false, platform: 'browser', target: 'es2022',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  const code = bundle.outputFiles[0]!.text;
+  const bundles: Record<string, string> = {};
+  for (const mode of MODES) {
+    const out = await build({
+      entryPoints: [new URL('./react/client.ts', import.meta.url).pathname],
+      bundle: true, format: 'esm', write: false, platform: 'browser', target: 'es2022',
+      define: { 'process.env.NODE_ENV': JSON.stringify(mode) },
+    });
+    bundles[mode] = out.outputFiles[0]!.text;
+  }
   browser = await launch();
-  server = await startServer({
-    '/client': () => page({}),
-    '/ssr': () => page({ ssr: renderToString(createElement(App, {})) }),
-  });
-  server.app.get('/react-app.js', (c) => c.body(code, 200, { 'content-type': 'text/javascript' }));
+  server = await startServer();
+  for (const m of MODES) server.app.get(`/react-app-${m}.js`, (c) => c.body(bundles[m]!, 200, { 'content-type': 'text/javascript' }));
+  const mode = (c: { req: { query(k: string): string | undefined } }) => c.req.query('mode') ?? 'production';
+  server.app.get('/client', (c) => c.html(page({ mode: mode(c) })));
+  server.app.get('/ssr', (c) => c.html(page({ mode: mode(c), ssr: renderToString(createElement(App, {})) })));
   // A server function: decides from the request, renders the decision, hands it to the page.
   server.app.get('/ssr-server', (c) => {
     const result = evaluate(CONFIG as never, { url: c.req.url, userAgent: c.req.header('user-agent') });
-    return c.html(page({ ssr: renderToString(createElement(App, { handover: result.handover })), head: handoverScript(result) }));
+    return c.html(page({ mode: mode(c), ssr: renderToString(createElement(App, { handover: result.handover })), head: handoverScript(result) }));
   });
 }, 120_000);
 
@@ -53,10 +60,10 @@ const reactErrors = (p: Page): Promise<string[]> => p.evaluate(() => (window as 
 const settled = (p: Page, campaign: string) =>
   p.waitForFunction((c) => (window as any).__ms && document.getElementById('status')?.textContent?.includes(`hero:${c}`), campaign);
 
-describe('microseg/react', () => {
+describe.each(MODES)('microseg/react (React %s build)', (mode) => {
   it('renders in the browser: the default first, the campaign once ready, and switches live when a label is set', async () => {
     const w = await watchedPage(await browser.newContext());
-    await w.page.goto(server.url + '/client');
+    await w.page.goto(`${server.url}/client?mode=${mode}`);
     await settled(w.page, 'hello-hero');
     expect(await heroText(w.page)).toBe('PERSONAL hello');
     await w.page.evaluate(() => (window as any).__ms.label('vip'));
@@ -74,11 +81,11 @@ describe('microseg/react', () => {
   it('hydrates a returning visitor over the first-paint script: no hydration error, personalized from the first frame', async () => {
     const w = await watchedPage(await browser.newContext());
     await w.page.addInitScript(FRAME_RECORDER);
-    await w.page.goto(server.url + '/client');
+    await w.page.goto(`${server.url}/client?mode=${mode}`);
     await settled(w.page, 'hello-hero');
     await w.page.waitForFunction(() => localStorage.getItem('microseg:paint')?.includes('hello-hero'));
 
-    await w.page.goto(server.url + '/ssr');
+    await w.page.goto(`${server.url}/ssr?mode=${mode}`);
     await w.page.waitForFunction(() => (window as any).__reactStarted);
     await settled(w.page, 'hello-hero');
     expect(await reactErrors(w.page)).toEqual([]);
@@ -93,7 +100,7 @@ describe('microseg/react', () => {
   it('continues from a server\'s decisions: rendered on the server, hydrated, kept by the SDK without a content change', async () => {
     const w = await watchedPage(await browser.newContext());
     await w.page.addInitScript(FRAME_RECORDER);
-    await w.page.goto(server.url + '/ssr-server?utm_medium=email&utm_source=news');
+    await w.page.goto(`${server.url}/ssr-server?utm_medium=email&utm_source=news&mode=${mode}`);
     await settled(w.page, 'email-hero');
     expect(await reactErrors(w.page)).toEqual([]);
     const frames: FrameRecord[] = (await w.page.evaluate(() => (window as any).__frames)).filter((f: FrameRecord) => f.name === 'hero');
