@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { build } from 'esbuild';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
-import { launch, startServer, watchedPage, type TestServer } from './harness';
+import { launch, startServer, storedEvents, watchedPage, type TestServer } from './harness';
 import { FRAME_RECORDER, type FrameRecord } from './render-support';
 import { App, CONFIG } from './react/app';
 import { evaluate, handoverScript } from '../../dist/microseg.server.mjs';
@@ -71,6 +71,13 @@ describe.each(MODES)('microseg/react (React %s build)', (mode) => {
     expect(await w.page.evaluate(() => document.querySelector('[data-microseg-slot=hero] p.vip')?.textContent)).toBe('PERSONAL vip');
     expect(await w.page.evaluate(() => document.getElementById('status')!.textContent)).toContain('segments:vip labels:vip');
     expect(await w.page.evaluate(() => document.querySelector('[data-microseg-slot=hero]')!.getAttribute('data-microseg-campaign'))).toBe('vip-hero');
+    // The slot records its exposures (once per campaign and view) and clicks, as a DOM slot does.
+    await w.page.click('[data-microseg-slot=hero] p');
+    await w.page.evaluate(() => (window as any).__ms.flush());
+    const events = await storedEvents(w.page);
+    const exposed = events.filter((e) => e.type === '$exposure').map((e) => e.props.campaign);
+    expect(exposed).toEqual(['hello-hero', 'vip-hero']);
+    expect(events.filter((e) => e.type === '$click').map((e) => e.props.campaign)).toEqual(['vip-hero']);
     await w.page.evaluate(() => (window as any).__ms.unlabel('vip'));
     await settled(w.page, 'hello-hero');
     expect(await heroText(w.page)).toBe('PERSONAL hello');
