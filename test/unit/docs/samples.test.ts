@@ -79,7 +79,7 @@ describe('the README code samples', () => {
     expect(r.stderr.split('\n').filter((l) => /Error|error:/.test(l) && !/\[microseg\]/.test(l)), r.stderr).toEqual([]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('ran');
-  });
+  }, 60_000);
 
   it.each(blocks.filter((b) => b.lang === 'json').map((b) => [b.line, b] as const))('the %s-line json sample parses (and a config validates)', (_line, block) => {
     // A fragment of a config ("journeys": [...]) is read as the object it belongs in.

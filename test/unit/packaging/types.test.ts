@@ -61,6 +61,6 @@ describe('the published types', () => {
   for (const resolution of ['bundler', 'node16', 'nodenext'] as const) {
     it(`type-check under moduleResolution ${resolution}, mistakes caught`, () => {
       expect(typecheck(consumer, resolution)).toBe('');
-    });
+    }, 180_000); // a whole tsc run, on a shared machine
   }
 });
