@@ -20,14 +20,17 @@ import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
 import { hostileThen, inertMicroseg } from './inert';
+import { debugWanted, logDebug } from './debug';
+import type { ConsentState, MicrosegEvents, MicrosegEventType } from './events';
+import type { SignedEnvelope } from '../config/signature';
 
-export type ConsentState = 'granted' | 'pending' | 'denied';
+export type { ConsentState, MicrosegEvents, MicrosegEventType };
 
 export interface MicrosegOptions {
   /** Where the backend publishes the segment configuration (or its signed envelope). */
   configUrl?: string;
   /** A configuration given in the page (object, JSON text or signed envelope). */
-  config?: MicrosegConfig | string | object;
+  config?: MicrosegConfig | SignedEnvelope | string;
   /** With a public key (JWK, PEM or base64 SPKI; several for rotation), only signed configs are accepted. */
   publicKey?: PublicKeyInput | PublicKeyInput[];
   /** Re-fetch the configuration every this many ms (paused while the tab is hidden). */
@@ -78,6 +81,8 @@ export interface MicrosegOptions {
    * their origin only. Never name a parameter that can carry personal data or secrets.
    */
   urlParams?: string[];
+  /** Logs config, segment changes (with explain), decisions, labels and errors to the console; also `?microseg_debug=1`. */
+  debug?: boolean;
 }
 
 export interface LabelOptions {
@@ -87,9 +92,6 @@ export interface LabelOptions {
   /** The channel that set it (default "web"). */
   channel?: string;
 }
-
-export type MicrosegEventType =
-  | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'decision' | 'error' | (string & {});
 
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
@@ -121,7 +123,8 @@ export interface Microseg {
   consent(state: ConsentState): void;
   /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
   forget(): Promise<void>;
-  on(type: MicrosegEventType, handler: (payload: any) => void): () => void;
+  /** Listens to one of the SDK's events; returns the function that stops listening. */
+  on<K extends MicrosegEventType>(type: K, handler: (payload: MicrosegEvents[K]) => void): () => void;
   /** Writes what is queued; resolves when it is committed. */
   flush(): Promise<void>;
   /** Where data lives now: `indexeddb`, or `memory` (consent not granted, or storage unusable). */
@@ -702,6 +705,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   }
 
   attachDecisions(api, decisions); // the renderer records exposures through it
+  if (debugWanted(options.debug)) logDebug(api);
   (api as { ready: Promise<void> }).ready = start();
   // Until now slots showed the first-paint snapshot; from here the live decisions rule.
   void api.ready.then(() => !destroyed && renderer.live());

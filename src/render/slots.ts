@@ -8,6 +8,8 @@ import { nodeFactory, queryAll } from '../core/page';
 export const SLOT = 'data-microseg-slot';
 const STATE = 'data-microseg-state';
 const CAMPAIGN = 'data-microseg-campaign';
+/** A slot a framework binding renders itself (microseg/react's <Slot>): the first-paint script paints it, the SDK leaves it alone. */
+export const OWNER = 'data-microseg-owner';
 
 export interface View {
   /** Equal keys render the same content. */
@@ -40,6 +42,8 @@ export interface SlotHooks {
   /** Someone keeps re-rendering this slot: we stood back. */
   fight?(name: string, count: number): void;
   error(cause: unknown): void;
+  /** Slots to leave alone (and forget, if a previous owner handed them over). */
+  skip?(el: Element): boolean;
 }
 
 // A framework may re-render a slot many times a second; one that fights us (re-renders in answer
@@ -76,6 +80,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
 
   function slot(el: Element): void {
     const name = el.getAttribute(SLOT);
+    if (hooks.skip?.(el)) return void entries.delete(el);
     let entry = entries.get(el);
     if (entry && entry.name !== name) {
       release(el, entry);
