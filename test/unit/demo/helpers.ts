@@ -1,11 +1,18 @@
 // Shared by the demo backend tests: a server on a random port with an in-memory database,
 // a tiny cookie jar, and an SSE reader.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemoServer, type DemoServer } from '../../../demo/server/app';
 
 export const ADMIN_TOKEN = 'test-admin-token';
+
+/** An anonymous id as the SDK makes them (a UUID v4), the same for the same name. */
+export function anonymousId(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export function config(version: string): Record<string, unknown> {
   return { schema: 1, version, segments: [{ id: 'everyone', fallback: true }] };
