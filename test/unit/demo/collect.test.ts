@@ -199,7 +199,7 @@ describe('POST /api/collect never loses a good event', () => {
         const ids = (await storedFor(aid)).map((e) => e.id);
         for (const g of named) expect(ids).toContain(g.id);
       }),
-      { numRuns: 40 },
+      { numRuns: 30, endOnFailure: true },
     );
   }, 120_000);
 });
