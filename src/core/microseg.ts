@@ -4,7 +4,7 @@ import { createReporter, guard, type MicrosegError } from './errors';
 import { randomId, toPlainData, isPlainObject } from './util';
 import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, watchNavigation, type PageContext } from '../track';
-import { activeKey, activeLabels, createRemoteLabels, isLabelName, mergeLabels, mergeRemote, nextExpiry, pruneLabels, type Label, type LabelRecords, type RemoteLabels } from '../labels';
+import { activeKey, activeLabels, createRemoteLabels, forgetUrlBeside, unlinkDevice, isLabelName, mergeLabels, mergeRemote, nextExpiry, pruneLabels, type Label, type LabelRecords, type RemoteLabels } from '../labels';
 import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
 import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
@@ -62,6 +62,8 @@ export interface MicrosegOptions {
    * without consent.
    */
   labelsUrl?: string;
+  /** forget() posts here so the backend unlinks the device (default: `forget` beside labelsUrl, else collectUrl). */
+  forgetUrl?: string;
   /** Server-Sent Events that say this visitor's labels changed: a URL, or true for `${labelsUrl}/stream`. */
   labelsSse?: string | boolean;
   /** A tab coming back re-fetches labels when the last fetch is older than this (ms, default 5 minutes). */
@@ -83,12 +85,18 @@ export interface LabelOptions {
 export type MicrosegEventType =
   | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'decision' | 'error' | (string & {});
 
+export interface IdentifyOptions {
+  /** A token the site's server made for this user id; sent to `labelsUrl` only, kept in memory only. */
+  token?: string;
+}
+
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
   readonly ready: Promise<void>;
   track(event: string, props?: Record<string, unknown>): void;
   page(props?: Record<string, unknown>): void;
-  identify(userId: string, traits?: Record<string, unknown>): void;
+  /** `options.token`: the site's server signed this user id (identity verification); the labels backend needs it. */
+  identify(userId: string, traits?: Record<string, unknown>, options?: IdentifyOptions): void;
   label(name: string, options?: LabelOptions): void;
   unlabel(name: string): void;
   labels(): Label[];
@@ -106,7 +114,7 @@ export interface Microseg {
   /** Fills the slots under `root` (default: the document) now; for frameworks that render outside the parser. */
   render(root?: ParentNode): void;
   consent(state: ConsentState): void;
-  /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
+  /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`); with labelsUrl/collectUrl, asks the backend to unlink this device too. */
   forget(): Promise<void>;
   on(type: MicrosegEventType, handler: (payload: any) => void): () => void;
   /** Writes what is queued; resolves when it is committed. */
@@ -216,6 +224,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const stored = readLocal<Profile>('profile');
   let profile: Profile = isProfile(stored) ? stored : newProfile(now(), page);
   let labelRecords: LabelRecords = {};
+  /** identify()'s token: memory only, the site hands a fresh one with every page. */
+  let identityToken: string | undefined;
   let labelsKey = '[]';
   let labelTimer: ReturnType<typeof setTimeout> | undefined;
   /** This page view, for exposures (one per campaign and view). */
@@ -304,7 +314,10 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     remote = createRemoteLabels({
       url: options.labelsUrl,
       sse,
-      visitor: visitorId,
+      // A user id's labels need its token; without one, the device's own.
+      visitor: () => (identityToken && profile.userId) || profile.anonymousId,
+      device: () => profile.anonymousId,
+      identity: () => identityToken,
       allowed: () => consentState === 'granted' && !destroyed,
       now,
       onLabels: (list) => {
@@ -371,6 +384,9 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
 
   /** forget(): the tab that was asked erases the device; every other open tab drops what it holds. */
   async function forgetHere(erase: boolean): Promise<void> {
+    const unlink = erase ? options.forgetUrl ?? forgetUrlBeside(options.labelsUrl ?? options.collectUrl) : undefined;
+    if (unlink) void unlinkDevice(unlink).catch((cause) => report({ code: 'forget-remote', message: `the backend could not unlink this device (${unlink})`, cause }));
+    identityToken = undefined;
     consentState = 'denied';
     remote?.pause();
     if (erase) await store.erase();
@@ -405,14 +421,16 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       decisions.schedule(); // a new page view: caps count it
     }),
 
-    identify: guard(report, 'identify', (userId: string, traits?: Record<string, unknown>) => {
+    identify: guard(report, 'identify', (userId: string, traits?: Record<string, unknown>, opts?: IdentifyOptions) => {
       if (destroyed) return;
       if (typeof userId !== 'string' || !userId || userId.length > 200) {
         return badArgument('identify(userId, traits): userId must be a non-empty string of at most 200 characters');
       }
       if (traits !== undefined && !isPlainObject(traits)) return badArgument('identify(userId, traits): traits must be an object');
       const plain = (traits ? toPlainData(traits) : {}) as Record<string, unknown>;
-      const changed = userId !== profile.userId;
+      const token = typeof opts?.token === 'string' && opts.token ? opts.token : undefined;
+      const changed = userId !== profile.userId || token !== identityToken;
+      identityToken = token;
       profile = { ...profile, userId, traits: { ...profile.traits, ...plain } };
       saveProfile();
       segments.setProfile(profile);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launch, watchedPage } from './harness';
-import { startDemo, type TestDemo } from './demo-support';
+import { openConsole, startDemo, type TestDemo } from './demo-support';
 import { postEvents, simulatePopulation } from '../../scripts/simulate';
 
 let browser: Browser;
@@ -26,7 +26,7 @@ describe('the console report', () => {
     }>;
     const context = await browser.newContext();
     const w = await watchedPage(context);
-    await w.page.goto(`${demo.url}/console`);
+    await openConsole(w.page, demo);
     await w.page.waitForSelector('.report-chart');
     const drawn = await w.page.$$eval('.report .journey', (sections) =>
       sections.map((s) => ({
