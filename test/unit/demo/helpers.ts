@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemoServer, type DemoServer } from '../../../demo/server/app';
+import { startDemoServer, type DemoServer, type DemoServerOptions } from '../../../demo/server/app';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -22,7 +22,7 @@ export function config(version: string): Record<string, unknown> {
  * A server whose config lives in a fresh temp file, on in-memory PGlite — or, with
  * MICROSEG_TEST_DATABASE_URL set, on a fresh database of that PostgreSQL server.
  */
-export async function startTestServer(): Promise<DemoServer & { configPath: string }> {
+export async function startTestServer(extra: Partial<DemoServerOptions> = {}): Promise<DemoServer & { configPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'microseg-demo-'));
   const configPath = join(dir, 'shop.config.json');
   writeFileSync(configPath, JSON.stringify(config('v1')));
@@ -33,6 +33,7 @@ export async function startTestServer(): Promise<DemoServer & { configPath: stri
     databaseUrl: postgres?.url,
     configPath,
     adminToken: ADMIN_TOKEN,
+    ...extra,
   });
   return {
     ...server,
