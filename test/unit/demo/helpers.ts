@@ -45,7 +45,7 @@ export async function startTestServer(extra: Partial<DemoServerOptions> = {}): P
   };
 }
 
-async function freshPostgresDatabase(serverUrl: string) {
+export async function freshPostgresDatabase(serverUrl: string) {
   const { default: pg } = await import('pg');
   const name = `microseg_demo_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const run = async (sql: string) => {
