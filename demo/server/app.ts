@@ -14,6 +14,7 @@ import { MAX_BATCH_EVENTS, forJsonb, storeEvents, toEventRow, type EventRow } fr
 import { ConfigStore, matchesEtag } from './config-store';
 import { openDb, type Db } from './db';
 import { IDENTITY_HEADER, verifyIdentityToken } from './identity';
+import { registerParams, type ParamDef } from './params';
 import { registerReport } from './report';
 import { previewKeys, registerPreview } from './preview';
 import { Fanout, StreamRegistry, type StreamLimits } from './sse';
@@ -42,6 +43,8 @@ export interface DemoServerOptions {
   identitySecret?: string;
   /** Caps on open Server-Sent Events streams. */
   streams?: StreamLimits;
+  /** Population parameter definitions (params.ts). Default: examples/shop.params.json, if present. */
+  paramsPath?: string;
 }
 
 export interface DemoServer {
@@ -276,6 +279,8 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
 
   // ---- progression/aversion report ----------------------------------------------------------
   registerReport(app, db, admin);
+  const paramsPath = opts.paramsPath ?? `${ROOT}examples/shop.params.json`;
+  registerParams(app, { db, admin, config, defs: () => (existsSync(paramsPath) ? (JSON.parse(readFileSync(paramsPath, 'utf8')) as Record<string, ParamDef>) : {}) });
   const keys = await previewKeys();
   registerPreview(app, { db, admin, config: () => config.get().config, keys });
 
