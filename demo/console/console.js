@@ -148,6 +148,18 @@
       .catch(function (err) { result.className = 'form-result error'; result.textContent = err.message; });
   });
 
+  // ---- population parameters ------------------------------------------------------------------
+  var paramsButton = document.querySelector('[data-recompute-params]');
+  var paramsResult = document.querySelector('[data-params-result]');
+  paramsButton.addEventListener('click', function () {
+    paramsResult.textContent = 'Computing…';
+    api('POST', '/api/params').then(function (data) {
+      paramsResult.textContent = Object.keys(data.params).map(function (name) {
+        return name + ' = ' + Math.round(data.params[name] * 100) / 100 + ' (over ' + data.visitors[name] + ' visitors)';
+      }).join(', ') + ' · published as ' + data.version;
+    }).catch(function (err) { paramsResult.textContent = err.message; });
+  });
+
   // ---- recent visitors ------------------------------------------------------------------------
   var visitorsEl = document.querySelector('[data-visitors]');
   var datalist = document.getElementById('known-visitors');

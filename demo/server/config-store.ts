@@ -60,6 +60,7 @@ export class ConfigStore {
     const result = validateConfig(text);
     if (!result.ok) return result;
     const next = publish(text, result);
+    this.set(next); // this instance's pages first; the others hear the NOTIFY
     if (this.db) {
       await this.db.query(
         `INSERT INTO published_config (id, text, etag, published_at) VALUES (1, $1, $2, $3)
@@ -68,7 +69,6 @@ export class ConfigStore {
       );
       await this.db.notify(CHANNEL, next.etag);
     }
-    this.set(next);
     return { ok: true, config: next };
   }
 
