@@ -68,6 +68,7 @@ describe('the console report', () => {
       const box = name.getBoundingClientRect();
       return {
         segment: g.getAttribute('data-segment')!,
+        journey: g.closest('.journey')!.querySelector('h3')!.firstChild!.textContent!.trim(),
         n: g.querySelector('.n')!.textContent!,
         small: g.hasAttribute('data-below-min-n'),
         fill: getComputedStyle(g.querySelector('rect')!).fill,
@@ -81,7 +82,8 @@ describe('the console report', () => {
     expect(small[0]).toMatchObject({ small: true, n: expect.stringContaining('n = 6'), name: long, inside: true, whiskers: 3 });
     expect(small[0].fill).toBe('rgb(201, 201, 201)');
     for (const b of bars) {
-      const row = rows.find((r: { segment: string; journey: string }) => r.segment === b.segment);
+      const row = rows.find((r: { segment: string; journey: string }) => r.segment === b.segment && r.journey === b.journey);
+      expect(b.n).toBe(`n = ${row.exposures}${row.below_min_n ? ' · too few' : ''}`);
       expect(b.name, 'the whole name is drawn').toBe(b.segment);
       expect(b.inside, `${b.segment} fits in the chart`).toBe(true);
       expect(b.n).toMatch(/^n = \d+/);
