@@ -43,7 +43,7 @@ export interface DemoServerOptions {
   identitySecret?: string;
   /** Caps on open Server-Sent Events streams. */
   streams?: StreamLimits;
-  /** Population parameter definitions (params.ts). Default: examples/shop.params.json, if present. */
+  /** Population parameter definitions (params.ts). Default: demo/server/shop.params.json, if present. */
   paramsPath?: string;
 }
 
@@ -279,7 +279,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
 
   // ---- progression/aversion report ----------------------------------------------------------
   registerReport(app, db, admin);
-  const paramsPath = opts.paramsPath ?? `${ROOT}examples/shop.params.json`;
+  const paramsPath = opts.paramsPath ?? `${ROOT}demo/server/shop.params.json`;
   registerParams(app, { db, admin, config, defs: () => (existsSync(paramsPath) ? (JSON.parse(readFileSync(paramsPath, 'utf8')) as Record<string, ParamDef>) : {}) });
   const keys = await previewKeys();
   registerPreview(app, { db, admin, config: () => config.get().config, keys });
