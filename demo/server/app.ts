@@ -12,7 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { adminAuth, loopbackOrigins } from './admin';
 import { MAX_BATCH_EVENTS, forJsonb, storeEvents, toEventRow, type EventRow } from './collect';
 import { ConfigStore, matchesEtag } from './config-store';
-import { openDb, type Db } from './db';
+import { openDb, storedSecret, type Db } from './db';
 import { IDENTITY_HEADER, verifyIdentityToken } from './identity';
 import { registerParams, type ParamDef } from './params';
 import { registerReport } from './report';
@@ -342,13 +342,6 @@ function listen(app: Hono<VisitorEnv>, port: number, hostname: string): Promise<
     const server = serve({ fetch: app.fetch, port, hostname }, () => resolve(server as Server)) as Server;
     server.once('error', reject);
   });
-}
-
-/** A secret kept in the database, so every instance and every restart shares it. */
-async function storedSecret(db: Db, key: string): Promise<string> {
-  await db.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, randomBytes(32).toString('hex')]);
-  const { rows } = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = $1`, [key]);
-  return rows[0].value;
 }
 
 // The rest of the body stays unread, so the connection cannot be reused.

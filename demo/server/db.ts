@@ -1,6 +1,7 @@
 // A thin database seam: PGlite (embedded PostgreSQL) by default, a real PostgreSQL through `pg`
 // when a connection string is given. Every statement in the demo is plain PostgreSQL that runs
 // unchanged on both.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface QueryResult<T> {
@@ -198,4 +199,11 @@ async function migrate(db: Db): Promise<void> {
     for (const statement of MIGRATIONS[i]) await db.query(statement);
     await db.query(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [version, Date.now()]);
   }
+}
+
+/** A secret kept in the database, so every instance and every restart shares it. */
+export async function storedSecret(db: Db, key: string): Promise<string> {
+  await db.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, randomBytes(32).toString('hex')]);
+  const { rows } = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = $1`, [key]);
+  return rows[0].value;
 }

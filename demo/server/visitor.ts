@@ -7,10 +7,9 @@
 // its labels need a token the site's server signed (identity.ts). An id another browser already
 // claimed is never added. `forget()` ends the link: POST /api/forget clears the cookie and
 // releases its ids.
-import { randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
-import type { Db } from './db';
+import { storedSecret, type Db } from './db';
 
 export const VISITOR_COOKIE = 'ms_vid';
 export const VISITOR_HEADER = 'X-Microseg-Visitor';
@@ -32,13 +31,7 @@ export function isAnonymousId(value: unknown): value is string {
 }
 
 /** The signing key lives in the database so cookies survive restarts (and match claimed ids). */
-export async function cookieSecret(db: Db): Promise<string> {
-  await db.query(`INSERT INTO settings (key, value) VALUES ('cookie_secret', $1) ON CONFLICT (key) DO NOTHING`, [
-    randomBytes(32).toString('hex'),
-  ]);
-  const { rows } = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'cookie_secret'`);
-  return rows[0].value;
-}
+export const cookieSecret = (db: Db): Promise<string> => storedSecret(db, 'cookie_secret');
 
 export function visitorCookie(db: Db, secret: string): MiddlewareHandler<VisitorEnv> {
   return async (c, next) => {
