@@ -1,5 +1,5 @@
 export { createMicroseg } from './core/microseg';
-export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, MicrosegEventType } from './core/microseg';
+export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, IdentifyOptions, MicrosegEventType } from './core/microseg';
 export type { MicrosegError } from './core/errors';
 export type { TrackedEvent, Profile, DeviceClass } from './core/types';
 export type { Label } from './labels';
