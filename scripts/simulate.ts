@@ -132,9 +132,9 @@ export async function postEvents(url: string, events: SimEvent[], batch = 500): 
       body: JSON.stringify({ events: events.slice(i, i + batch) }),
     });
     if (!res.ok) throw new Error(`collect answered ${res.status}: ${await res.text()}`);
-    const body = (await res.json()) as { stored: number; duplicates: number };
+    const body = (await res.json()) as { stored: number; duplicate: number };
     stored += body.stored;
-    duplicates += body.duplicates;
+    duplicates += body.duplicate;
   }
   return { stored, duplicates };
 }

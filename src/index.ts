@@ -1,6 +1,6 @@
 export { createMicroseg } from './core/microseg';
 export { defineConfig } from './config/define';
-export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, MicrosegEventType, MicrosegEvents } from './core/microseg';
+export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, IdentifyOptions, MicrosegEventType, MicrosegEvents } from './core/microseg';
 export type { MicrosegError } from './core/errors';
 export type { TrackedEvent, Profile, DeviceClass } from './core/types';
 export type { Label } from './labels';

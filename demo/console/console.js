@@ -1,27 +1,30 @@
-// The marketer console shell: config version (live), the label form, recent visitors.
+// The marketer console shell: sign-in, config version (live), the label form, recent visitors.
+// The admin token is never in the page: signing in trades it for an HttpOnly, SameSite=Strict
+// cookie, which every API call then carries.
 (function () {
   'use strict';
-  var meta = document.querySelector('meta[name="microseg-admin-token"]');
-  var token = (meta && meta.content) || '';
-  var tokenField = document.querySelector('[data-token-field]');
-  if (!token && tokenField) tokenField.hidden = false; // opened from another machine: ask for it
-
-  function adminToken() {
-    var input = document.querySelector('[name="token"]');
-    return token || (input && input.value) || '';
-  }
+  var signedIn = [];
+  var isSignedIn = false;
 
   function api(method, url, body) {
     return fetch(url, {
       method: method,
-      headers: Object.assign({ Authorization: 'Bearer ' + adminToken() }, body ? { 'Content-Type': 'application/json' } : {}),
+      credentials: 'same-origin',
+      headers: body ? { 'Content-Type': 'application/json' } : {},
       body: body ? JSON.stringify(body) : undefined,
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
+        if (res.status === 401 && url !== '/api/login') showLogin('Your session ended: sign in again.');
         if (!res.ok) throw new Error(data.error || res.status + ' ' + res.statusText);
         return data;
       });
     });
+  }
+
+  /** Runs `start` once the console is signed in (at once if it is). */
+  function whenSignedIn(start) {
+    if (isSignedIn) start();
+    else signedIn.push(start);
   }
 
   function esc(s) {
@@ -29,7 +32,43 @@
   }
 
   // The report and the matrix (loaded after this file) share these.
-  window.microsegConsole = { api: api, esc: esc, token: adminToken };
+  window.microsegConsole = { api: api, esc: esc, whenSignedIn: whenSignedIn };
+
+  // ---- sign-in --------------------------------------------------------------------------------
+  var loginPanel = document.querySelector('[data-login]');
+  var loginForm = document.querySelector('[data-login-form]');
+  var loginResult = document.querySelector('[data-login-result]');
+  var main = document.querySelector('[data-console-main]');
+  var logout = document.querySelector('[data-logout]');
+
+  function showLogin(message) {
+    isSignedIn = false;
+    loginPanel.hidden = false;
+    main.hidden = true;
+    logout.hidden = true;
+    loginResult.textContent = message || '';
+  }
+
+  function enter() {
+    loginPanel.hidden = true;
+    main.hidden = false;
+    logout.hidden = false;
+    if (isSignedIn) return;
+    isSignedIn = true;
+    var starts = signedIn.splice(0);
+    starts.forEach(function (start) { start(); });
+  }
+
+  loginForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    api('POST', '/api/login', { token: loginForm.token.value }).then(function () {
+      loginForm.reset();
+      enter();
+    }).catch(function (err) { loginResult.className = 'form-result error'; loginResult.textContent = err.message; });
+  });
+  logout.addEventListener('click', function () {
+    api('POST', '/api/logout').then(function () { location.reload(); });
+  });
 
   function when(ms) {
     return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -39,7 +78,11 @@
   var versionEl = document.querySelector('[data-config-version]');
   var liveEl = document.querySelector('[data-config-live]');
   function showConfig(text) {
-    try { versionEl.textContent = JSON.parse(text).version; } catch (e) { versionEl.textContent = '(unreadable)'; }
+    try {
+      var doc = JSON.parse(text);
+      if (typeof doc.payload === 'string') doc = JSON.parse(doc.payload); // a signed envelope
+      versionEl.textContent = doc.version;
+    } catch (e) { versionEl.textContent = '(unreadable)'; }
   }
   fetch('/api/config').then(function (r) { return r.text(); }).then(showConfig).catch(function () { versionEl.textContent = '(unavailable)'; });
   if (window.EventSource) {
@@ -105,6 +148,18 @@
       .catch(function (err) { result.className = 'form-result error'; result.textContent = err.message; });
   });
 
+  // ---- population parameters ------------------------------------------------------------------
+  var paramsButton = document.querySelector('[data-recompute-params]');
+  var paramsResult = document.querySelector('[data-params-result]');
+  paramsButton.addEventListener('click', function () {
+    paramsResult.textContent = 'Computing…';
+    api('POST', '/api/params').then(function (data) {
+      paramsResult.textContent = Object.keys(data.params).map(function (name) {
+        return name + ' = ' + Math.round(data.params[name] * 100) / 100 + ' (over ' + data.visitors[name] + ' visitors)';
+      }).join(', ') + ' · published as ' + data.version;
+    }).catch(function (err) { paramsResult.textContent = err.message; });
+  });
+
   // ---- recent visitors ------------------------------------------------------------------------
   var visitorsEl = document.querySelector('[data-visitors]');
   var datalist = document.getElementById('known-visitors');
@@ -126,6 +181,13 @@
     form.uid.value = button.getAttribute('data-pick-visitor');
     showLabels(form.uid.value);
   });
-  loadVisitors();
-  setInterval(loadVisitors, 10000);
+  whenSignedIn(function () {
+    loadVisitors();
+    setInterval(function () { if (isSignedIn) loadVisitors(); }, 10000);
+  });
+
+  fetch('/api/session', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (s) {
+    if (s.admin) enter();
+    else showLogin();
+  }).catch(function () { showLogin(); });
 })();

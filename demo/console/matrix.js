@@ -95,8 +95,10 @@
     }).catch(function (err) { out.innerHTML = '<span class="error">' + esc(err.message) + '</span>'; });
   });
 
-  load();
-  // The plan follows published configs; coverage follows collected data.
-  if (window.EventSource) new EventSource('/api/config/stream').onmessage = function () { load(); };
-  setInterval(load, 30000);
+  shared.whenSignedIn(function () {
+    load();
+    // The plan follows published configs; coverage follows collected data.
+    if (window.EventSource) new EventSource('/api/config/stream').onmessage = function () { load(); };
+    setInterval(load, 30000);
+  });
 })();

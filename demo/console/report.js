@@ -6,11 +6,7 @@
   var root = document.querySelector('[data-report]');
   if (!root) return;
   var shared = window.microsegConsole;
-  var token = shared.token;
   var esc = shared.esc;
-
-
-
   function pct(x, digits) {
     return x === null || x === undefined ? '–' : (x * 100).toFixed(digits === undefined ? 1 : digits) + '%';
   }
@@ -19,38 +15,74 @@
     return x === null || x === undefined ? '–' : (x >= 0 ? '+' : '−') + Math.abs(x * 100).toFixed(1) + ' pts';
   }
 
-  var W = 760, H = 240, TOP = 16, BOTTOM = 44, LEFT = 96, RIGHT = 8;
+  var W = 760, TOP = 16, PLOT = 180, LEFT = 96, RIGHT = 8, LINE = 13;
 
-  /** One journey: a column per segment, its height the gap between its rate and the average. */
-  function chart(journey, rows, average) {
-    var mid = TOP + (H - TOP - BOTTOM) / 2;
-    var half = (H - TOP - BOTTOM) / 2;
-    var span = 0.05;
-    rows.forEach(function (r) { span = Math.max(span, Math.abs(r.progression_rate - average)); });
+  /** A segment id on as many lines as it needs (split at - _ . :), never cut. */
+  function nameLines(name, width) {
+    var max = Math.max(6, Math.floor(width / 6.2));
+    var lines = [];
+    var line = '';
+    name.split(/(?<=[-_.:])/).forEach(function (part) {
+      while (part.length > max) { if (line) { lines.push(line); line = ''; } lines.push(part.slice(0, max)); part = part.slice(max); }
+      if ((line + part).length > max && line) { lines.push(line); line = ''; }
+      line += part;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  /**
+   * One journey: a column per segment, its height the gap between its rate and the average, a
+   * whisker for the 95 % interval of that gap, and n under its name. Segments below the minimum
+   * sample are grey: too few visitors to read.
+   */
+  function chart(journey, rows, average, minN) {
     var step = (W - LEFT - RIGHT) / Math.max(rows.length, 1);
     var bar = Math.min(56, step * 0.6);
-    var crowded = step < 110; // names alternate between two lines
+    var labels = rows.map(function (r) { return nameLines(r.segment, step - 6); });
+    var nameRows = labels.reduce(function (m, l) { return Math.max(m, l.length); }, 1);
+    var H = TOP + PLOT + 8 + (nameRows + 1) * LINE + 4;
+    var mid = TOP + PLOT / 2;
+    var half = PLOT / 2;
+    var span = 0.05;
+    rows.forEach(function (r) {
+      span = Math.max(span, Math.abs(r.difference), Math.abs(r.difference_low === null ? 0 : r.difference_low), Math.abs(r.difference_high === null ? 0 : r.difference_high));
+    });
+    var yOf = function (d) { return mid - (d / span) * half; };
     var parts = [
       '<svg class="report-chart" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="' +
         esc(journey + ': progression rate per segment against the average of ' + pct(average)) + '">',
       // The left gutter holds the axis: progressive above the average, aversive below.
       '<text class="axis" x="0" y="' + (TOP + 10) + '">progressive ↑</text>',
-      '<text class="axis" x="0" y="' + (H - BOTTOM) + '">aversive ↓</text>',
+      '<text class="axis" x="0" y="' + (TOP + PLOT) + '">aversive ↓</text>',
     ];
     rows.forEach(function (r, i) {
-      var diff = r.progression_rate - average;
-      var h = Math.max(1, (Math.abs(diff) / span) * half);
+      var diff = r.difference;
+      var h = Math.max(1, Math.abs(yOf(diff) - mid));
       var x = LEFT + i * step + (step - bar) / 2;
+      var cx = x + bar / 2;
       var y = diff >= 0 ? mid - h : mid;
-      var cls = diff >= 0 ? 'up' : 'down';
-      var title = r.segment + ': ' + pct(r.progression_rate) + ' progressed, ' + pct(r.aversion_rate) + ' averted of ' +
-        r.exposures + ' exposed; average ' + pct(average) + '; uplift over hold-out ' + signed(r.uplift) +
-        (r.uplift_low === null ? '' : ' (95% CI ' + signed(r.uplift_low) + ' to ' + signed(r.uplift_high) + ')');
+      var small = r.below_min_n;
+      var cls = (diff >= 0 ? 'up' : 'down') + (small ? ' small' : '');
+      var title = r.segment + ': ' + pct(r.progression_rate) + ' progressed (95% CI ' + pct(r.progression_low) + '–' + pct(r.progression_high) + ') of n = ' +
+        r.exposures + ' exposed; ' + signed(diff) + ' against the average ' + pct(average) +
+        (r.difference_low === null ? '' : ' (95% CI ' + signed(r.difference_low) + ' to ' + signed(r.difference_high) + ')') +
+        '; uplift over hold-out ' + signed(r.uplift) + (r.uplift_low === null ? '' : ' (95% CI ' + signed(r.uplift_low) + ' to ' + signed(r.uplift_high) + ')') +
+        (small ? '; fewer than ' + minN + ' exposed: too few to read' : '');
+      var whisker = r.difference_low === null ? '' :
+        '<line class="ci" x1="' + cx.toFixed(1) + '" x2="' + cx.toFixed(1) + '" y1="' + yOf(r.difference_low).toFixed(1) + '" y2="' + yOf(r.difference_high).toFixed(1) + '"></line>' +
+        '<line class="ci" x1="' + (cx - 5).toFixed(1) + '" x2="' + (cx + 5).toFixed(1) + '" y1="' + yOf(r.difference_low).toFixed(1) + '" y2="' + yOf(r.difference_low).toFixed(1) + '"></line>' +
+        '<line class="ci" x1="' + (cx - 5).toFixed(1) + '" x2="' + (cx + 5).toFixed(1) + '" y1="' + yOf(r.difference_high).toFixed(1) + '" y2="' + yOf(r.difference_high).toFixed(1) + '"></line>';
+      var nameY = TOP + PLOT + 8 + LINE;
+      var name = '<text class="name" x="' + cx.toFixed(1) + '" y="' + nameY + '">' + labels[i].map(function (line, k) {
+        return '<tspan x="' + cx.toFixed(1) + '" dy="' + (k ? LINE : 0) + '">' + esc(line) + '</tspan>';
+      }).join('') + '</text>';
+      var n = '<text class="n" x="' + cx.toFixed(1) + '" y="' + (nameY + nameRows * LINE) + '">n = ' + r.exposures + (small ? ' · too few' : '') + '</text>';
       parts.push(
-        '<g class="bar ' + cls + '"><title>' + esc(title) + '</title>' +
-          '<rect x="' + x.toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + bar.toFixed(1) + '" height="' + h.toFixed(1) + '"></rect>' +
-          '<text class="value" x="' + (x + bar / 2).toFixed(1) + '" y="' + (diff >= 0 ? y - 4 : y + h + 12).toFixed(1) + '">' + pct(r.progression_rate, 0) + '</text>' +
-          '<text class="name" x="' + (x + bar / 2).toFixed(1) + '" y="' + (H - 20 + (crowded && i % 2 ? 14 : 0)) + '">' + esc(r.segment.length > 15 ? r.segment.slice(0, 14) + '…' : r.segment) + '</text>' +
+        '<g class="bar ' + cls + '" data-segment="' + esc(r.segment) + '" data-n="' + r.exposures + '"' + (small ? ' data-below-min-n' : '') + '><title>' + esc(title) + '</title>' +
+          '<rect x="' + x.toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + bar.toFixed(1) + '" height="' + h.toFixed(1) + '"></rect>' + whisker +
+          '<text class="value" x="' + cx.toFixed(1) + '" y="' + (diff >= 0 ? Math.min(y, r.difference_high === null ? y : yOf(r.difference_high)) - 4 : Math.max(y + h, r.difference_low === null ? y + h : yOf(r.difference_low)) + 12).toFixed(1) + '">' + pct(r.progression_rate, 0) + '</text>' +
+          name + n +
         '</g>',
       );
     });
@@ -61,12 +93,15 @@
   }
 
   function table(rows) {
-    return '<table class="report-table"><thead><tr><th>Segment</th><th>Exposed</th><th>Progression</th><th>Aversion</th>' +
-      '<th>Hold-out</th><th>Uplift (95% CI)</th></tr></thead><tbody>' +
+    return '<table class="report-table"><thead><tr><th>Segment</th><th>n exposed</th><th>Progression (95% CI)</th><th>Aversion</th>' +
+      '<th>Against the average (95% CI)</th><th>Hold-out</th><th>Uplift (95% CI)</th></tr></thead><tbody>' +
       rows.map(function (r) {
         var significant = r.uplift_low !== null && (r.uplift_low > 0 || r.uplift_high < 0);
-        return '<tr><td>' + (r.segment === '*' ? '<strong>every visitor</strong>' : esc(r.segment)) + '</td><td>' + r.exposures +
-          '</td><td>' + pct(r.progression_rate) + '</td><td>' + pct(r.aversion_rate) + '</td><td>' + r.holdout +
+        return '<tr' + (r.below_min_n ? ' class="small"' : '') + '><td>' + (r.segment === '*' ? '<strong>every visitor</strong>' : esc(r.segment)) + '</td><td>' + r.exposures +
+          (r.below_min_n ? ' <span class="muted">(too few)</span>' : '') +
+          '</td><td>' + pct(r.progression_rate) + (r.progression_low === null ? '' : ' <span class="muted">(' + pct(r.progression_low) + '–' + pct(r.progression_high) + ')</span>') +
+          '</td><td>' + pct(r.aversion_rate) + '</td><td>' + (r.segment === '*' ? '' : signed(r.difference) +
+          (r.difference_low === null ? '' : ' <span class="muted">(' + signed(r.difference_low) + ' … ' + signed(r.difference_high) + ')</span>')) + '</td><td>' + r.holdout +
           (r.holdout ? ' · ' + pct(r.holdout_rate) : '') + '</td><td' + (significant ? ' class="significant"' : '') + '>' + signed(r.uplift) +
           (r.uplift_low === null ? '' : ' <span class="muted">(' + signed(r.uplift_low) + ' … ' + signed(r.uplift_high) + ')</span>') +
           '</td></tr>';
@@ -91,17 +126,18 @@
       var segments = rows.filter(function (r) { return r.segment !== '*' && r.exposures > 0; });
       return '<section class="journey"><h3>' + esc(id) + ' <span class="muted">· ' + all.exposures + ' exposed, ' +
         pct(all.progression_rate) + ' progressed, ' + pct(all.aversion_rate) + ' averted · uplift ' + signed(all.uplift) + '</span></h3>' +
-        chart(id, segments, all.progression_rate) +
+        chart(id, segments, all.progression_rate, data.minN) +
         '<details><summary>Numbers</summary>' + table(rows) + '</details></section>';
     }).join('');
   }
 
   function load() {
-    fetch('/api/report', { headers: { Authorization: 'Bearer ' + token() } })
-      .then(function (res) { return res.json().then(function (data) { if (!res.ok) throw new Error(data.error || res.status); return data; }); })
+    shared.api('GET', '/api/report')
       .then(render)
       .catch(function (err) { root.innerHTML = '<p class="error">' + esc(err.message) + '</p>'; });
   }
-  load();
-  setInterval(load, 15000);
+  shared.whenSignedIn(function () {
+    load();
+    setInterval(load, 15000);
+  });
 })();

@@ -1,21 +1,24 @@
 // The demo backend: the shop and the console as pages, the SDK build as static files, and the
 // API the SDK talks to (config, labels, event collection).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { adminAuth, loopbackOrigins } from './admin';
+import { MAX_BATCH_EVENTS, forJsonb, storeEvents, toEventRow, type EventRow } from './collect';
 import { ConfigStore, matchesEtag } from './config-store';
-import { openDb, type Db } from './db';
+import { openDb, storedSecret, type Db } from './db';
+import { IDENTITY_HEADER, verifyIdentityToken } from './identity';
+import { registerParams, type ParamDef } from './params';
 import { registerReport } from './report';
 import { previewKeys, registerPreview } from './preview';
-import { Hub, StreamRegistry } from './sse';
-import { cookieSecret, isVisitorId, visitorCookie, type VisitorEnv } from './visitor';
+import { Fanout, StreamRegistry, type StreamLimits } from './sse';
+import { cookieSecret, forgetBrowser, isAnonymousId, isVisitorId, visitorCookie, type VisitorEnv } from './visitor';
 import { registerShop } from '../shop/pages';
 
 export interface DemoServerOptions {
@@ -31,17 +34,29 @@ export interface DemoServerOptions {
   configPath?: string;
   /** Bearer token for the admin API and the console. Default: random per start. */
   adminToken?: string;
+  /**
+   * The origins this server answers for (Host must name one): e.g. https://shop.example.
+   * Default: the loopback origins of its port (and `host`'s, when given).
+   */
+  origins?: string[];
+  /** The secret the site's server signs identity tokens with (identity.ts). Default: kept in the database. */
+  identitySecret?: string;
+  /** Caps on open Server-Sent Events streams. */
+  streams?: StreamLimits;
+  /** Population parameter definitions (params.ts). Default: demo/server/shop.params.json, if present. */
+  paramsPath?: string;
 }
 
 export interface DemoServer {
   url: string;
   adminToken: string;
+  identitySecret: string;
   db: Db;
   close(): Promise<void>;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const MAX_BATCH_EVENTS = 500;
+export { MAX_BATCH_EVENTS };
 const MAX_BODY_BYTES = 1_000_000;
 const DAY_MS = 86_400_000;
 const TOMBSTONE_KEPT_MS = 30 * DAY_MS;
@@ -50,21 +65,48 @@ const LABEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/; // as the SDK's isLabe
 
 export async function startDemoServer(opts: DemoServerOptions = {}): Promise<DemoServer> {
   const db = await openDb({ dataDir: opts.dataDir ?? `${ROOT}demo/data`, databaseUrl: opts.databaseUrl });
-  const config = await ConfigStore.open(opts.configPath ?? `${ROOT}examples/shop.config.json`);
+  const config = await ConfigStore.open(opts.configPath ?? `${ROOT}examples/shop.config.json`, db);
   const adminToken = opts.adminToken ?? randomBytes(18).toString('base64url');
   const secret = await cookieSecret(db);
-  const labelChanges = new Hub<{ type: 'labels'; uid: string }>();
-  const streams = new StreamRegistry();
+  const identitySecret = opts.identitySecret ?? (await storedSecret(db, 'identity_secret'));
+  const labelChanges = await Fanout.open(db, 'microseg_labels');
+  const streams = new StreamRegistry(opts.streams);
+  let origins: string[] = opts.origins ?? [];
+  const auth = adminAuth(adminToken, () => origins);
+  const admin = auth.requireAdmin;
 
   const app = new Hono<VisitorEnv>();
-  const admin = requireAdmin(adminToken);
 
   app.onError((err, c) => {
     console.error('[demo]', err);
     return c.json({ error: 'internal error' }, 500);
   });
 
+  // DNS rebinding: a page on another name that resolves to this server gets nothing.
+  app.use('*', auth.checkHost);
   app.use('/api/*', visitorCookie(db, secret));
+
+  /** The ids this request may read labels for: its cookie's anonymous ids, and a user id it holds a token for. */
+  const readableIds = (c: Context<VisitorEnv>): string[] => {
+    const ids = c.get('visitorIds').filter(isAnonymousId);
+    const uid = c.req.query('uid');
+    const token = c.req.header(IDENTITY_HEADER) ?? c.req.query('token');
+    if (isVisitorId(uid) && !ids.includes(uid) && verifyIdentityToken(token, uid, identitySecret)) ids.push(uid);
+    return ids;
+  };
+  const labelMessage = (uid: string) => JSON.stringify({ type: 'labels', uid });
+
+  // ---- console sign-in ------------------------------------------------------------------------
+  app.post('/api/login', bodyLimit({ maxSize: 4096, onError: tooLarge }), async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { token?: unknown } | null;
+    if (!auth.login(c, body?.token)) return c.json({ error: 'wrong admin token' }, 401);
+    return c.json({ admin: true });
+  });
+  app.post('/api/logout', (c) => {
+    auth.logout(c);
+    return c.json({ admin: false });
+  });
+  app.get('/api/session', (c) => c.json({ admin: auth.isAdmin(c) }));
 
   // ---- config -------------------------------------------------------------------------------
   // Default (unnamed) events carry each config version; `labels` events tell this visitor's
@@ -76,8 +118,8 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
       if (c.req.header('Last-Event-ID') !== current.etag) send(current.text, current.etag);
       const stops = [
         config.onChange((next) => send(next.text, next.etag)),
-        ...c.get('visitorIds').map((uid) =>
-          labelChanges.subscribe(uid, (m) => void stream.writeSSE({ event: 'labels', data: JSON.stringify(m) }).catch(() => {})),
+        ...readableIds(c).map((uid) =>
+          labelChanges.subscribe(uid, () => void stream.writeSSE({ event: 'labels', data: labelMessage(uid) }).catch(() => {})),
         ),
       ];
       return () => stops.forEach((stop) => stop());
@@ -112,9 +154,24 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     const events = (body as { events?: unknown } | null)?.events;
     if (!Array.isArray(events)) return c.json({ error: 'expected { events: [...] }' }, 400);
     if (events.length > MAX_BATCH_EVENTS) return c.json({ error: `at most ${MAX_BATCH_EVENTS} events per batch` }, 413);
-    const rows = events.filter(isTrackedEvent).map(toEventRow).filter((row): row is EventRow => row !== undefined);
-    const stored = await insertEvents(db, rows);
-    return c.json({ received: events.length, stored, duplicates: rows.length - stored, rejected: events.length - rows.length }, 202);
+    const rows = events.map(toEventRow).filter((row): row is EventRow => row !== undefined);
+    let result: Awaited<ReturnType<typeof storeEvents>>;
+    try {
+      result = await storeEvents(db, rows);
+    } catch (err) {
+      console.error('[demo] no event of a batch could be stored:', err);
+      c.header('Retry-After', '10');
+      return c.json({ error: 'events could not be stored, send them again later' }, 503);
+    }
+    const counts = { received: events.length, stored: result.stored, duplicate: result.duplicate, rejected: events.length - rows.length + result.failed };
+    return c.json(counts, 202);
+  });
+
+  // forget(): this browser's ids are released and its cookie cleared (see visitor.ts).
+  app.post('/api/forget', async (c) => {
+    const released = await forgetBrowser(c, db);
+    c.header('Cache-Control', 'no-store');
+    return c.json({ forgotten: released });
   });
 
   app.get('/api/events', admin, async (c) => {
@@ -150,8 +207,8 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   app.get('/api/labels', async (c) => {
     const uid = c.req.query('uid');
     if (!isVisitorId(uid)) return c.json({ error: 'uid required' }, 400);
-    if (!c.get('visitorIds').includes(uid) && !isAdmin(c, adminToken)) {
-      return c.json({ error: 'this browser may read only its own labels' }, 403);
+    if (!readableIds(c).includes(uid) && !auth.isAdmin(c)) {
+      return c.json({ error: 'this browser may read only its own labels: a user id needs a valid identity token' }, 403);
     }
     const now = Date.now();
     const { rows } = await db.query<LabelRow>(
@@ -167,10 +224,10 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   });
 
   app.get('/api/labels/stream', (c) => {
-    const ids = c.get('visitorIds');
-    if (!ids.length) return c.json({ error: 'no visitor cookie' }, 403);
+    const ids = readableIds(c);
+    if (!ids.length) return c.json({ error: 'no visitor cookie or identity token' }, 403);
     return streams.stream(c, (stream) => {
-      const stops = ids.map((uid) => labelChanges.subscribe(uid, (m) => void stream.writeSSE({ data: JSON.stringify(m) }).catch(() => {})));
+      const stops = ids.map((uid) => labelChanges.subscribe(uid, () => void stream.writeSSE({ data: labelMessage(uid) }).catch(() => {})));
       return () => stops.forEach((stop) => stop());
     });
   });
@@ -195,7 +252,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
        DO UPDATE SET value = excluded.value, at = excluded.at, expires = excluded.expires, deleted = false`,
       [uid, body.name, body.channel, value, at, expires],
     );
-    labelChanges.notify(uid, { type: 'labels', uid });
+    await labelChanges.notify(uid);
     return c.json(toLabel({ name: body.name as string, channel: body.channel as string, value: body.value ?? null, at, expires, deleted: false }), 201);
   });
 
@@ -216,14 +273,16 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
         [uid, name, channel, at],
       );
     }
-    labelChanges.notify(uid, { type: 'labels', uid });
+    await labelChanges.notify(uid);
     return c.json({ name, at, deleted: true });
   });
 
   // ---- progression/aversion report ----------------------------------------------------------
   registerReport(app, db, admin);
+  const paramsPath = opts.paramsPath ?? `${ROOT}demo/server/shop.params.json`;
+  registerParams(app, { db, admin, config, defs: () => (existsSync(paramsPath) ? (JSON.parse(readFileSync(paramsPath, 'utf8')) as Record<string, ParamDef>) : {}) });
   const keys = await previewKeys();
-  registerPreview(app, { db, admin, config: () => JSON.parse(config.get().text), keys });
+  registerPreview(app, { db, admin, config: () => config.get().config, keys });
 
   app.all('/api/*', (c) => c.json({ error: 'not found' }, 404));
 
@@ -240,12 +299,10 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     app.get(file, revalidate, serveStatic({ root: `${ROOT}dist` }));
   }
   app.use('/console/assets/*', serveStatic({ root: `${ROOT}demo/console`, rewriteRequestPath: (p) => p.replace(/^\/console\/assets/, '') }));
+  // The page holds no secret: it asks for the token and signs in (admin.ts).
   app.get('/console', (c) => {
-    // The token is handed only to a console opened on this machine.
-    const token = isLoopback(c) ? adminToken : '';
-    const html = readFileSync(`${ROOT}demo/console/index.html`, 'utf8').replace('__MICROSEG_ADMIN_TOKEN__', escapeAttr(token));
     c.header('Cache-Control', 'no-store');
-    return c.html(html);
+    return c.html(readFileSync(`${ROOT}demo/console/index.html`, 'utf8'));
   });
   registerShop(app, { root: ROOT, microsegHead: () => microsegHead(keys.publicJwk) });
 
@@ -258,13 +315,17 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
     throw err;
   }
   const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+  if (!opts.origins) origins = [...new Set([url, ...loopbackOrigins(port)])];
   return {
-    url: `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,
+    url,
     adminToken,
+    identitySecret,
     db,
     async close() {
       streams.closeAll();
       config.close();
+      await labelChanges.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -283,116 +344,10 @@ function listen(app: Hono<VisitorEnv>, port: number, hostname: string): Promise<
   });
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-function isAdmin(c: Context, adminToken: string): boolean {
-  const auth = c.req.header('Authorization') ?? '';
-  const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-  return token !== '' && timingSafeEqual(digest(token), digest(adminToken));
-}
-
-function requireAdmin(adminToken: string): MiddlewareHandler {
-  return async (c, next) => {
-    if (!isAdmin(c, adminToken)) {
-      c.header('WWW-Authenticate', 'Bearer');
-      return c.json({ error: 'admin token required' }, 401);
-    }
-    await next();
-  };
-}
-
-function isLoopback(c: Context): boolean {
-  try {
-    const address = getConnInfo(c).remote.address ?? '';
-    return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
-  } catch {
-    return false;
-  }
-}
-
 // The rest of the body stays unread, so the connection cannot be reused.
 function tooLarge(c: Context): Response {
   c.header('Connection', 'close');
   return c.json({ error: 'body too large' }, 413);
-}
-
-interface EventRow {
-  id: string;
-  aid: string;
-  uid: string | null;
-  type: string;
-  ts: number;
-  visit: number | null;
-  page: unknown;
-  props: unknown;
-}
-
-function isTrackedEvent(e: unknown): e is Record<string, unknown> {
-  if (!e || typeof e !== 'object') return false;
-  const event = e as Record<string, unknown>;
-  return (
-    isShortString(event.id) &&
-    isShortString(event.type) &&
-    isShortString(event.aid) &&
-    typeof event.ts === 'number' &&
-    Number.isFinite(event.ts) &&
-    (event.uid === undefined || event.uid === null || isShortString(event.uid)) &&
-    (event.props === undefined || (typeof event.props === 'object' && event.props !== null))
-  );
-}
-
-function isShortString(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= 200;
-}
-
-function toEventRow(e: Record<string, unknown>): EventRow | undefined {
-  try {
-    return {
-      id: e.id as string,
-      aid: e.aid as string,
-      uid: (e.uid as string | undefined) ?? null,
-      type: e.type as string,
-      ts: Math.round(e.ts as number),
-      visit: typeof e.visit === 'number' && Number.isFinite(e.visit) ? Math.trunc(e.visit) : null,
-      page: forJsonb(e.page ?? null),
-      props: forJsonb(e.props ?? {}),
-    };
-  } catch {
-    return undefined; // nested too deep to be a real event
-  }
-}
-
-const MAX_JSON_DEPTH = 32;
-const NOT_JSONB_SAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** PostgreSQL's jsonb refuses NUL characters and lone surrogates; one such string must not sink a batch. */
-function forJsonb(value: unknown, depth = 0): unknown {
-  if (depth > MAX_JSON_DEPTH) throw new RangeError('too deep');
-  if (typeof value === 'string') return value.replace(NOT_JSONB_SAFE, '\uFFFD');
-  if (Array.isArray(value)) return value.map((v) => forJsonb(v, depth + 1));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k.replace(NOT_JSONB_SAFE, '\uFFFD')] = forJsonb(v, depth + 1);
-    return out;
-  }
-  return value;
-}
-
-/** One statement per batch; duplicates (within the batch or already stored) are skipped. */
-async function insertEvents(db: Db, rows: EventRow[]): Promise<number> {
-  if (!rows.length) return 0;
-  const { rows: inserted } = await db.query(
-    `INSERT INTO events (id, aid, uid, type, ts, visit, page, props, received_at)
-     SELECT id, aid, uid, type, ts, visit, page, props, $2
-       FROM jsonb_to_recordset($1::jsonb)
-         AS e(id text, aid text, uid text, type text, ts bigint, visit integer, page jsonb, props jsonb)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING id`,
-    [JSON.stringify(rows), Date.now()],
-  );
-  return inserted.length;
 }
 
 interface LabelRow {
@@ -421,10 +376,6 @@ function labelProblem(body: Record<string, unknown> | null): string | undefined 
   if (body.ttlDays !== undefined && (typeof body.ttlDays !== 'number' || !(body.ttlDays > 0))) return 'ttlDays: a positive number';
   if (body.at !== undefined && (typeof body.at !== 'number' || !Number.isFinite(body.at))) return 'at: milliseconds since the epoch';
   return undefined;
-}
-
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
 // ---- the snippet every shop page carries ---------------------------------------------------------

@@ -1,6 +1,7 @@
 // A thin database seam: PGlite (embedded PostgreSQL) by default, a real PostgreSQL through `pg`
 // when a connection string is given. Every statement in the demo is plain PostgreSQL that runs
 // unchanged on both.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface QueryResult<T> {
@@ -11,8 +12,16 @@ export interface QueryResult<T> {
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** LISTEN: `onMessage` gets every NOTIFY payload on `channel`, from this process or any other. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY through the database, so every instance on it hears (itself included). */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
+
+const notifyVia = (db: Pick<Db, 'query'>) => async (channel: string, payload: string) => {
+  await db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+};
 
 export async function openDb(opts: { dataDir?: string; databaseUrl?: string }): Promise<Db> {
   const db = opts.databaseUrl ? await openPostgres(opts.databaseUrl) : await openPglite(opts.dataDir ?? 'memory://');
@@ -28,17 +37,25 @@ async function openPglite(dataDir: string): Promise<Db> {
     lockDataDir(dataDir);
   }
   const pg = await PGlite.create(dataDir);
-  return {
+  const db: Db = {
     kind: 'pglite',
     async query<T>(sql: string, params: unknown[] = []) {
       const result = await pg.query<T>(sql, params);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     },
+    async listen(channel, onMessage) {
+      const stop = await pg.listen(channel, onMessage);
+      return async () => {
+        if (!pg.closed) await stop();
+      };
+    },
+    notify: (channel, payload) => notifyVia(db)(channel, payload),
     async close() {
       await pg.close();
       if (onDisk) rmSync(`${dataDir}.lock`, { force: true });
     },
   };
+  return db;
 }
 
 // PGlite is single-process: a second server on the same directory would corrupt it.
@@ -69,14 +86,67 @@ async function openPostgres(connectionString: string): Promise<Db> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString, max: 5 });
   await pool.query('SELECT 1'); // fail at start, not on the first visitor
-  return {
+  const listener = new PgListener(() => new pg.Client({ connectionString }));
+  const db: Db = {
     kind: 'postgres',
     async query<T>(sql: string, params: unknown[] = []) {
       const result = await pool.query(sql, params);
       return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
     },
-    close: () => pool.end(),
+    listen: (channel, onMessage) => listener.listen(channel, onMessage),
+    notify: (channel, payload) => notifyVia(db)(channel, payload),
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
   };
+  return db;
+}
+
+type PgClient = import('pg').Client;
+
+/** One dedicated connection holds every LISTEN of this process (a pooled one would lose them). */
+class PgListener {
+  private client?: Promise<PgClient>;
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+
+  constructor(private readonly connect: () => PgClient) {}
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const client = await this.open();
+    let set = this.handlers.get(channel);
+    if (!set) {
+      this.handlers.set(channel, (set = new Set()));
+      await client.query(`LISTEN ${quoteIdent(channel)}`);
+    }
+    set.add(onMessage);
+    return async () => {
+      set.delete(onMessage);
+    };
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await (await client).end().catch(() => {});
+  }
+
+  private open(): Promise<PgClient> {
+    this.client ??= (async () => {
+      const client = this.connect();
+      client.on('notification', (m) => {
+        for (const handler of this.handlers.get(m.channel) ?? []) handler(m.payload ?? '');
+      });
+      client.on('error', (err) => console.error('[demo] the LISTEN connection failed:', err.message));
+      await client.connect();
+      return client;
+    })();
+    return this.client;
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 // Append-only: a released step is never edited, a change is a new step.
@@ -110,6 +180,13 @@ const MIGRATIONS: string[][] = [
     // Which visitor ids a browser has claimed (see README: the visitor cookie).
     `CREATE TABLE IF NOT EXISTS visitors (uid text PRIMARY KEY, bound_at bigint NOT NULL)`,
   ],
+  [
+    // A journey step settles once per visitor and window, whatever id a sender gave it.
+    `CREATE UNIQUE INDEX IF NOT EXISTS events_journey_once ON events (aid, type, (props->>'journey'), (props->>'at'))
+       WHERE type IN ('$journey.exposure', '$journey.outcome')`,
+    // The config every instance serves: the newest published document.
+    `CREATE TABLE IF NOT EXISTS published_config (id integer PRIMARY KEY, text text NOT NULL, etag text NOT NULL, published_at bigint NOT NULL)`,
+  ],
 ];
 
 async function migrate(db: Db): Promise<void> {
@@ -122,4 +199,11 @@ async function migrate(db: Db): Promise<void> {
     for (const statement of MIGRATIONS[i]) await db.query(statement);
     await db.query(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [version, Date.now()]);
   }
+}
+
+/** A secret kept in the database, so every instance and every restart shares it. */
+export async function storedSecret(db: Db, key: string): Promise<string> {
+  await db.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, randomBytes(32).toString('hex')]);
+  const { rows } = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = $1`, [key]);
+  return rows[0].value;
 }

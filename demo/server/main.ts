@@ -11,6 +11,8 @@ try {
     dataDir: process.env.MICROSEG_DATA_DIR || undefined,
     configPath: process.env.MICROSEG_CONFIG || undefined,
     adminToken: process.env.MICROSEG_ADMIN_TOKEN || undefined,
+    origins: process.env.MICROSEG_ORIGINS ? process.env.MICROSEG_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : undefined,
+    identitySecret: process.env.MICROSEG_IDENTITY_SECRET || undefined,
   });
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
@@ -25,8 +27,10 @@ console.log(`
   Shop      ${base}/
   Console   ${base}/console
   API       ${base}/api/config   /api/labels   /api/collect
-  Admin token (Authorization: Bearer …): ${server.adminToken}
+  Admin token (sign in to the console with it, or send Authorization: Bearer …): ${server.adminToken}
 `);
+// One line a supervisor (or a test) can read: where this instance listens.
+if (process.env.MICROSEG_PRINT_URL) console.log(`MICROSEG_URL=${server.url}`);
 
 const stop = async () => {
   await server.close();

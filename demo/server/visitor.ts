@@ -1,14 +1,15 @@
 // The visitor cookie: which visitor ids this browser may read labels for.
 //
-// The SDK reports its id in the X-Microseg-Visitor header. The first browser to report an id
-// claims it (the `visitors` table remembers every claimed id) and receives it in `ms_vid`, an
-// HMAC-signed, HttpOnly, SameSite=Lax cookie. An id another browser already claimed is never
-// added, so knowing someone's id is not enough to read their labels. A browser's cookie holds a
-// few ids (anonymous id, user id after identify, a fresh id after forget()).
-import { randomBytes } from 'node:crypto';
+// The SDK reports its anonymous id in the X-Microseg-Visitor header. The first browser to report
+// an anonymous id claims it (the `visitors` table remembers every claimed id) and receives it in
+// `ms_vid`, an HMAC-signed, HttpOnly, SameSite=Lax cookie. Only ids shaped as the SDK makes them
+// (random UUIDs, unguessable) can be claimed this way: a user id is never bound on first claim,
+// its labels need a token the site's server signed (identity.ts). An id another browser already
+// claimed is never added. `forget()` ends the link: POST /api/forget clears the cookie and
+// releases its ids.
 import type { Context, MiddlewareHandler } from 'hono';
-import { getSignedCookie, setSignedCookie } from 'hono/cookie';
-import type { Db } from './db';
+import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { storedSecret, type Db } from './db';
 
 export const VISITOR_COOKIE = 'ms_vid';
 export const VISITOR_HEADER = 'X-Microseg-Visitor';
@@ -18,24 +19,25 @@ const VISITOR_ID = /^[\x21-\x7e]{1,128}$/; // printable ASCII, no spaces
 
 export type VisitorEnv = { Variables: { visitorIds: string[] } };
 
+const ANONYMOUS_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 export function isVisitorId(value: unknown): value is string {
   return typeof value === 'string' && VISITOR_ID.test(value);
 }
 
-/** The signing key lives in the database so cookies survive restarts (and match claimed ids). */
-export async function cookieSecret(db: Db): Promise<string> {
-  await db.query(`INSERT INTO settings (key, value) VALUES ('cookie_secret', $1) ON CONFLICT (key) DO NOTHING`, [
-    randomBytes(32).toString('hex'),
-  ]);
-  const { rows } = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'cookie_secret'`);
-  return rows[0].value;
+/** An id the SDK made itself (crypto.randomUUID): the only kind a browser may claim unsigned. */
+export function isAnonymousId(value: unknown): value is string {
+  return typeof value === 'string' && ANONYMOUS_ID.test(value);
 }
+
+/** The signing key lives in the database so cookies survive restarts (and match claimed ids). */
+export const cookieSecret = (db: Db): Promise<string> => storedSecret(db, 'cookie_secret');
 
 export function visitorCookie(db: Db, secret: string): MiddlewareHandler<VisitorEnv> {
   return async (c, next) => {
     let ids = await readIds(c, secret);
     const reported = c.req.header(VISITOR_HEADER);
-    if (isVisitorId(reported) && !ids.includes(reported) && (await claim(db, reported))) {
+    if (isAnonymousId(reported) && !ids.includes(reported) && (await claim(db, reported))) {
       ids = [reported, ...ids].slice(0, MAX_IDS_PER_BROWSER);
       await setSignedCookie(c, VISITOR_COOKIE, Buffer.from(JSON.stringify(ids)).toString('base64url'), secret, {
         path: '/api',
@@ -47,6 +49,23 @@ export function visitorCookie(db: Db, secret: string): MiddlewareHandler<Visitor
     c.set('visitorIds', ids);
     await next();
   };
+}
+
+/**
+ * forget(): the browser's ids are released and their trace erased (claims, labels and events of
+ * those anonymous ids), and the cookie is cleared, so the fresh id that follows is linked to
+ * nothing. A user id's labels stay: they belong to the user's other channels.
+ */
+export async function forgetBrowser(c: Context<VisitorEnv>, db: Db): Promise<number> {
+  const ids = c.get('visitorIds').filter(isAnonymousId);
+  if (ids.length) {
+    await db.query(`DELETE FROM visitors WHERE uid = ANY($1::text[])`, [ids]);
+    await db.query(`DELETE FROM labels WHERE uid = ANY($1::text[])`, [ids]);
+    await db.query(`DELETE FROM events WHERE aid = ANY($1::text[])`, [ids]);
+  }
+  deleteCookie(c, VISITOR_COOKIE, { path: '/api' });
+  c.set('visitorIds', []);
+  return ids.length;
 }
 
 async function readIds(c: Context, secret: string): Promise<string[]> {

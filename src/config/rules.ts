@@ -86,6 +86,9 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       case 'metrics':
         if (!known(metrics, name)) issue(path, `metric "${name ?? ''}" is not defined in metrics`);
         return;
+      case 'params':
+        if (!known(obj(cfg.params), name)) issue(path, `param "${name ?? ''}" is not defined in params`);
+        return;
       case 'scores':
         if (scope === 'score') return issue(path, 'a score cannot use other scores');
         if (!known(scores, name)) issue(path, `score "${name ?? ''}" is not defined in scores`);
@@ -103,7 +106,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         if (name !== undefined) issue(path, 'test membership with {"segments": "<id>"}, not a dotted path');
         return;
       default:
-        issue(path, `unknown context "${root}": paths start with profile, traits, metrics, scores, labels, segments or campaigns`);
+        issue(path, `unknown context "${root}": paths start with profile, traits, metrics, scores, params, labels, segments or campaigns`);
     }
   };
 

@@ -1,5 +1,6 @@
 // The configuration contract as a zod/mini schema (it tree-shakes; the browser bundle stays
 // small), plus parseConfig: structure from zod, cross-references and conditions from rules.ts.
+import { inlineParams, paramIssues } from './params';
 import * as z from 'zod/mini';
 import { SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig } from './types';
 
@@ -100,6 +101,8 @@ function build() {
     version: text,
     metrics: z.optional(z.record(id, metric)),
     scores: z.optional(z.record(id, score)),
+    /** Population parameters the backend computes (params.ts): named numbers. */
+    params: z.optional(z.record(id, z.number())),
     segments: z.array(segment).check(z.minLength(1)),
     campaigns: z.optional(z.array(campaign)),
     suppressions: z.optional(z.array(suppression)),
@@ -144,7 +147,8 @@ export function parseConfig(input: unknown): ParseResult {
     // The rules guard every access, so they also run on a config whose shape is wrong:
     // the author sees every problem at once.
     checkRules(input, errors);
-    return errors.length ? { ok: false, errors } : { ok: true, config: result.data as MicrosegConfig };
+    paramIssues(input, errors);
+    return errors.length ? { ok: false, errors } : { ok: true, config: inlineParams(result.data as MicrosegConfig) };
   } catch (err) {
     return { ok: false, errors: [{ path: '', message: `the config could not be checked: ${String(err)}` }] };
   }

@@ -115,6 +115,8 @@ export interface MicrosegConfig {
   version: string;
   metrics?: Record<string, MetricDef>;
   scores?: Record<string, ScoreDef>;
+  /** Population parameters (named numbers the backend computes), read as `params.<name>` or the operand `"$params.<name>"`. */
+  params?: Record<string, number>;
   segments: SegmentDef[];
   campaigns?: CampaignDef[];
   suppressions?: SuppressionDef[];

@@ -4,7 +4,7 @@ import { createReporter, guard, type MicrosegError } from './errors';
 import { randomId, toPlainData, isPlainObject } from './util';
 import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, urlParamNames, watchNavigation, type PageContext } from '../track';
-import { activeKey, activeLabels, boundedValue, createRemoteLabels, EVERY_CHANNEL, isLabelName, localStamp, mergeLabels, mergeRemote, nextExpiry, pruneLabels, readLabels, recordList, refusedError, storedList, type Label, type LabelRecords, type RemoteLabels } from '../labels';
+import { activeKey, activeLabels, boundedValue, createRemoteLabels, forgetUrlBeside, unlinkDevice, EVERY_CHANNEL, isLabelName, localStamp, mergeLabels, mergeRemote, nextExpiry, pruneLabels, readLabels, recordList, refusedError, storedList, type Label, type LabelRecords, type RemoteLabels } from '../labels';
 import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
 import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
@@ -66,6 +66,8 @@ export interface MicrosegOptions {
    * without consent.
    */
   labelsUrl?: string;
+  /** forget() posts here so the backend unlinks the device (default: `forget` beside labelsUrl, else collectUrl). */
+  forgetUrl?: string;
   /** Server-Sent Events that say this visitor's labels changed: a URL, or true for `${labelsUrl}/stream`. */
   labelsSse?: string | boolean;
   /** A tab coming back re-fetches labels when the last fetch is older than this (ms, default 5 minutes). */
@@ -93,6 +95,11 @@ export interface LabelOptions {
   channel?: string;
 }
 
+export interface IdentifyOptions {
+  /** A token the site's server made for this user id; sent to `labelsUrl` only, kept in memory only. */
+  token?: string;
+}
+
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
   readonly ready: Promise<void>;
@@ -102,8 +109,10 @@ export interface Microseg {
    * Links this device to a user of the site. `userId` must be an opaque id (a database key or a
    * keyed hash), never an e-mail address, phone number or name: it is stored on the device and
    * sent to the collector and the labels backend. Traits follow the same rule.
+   * `options.token`: the site's server signed this user id (identity verification); the labels
+   * backend needs it.
    */
-  identify(userId: string, traits?: Record<string, unknown>): void;
+  identify(userId: string, traits?: Record<string, unknown>, options?: IdentifyOptions): void;
   label(name: string, options?: LabelOptions): void;
   unlabel(name: string): void;
   labels(): Label[];
@@ -121,7 +130,7 @@ export interface Microseg {
   /** Fills the slots under `root` (default: the document) now; for frameworks that render outside the parser. */
   render(root?: ParentNode): void;
   consent(state: ConsentState): void;
-  /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
+  /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`); with labelsUrl/collectUrl, asks the backend to unlink this device too. */
   forget(): Promise<void>;
   /** Listens to one of the SDK's events; returns the function that stops listening. */
   on<K extends MicrosegEventType>(type: K, handler: (payload: MicrosegEvents[K]) => void): () => void;
@@ -238,6 +247,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   // A profile an older version stored may hold a full URL: this page's recorded one replaces it.
   let profile: Profile = isProfile(stored) ? { ...stored, url: page.url } : newProfile(now(), page);
   let labelRecords: LabelRecords = new Map();
+  /** identify()'s token: memory only, the site hands a fresh one with every page. */
+  let identityToken: string | undefined;
   let labelsKey = '[]';
   let labelTimer: ReturnType<typeof setTimeout> | undefined;
   /** This page view, for exposures (one per campaign and view). */
@@ -326,7 +337,10 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     remote = createRemoteLabels({
       url: options.labelsUrl,
       sse,
-      visitor: visitorId,
+      // A user id's labels need its token; without one, the device's own.
+      visitor: () => (identityToken && profile.userId) || profile.anonymousId,
+      device: () => profile.anonymousId,
+      identity: () => identityToken,
       allowed: () => consentState === 'granted' && !destroyed,
       now,
       onLabels: (list) => {
@@ -399,6 +413,9 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
 
   /** forget(): the tab that was asked erases the device; every other open tab drops what it holds. */
   async function forgetHere(erase: boolean): Promise<void> {
+    const unlink = erase ? options.forgetUrl ?? forgetUrlBeside(options.labelsUrl ?? options.collectUrl) : undefined;
+    if (unlink) void unlinkDevice(unlink).catch((cause) => report({ code: 'forget-remote', message: `the backend could not unlink this device (${unlink})`, cause }));
+    identityToken = undefined;
     consentState = 'denied';
     remote?.pause();
     if (erase) await store.erase();
@@ -433,14 +450,16 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       decisions.schedule(); // a new page view: caps count it
     }),
 
-    identify: guard(report, 'identify', (userId: string, traits?: Record<string, unknown>) => {
+    identify: guard(report, 'identify', (userId: string, traits?: Record<string, unknown>, opts?: IdentifyOptions) => {
       if (destroyed) return;
       if (typeof userId !== 'string' || !userId || userId.length > 200) {
         return badArgument('identify(userId, traits): userId must be a non-empty string of at most 200 characters');
       }
       if (traits !== undefined && !isPlainObject(traits)) return badArgument('identify(userId, traits): traits must be an object');
       const plain = (traits ? toPlainData(traits) : {}) as Record<string, unknown>;
-      const changed = userId !== profile.userId;
+      const token = typeof opts?.token === 'string' && opts.token ? opts.token : undefined;
+      const changed = userId !== profile.userId || token !== identityToken;
+      identityToken = token;
       profile = { ...profile, userId, traits: { ...profile.traits, ...plain } };
       saveProfile();
       segments.setProfile(profile);

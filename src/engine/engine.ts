@@ -20,7 +20,7 @@ const SEEN_IDS = 512;
 const CLOCK_SET_BACK = 5 * 60_000;
 const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
 const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
-const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'labels', 'segments', 'campaigns']);
+const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'params', 'labels', 'segments', 'campaigns']);
 
 /** A cross-journey label ("sticky note"), as the labels part keeps it. */
 export type { Label };
@@ -65,6 +65,8 @@ export interface EvaluationContext {
   traits: Record<string, unknown>;
   metrics: Record<string, unknown>;
   scores: Record<string, number>;
+  /** The config's population parameters. */
+  params: Record<string, number>;
   labels: Record<string, LabelContext>;
   segments: string[];
   campaigns: Record<string, CampaignHistory>;
@@ -256,6 +258,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     traits: {},
     metrics: {},
     scores: {},
+    params: Object.assign(Object.create(null), config.params) as Record<string, number>,
     labels: {},
     segments: [],
     campaigns,

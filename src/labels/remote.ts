@@ -44,8 +44,12 @@ export interface RemoteLabelsOptions {
   url: string;
   /** Server-Sent Events telling that this visitor's labels changed (any message triggers a fetch). */
   sse?: string;
-  /** The id the backend knows the visitor by: user id, else anonymous id. */
+  /** The id whose labels are asked for: the user id (with its token), else the anonymous id. */
   visitor: () => string;
+  /** The device's anonymous id, reported for the backend's visitor cookie (default: visitor()). */
+  device?: () => string;
+  /** The identity token the site's server signed for the user id (X-Microseg-Identity). */
+  identity?: () => string | undefined;
   /** False while consent is not granted: nothing is sent then. */
   allowed: () => boolean;
   now: () => number;
@@ -65,16 +69,19 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
 
   async function fetchOnce(): Promise<void> {
     const uid = opts.visitor();
+    const token = opts.identity?.();
     const doFetch = opts.fetch ?? globalThis.fetch;
     const url = new URL(opts.url, globalThis.location?.href);
     url.searchParams.set('uid', uid);
+    const headers: Record<string, string> = { 'X-Microseg-Visitor': opts.device?.() ?? uid, Accept: 'application/json' };
+    if (token) headers['X-Microseg-Identity'] = token;
     const sentAt = opts.now();
     lastFetch = sentAt;
     // A backend that never answers must not hold every later fetch behind this one.
     const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
     const timer = setTimeout(() => abort?.abort(), FETCH_TIMEOUT);
     const res = await doFetch(url.href, {
-      headers: { 'X-Microseg-Visitor': uid, Accept: 'application/json' },
+      headers,
       credentials: 'same-origin',
       referrerPolicy: REQUEST_REFERRER_POLICY,
       cache: 'no-store',
@@ -91,18 +98,22 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
     if (refused.length) opts.onError(refusedError(`the labels backend ${opts.url}`, refused, labels.length));
     // An answer without a list is not "no labels": what is known stays.
     if (Array.isArray((body as { labels?: unknown } | null)?.labels)) opts.onLabels(labels);
-    listen(uid);
+    listen(uid, token);
   }
 
   /** The stream subscribes the ids the backend bound when it opened: reopen it for a new id. */
-  function listen(uid: string): void {
+  function listen(uid: string, token?: string): void {
     const ES = opts.EventSource ?? (typeof EventSource === 'function' ? EventSource : undefined);
     if (!opts.sse || !ES || stopped) return;
-    if (source && source.readyState !== 2 && streamFor === uid) return;
+    const key = `${uid} ${token ?? ''}`;
+    if (source && source.readyState !== 2 && streamFor === key) return;
     source?.close();
-    streamFor = uid;
+    streamFor = key;
     try {
-      source = new ES(new URL(opts.sse, globalThis.location?.href).href);
+      // EventSource sends no headers: a verified user id goes in the query.
+      const url = new URL(opts.sse, globalThis.location?.href);
+      if (token) (url.searchParams.set('uid', uid), url.searchParams.set('token', token));
+      source = new ES(url.href);
       source.onmessage = () => void api.refresh();
       source.addEventListener('labels', () => void api.refresh());
     } catch (cause) {
@@ -148,3 +159,14 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
 }
 
 export type RemoteLabels = ReturnType<typeof createRemoteLabels>;
+
+/** forget()'s default backend URL: `forget` beside the labels (or collect) URL, e.g. /api/forget. */
+export function forgetUrlBeside(url: string | undefined): string | undefined {
+  return url ? new URL('forget', new URL(url, globalThis.location?.href)).href : undefined;
+}
+
+/** Asks the backend to unlink this device (clear its cookie and the ids it links). */
+export async function unlinkDevice(url: string, doFetch: typeof fetch = globalThis.fetch): Promise<void> {
+  const res = await doFetch(url, { method: 'POST', credentials: 'same-origin', cache: 'no-store', keepalive: true });
+  if (!res.ok) throw new Error(`${res.status} ${res.statusText}`.trim());
+}

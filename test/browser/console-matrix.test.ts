@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launch, ROOT, watchedPage } from './harness';
-import { startDemo, type TestDemo } from './demo-support';
+import { openConsole, startDemo, type TestDemo } from './demo-support';
 import { campaignMatrix } from '../../src/config/matrix';
 
 let browser: Browser;
@@ -45,7 +45,7 @@ describe('the console matrix', () => {
     const config = JSON.parse(readFileSync(demo.configPath, 'utf8'));
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     const w = await watchedPage(context);
-    await w.page.goto(demo.url + '/console');
+    await openConsole(w.page, demo);
     const matrix = w.page.locator('[data-matrix]');
     await matrix.locator('table.matrix').waitFor();
 

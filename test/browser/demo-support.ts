@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemoServer, type DemoServer } from '../../demo/server/app';
 import { afterAll, beforeAll } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launch, ROOT } from './harness';
 
 export interface TestDemo extends DemoServer {
@@ -34,6 +34,14 @@ export async function startDemo(): Promise<TestDemo> {
       return config;
     },
   };
+}
+
+/** Opens the console and signs in with the admin token, as a marketer does (the page holds no token). */
+export async function openConsole(page: Page, demo: DemoServer): Promise<void> {
+  await page.goto(`${demo.url}/console`);
+  await page.locator('[data-login-form] [name="token"]').fill(demo.adminToken);
+  await page.locator('[data-login-form] button[type="submit"]').click();
+  await page.locator('[data-console-main]:not([hidden])').waitFor();
 }
 
 export function writeConfig(path: string, config: unknown): void {

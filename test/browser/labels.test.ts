@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { html, launch, snippet, watchedPage } from './harness';
-import { startDemo, type TestDemo } from './demo-support';
+import { openConsole, startDemo, type TestDemo } from './demo-support';
 
 const DAY = 86_400_000;
 let browser: Browser;
@@ -126,7 +126,7 @@ describe('labels from another channel, live', () => {
     await offer.waitFor({ state: 'visible', timeout: 5000 });
 
     const consolePage = await context.newPage();
-    await consolePage.goto(`${demo.url}/console`);
+    await openConsole(consolePage, demo);
     const form = consolePage.locator('[data-label-form]');
     await form.locator('[name="uid"]').fill(aid);
     await form.locator('[name="name"]').fill('complaint');

@@ -1,11 +1,18 @@
 // Shared by the demo backend tests: a server on a random port with an in-memory database,
 // a tiny cookie jar, and an SSE reader.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemoServer, type DemoServer } from '../../../demo/server/app';
+import { startDemoServer, type DemoServer, type DemoServerOptions } from '../../../demo/server/app';
 
 export const ADMIN_TOKEN = 'test-admin-token';
+
+/** An anonymous id as the SDK makes them (a UUID v4), the same for the same name. */
+export function anonymousId(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export function config(version: string): Record<string, unknown> {
   return { schema: 1, version, segments: [{ id: 'everyone', fallback: true }] };
@@ -15,7 +22,7 @@ export function config(version: string): Record<string, unknown> {
  * A server whose config lives in a fresh temp file, on in-memory PGlite — or, with
  * MICROSEG_TEST_DATABASE_URL set, on a fresh database of that PostgreSQL server.
  */
-export async function startTestServer(): Promise<DemoServer & { configPath: string }> {
+export async function startTestServer(extra: Partial<DemoServerOptions> = {}): Promise<DemoServer & { configPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'microseg-demo-'));
   const configPath = join(dir, 'shop.config.json');
   writeFileSync(configPath, JSON.stringify(config('v1')));
@@ -26,6 +33,7 @@ export async function startTestServer(): Promise<DemoServer & { configPath: stri
     databaseUrl: postgres?.url,
     configPath,
     adminToken: ADMIN_TOKEN,
+    ...extra,
   });
   return {
     ...server,
@@ -37,7 +45,7 @@ export async function startTestServer(): Promise<DemoServer & { configPath: stri
   };
 }
 
-async function freshPostgresDatabase(serverUrl: string) {
+export async function freshPostgresDatabase(serverUrl: string) {
   const { default: pg } = await import('pg');
   const name = `microseg_demo_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const run = async (sql: string) => {

@@ -35,16 +35,33 @@ function reference(outcomes: Outcome[]): ReportRow[] {
     const all = cells.get(`${c.journey}\u0000*`)!;
     const pr = rate(c.p, c.n);
     const hr = rate(c.hp, c.hn);
-    const uplift = pr === null || hr === null ? null : pr - hr;
-    const se = uplift === null ? null : Math.sqrt((pr! * (1 - pr!)) / c.n + (hr! * (1 - hr!)) / c.hn);
+    const ar = rate(all.p, all.n);
+    const [pl, ph] = wilson(c.p, c.n);
+    const [hl, hh] = wilson(c.hp, c.hn);
+    const [al, ah] = wilson(all.p, all.n);
+    const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+    const newcombe = (a: number | null, aLow: number | null, aHigh: number | null, b: number | null, bLow: number | null, bHigh: number | null) =>
+      a === null || b === null ? [null, null] : [a - b - Math.hypot(a - aLow!, bHigh! - b), a - b + Math.hypot(aHigh! - a, b - bLow!)];
+    const [dl, dh] = newcombe(pr, pl, ph, ar, al, ah);
+    const [ul, uh] = newcombe(pr, pl, ph, hr, hl, hh);
     return {
       journey: c.journey, segment: c.segment, exposures: c.n, progressed: c.p, averted: c.n - c.p,
-      progression_rate: pr, aversion_rate: rate(c.n - c.p, c.n),
-      average_progression_rate: rate(all.p, all.n), average_aversion_rate: rate(all.n - all.p, all.n),
+      progression_rate: pr, progression_low: pl, progression_high: ph, aversion_rate: rate(c.n - c.p, c.n),
+      average_progression_rate: ar, average_aversion_rate: rate(all.n - all.p, all.n),
+      difference: diff(pr, ar), difference_low: dl, difference_high: dh,
       holdout: c.hn, holdout_progressed: c.hp, holdout_rate: hr,
-      uplift, uplift_low: se === null ? null : uplift! - 1.96 * se, uplift_high: se === null ? null : uplift! + 1.96 * se,
+      uplift: diff(pr, hr), uplift_low: ul, uplift_high: uh, below_min_n: c.n < 30,
     };
   });
+}
+
+/** The 95 % Wilson score interval of k successes in n trials. */
+function wilson(k: number, n: number): [number | null, number | null] {
+  if (!n) return [null, null];
+  const z = 1.96, p = k / n, z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [centre - half, centre + half];
 }
 
 function expectSameRows(actual: ReportRow[], expected: ReportRow[]): void {
@@ -80,6 +97,7 @@ describe('GET /api/report', () => {
     // The outbox may send a batch twice (a beacon, then the retry): the report must not count it twice.
     const again = await postEvents(server.url, events.filter((e) => e.type === '$journey.outcome').slice(0, 300));
     expect(again).toEqual({ stored: 0, duplicates: 300 });
+    expect(server.db.kind).toBe(process.env.MICROSEG_TEST_DATABASE_URL ? 'postgres' : 'pglite'); // CI runs this file on both
 
     const res = await fetch(`${server.url}/api/events?type=$journey.outcome&limit=10000`, { headers: admin });
     const raw = (await res.json()).events as Outcome[];
@@ -96,5 +114,27 @@ describe('GET /api/report', () => {
     expect(complainers.uplift!).toBeLessThan(0);
     expect(row('vip-winback-step', 'vip-at-risk').uplift!).toBeGreaterThan(0);
     for (const r of report) if (r.exposures) expect(r.progression_rate! + r.aversion_rate!).toBeCloseTo(1, 12);
+    for (const r of report) if (r.exposures) expect(r.progression_low!).toBeLessThanOrEqual(r.progression_rate!), expect(r.progression_high!).toBeGreaterThanOrEqual(r.progression_rate!);
+    expect(report.some((r) => r.below_min_n) && report.some((r) => !r.below_min_n)).toBe(true);
+  });
+
+  it('gives the textbook Wilson interval (81 of 263: 0.2553 to 0.3662) and flags small segments', async () => {
+    const at = Date.UTC(2026, 10, 1);
+    const events = Array.from({ length: 263 + 10 }, (_, i) => ({
+      id: `wilson-${i}`, type: '$journey.outcome', ts: at, aid: `w-${i}`,
+      props: { journey: 'wilson-check', exposure: `x${i}`, at: at - i, until: at, control: false, segments: i < 263 ? ['big'] : ['tiny'], outcome: i < 81 || (i >= 263 && i < 266) ? 'progression' : 'aversion' },
+    }));
+    await postEvents(server.url, events as never);
+    const rows = (await (await fetch(`${server.url}/api/report`, { headers: admin })).json()).rows as ReportRow[];
+    const big = rows.find((r) => r.journey === 'wilson-check' && r.segment === 'big')!;
+    expect(big.exposures).toBe(263);
+    expect(big.progression_low!).toBeCloseTo(0.2553, 4);
+    expect(big.progression_high!).toBeCloseTo(0.3662, 4);
+    expect(big.below_min_n).toBe(false);
+    const tiny = rows.find((r) => r.journey === 'wilson-check' && r.segment === 'tiny')!;
+    expect(tiny).toMatchObject({ exposures: 10, progressed: 3, below_min_n: true, holdout: 0, uplift: null, uplift_low: null });
+    expect(tiny.difference!).toBeCloseTo(0.3 - 84 / 273, 12);
+    expect(tiny.difference_low!).toBeLessThan(0);
+    expect(tiny.difference_high!).toBeGreaterThan(0);
   });
 });

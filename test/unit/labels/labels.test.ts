@@ -110,15 +110,24 @@ describe('labels inside the SDK', () => {
     ms.destroy();
   });
 
-  it('re-fetches on identify with the user id, and when the tab comes back after a while', async () => {
+  it('re-fetches on identify with the user id and its identity token, and when the tab comes back after a while', async () => {
     vi.useFakeTimers({ now: T, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     const server = backend();
     const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', autoPage: false, labelsRefresh: 60_000 });
     await ms.ready;
     expect(server.requests).toHaveLength(1);
+    const anonymous = ms.profile().anonymousId;
+    // without a token the backend would refuse the user id: the device's own labels are asked for
     ms.identify('user-7');
     await vi.advanceTimersByTimeAsync(0);
-    expect(server.requests[1]!.url.searchParams.get('uid')).toBe('user-7');
+    expect(server.requests[1]!.url.searchParams.get('uid')).toBe(anonymous);
+    expect(server.requests[1]!.headers['X-Microseg-Identity']).toBeUndefined();
+    ms.identify('user-7', {}, { token: 'v1.token-7' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.requests[2]!.url.searchParams.get('uid')).toBe('user-7');
+    expect(server.requests[2]!.headers['X-Microseg-Identity']).toBe('v1.token-7');
+    expect(server.requests[2]!.headers['X-Microseg-Visitor']).toBe(anonymous); // the cookie binds device ids only
+    server.requests.splice(1, 1);
     window.dispatchEvent(new Event('focus'));
     await vi.advanceTimersByTimeAsync(0);
     expect(server.requests).toHaveLength(2); // too soon
@@ -185,9 +194,12 @@ describe('labels inside the SDK', () => {
     sources[0]!.onmessage!();
     await vi.waitFor(() => expect(ms.labels().map((l) => l.name)).toEqual(['complaint']));
     expect(sources).toHaveLength(1); // the same stream stays open
-    ms.identify('user-9');
+    ms.identify('user-9', {}, { token: 'v1.token-9' });
     await vi.waitFor(() => expect(sources).toHaveLength(2));
     expect(sources[0]!.readyState).toBe(2);
+    // EventSource sends no headers: a verified user id and its token go in the stream's query
+    expect(new URL(sources[1]!.url).searchParams.get('uid')).toBe('user-9');
+    expect(new URL(sources[1]!.url).searchParams.get('token')).toBe('v1.token-9');
     ms.consent('denied');
     expect(sources[1]!.readyState).toBe(2);
     sources[1]!.onmessage!();
