@@ -351,6 +351,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
           if (!e || typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.ts !== 'number' || !isPlainObject(e.props)) continue;
           segments.ingest(e); // event ids deduplicate: a repeat counts once
           decisions.observe(e); // its exposures count towards caps and periods here too
+          if (canWrite()) measure.observe(e); // its goals settle journey windows here at once
         }
         decisions.schedule();
       } else if (m.t === 'labels') {

@@ -64,8 +64,7 @@ export function createMeasurement(deps: MeasureDeps) {
     now,
     segments: deps.segments,
     events: (since) => store.events(since),
-    load: () => store.get<JourneyState>('journeys'),
-    save: (state) => store.put('journeys', state),
+    update: (change) => store.update<JourneyState>('journeys', change),
     onExposure: (x) => {
       deps.emit('journey:exposure', x);
       send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`);

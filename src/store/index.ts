@@ -420,6 +420,22 @@ export function createStore(options: StoreOptions) {
       return (await conn.get('kv', key)) as T | undefined;
     },
 
+    /**
+     * Read, change and write one record in a single IndexedDB transaction: transactions on the
+     * same store run one after another across tabs, so no tab works from a stale copy. Resolves
+     * false, without calling `change`, when nothing is stored (memory mode, or blocked).
+     */
+    async update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean> {
+      const conn = mode === 'indexeddb' && !blocked ? await open() : null;
+      if (!conn) return false;
+      pendingKv.delete(key); // the transaction writes the newest value itself
+      const tx = conn.transaction('kv', 'readwrite');
+      const next = change((await tx.store.get(key)) as T | undefined);
+      void tx.store.put(next, key);
+      await tx.done;
+      return true;
+    },
+
     /** Raw events (retained ones), oldest first. */
     async events(since = 0): Promise<TrackedEvent[]> {
       const byId = new Map<string, TrackedEvent>();
