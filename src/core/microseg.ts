@@ -668,7 +668,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     // createMicroseg() hear about a storage failure.
     return Promise.resolve()
       // An old tab blocking the database must not hold the page: work in memory until it lets go.
-      .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : undefined))
+      .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : consentState === 'denied' ? measure.deny() : undefined))
       // `ready` waits for the first labels answer, but not for a slow labels backend.
       .then(() => Promise.all([startConfigSync(), remote && Promise.race([remote.refresh(), new Promise((r) => setTimeout(r, 3000))])]))
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))

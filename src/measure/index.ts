@@ -31,7 +31,7 @@ export interface MeasureDeps {
 export function createMeasurement(deps: MeasureDeps) {
   const { now, report, store } = deps;
   const outbox = deps.collectUrl
-    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), report })
+    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), erase: () => store.eraseOutbox(), report })
     : undefined;
 
   const safely =
@@ -93,7 +93,7 @@ export function createMeasurement(deps: MeasureDeps) {
     // Denied (or forget()): nothing of this visitor's journeys or unsent messages is kept.
     deps.on('consent', safely((state: string) => {
       if (state !== 'denied') return;
-      outbox?.disable();
+      void outbox?.disable();
       journeys.reset();
     })),
   ];
@@ -113,6 +113,8 @@ export function createMeasurement(deps: MeasureDeps) {
   return {
     /** Consent granted and storage open: messages are stored and sent from now on. */
     enable: () => outbox?.enable(),
+    /** Consent denied when the page starts: what earlier pages left unsent goes too. */
+    deny: () => outbox?.disable() ?? Promise.resolve(),
     /** An event another tab recorded (that tab forwards it): its goals count here too. */
     observe: safely((event: TrackedEvent) => journeys.observe(event)),
     /** Commits the outbox and starts sending (does not wait for the network). */
