@@ -28,9 +28,15 @@ beforeAll(async () => {
         microseg.track('promo_seen');
       </script>`,
     ),
+    // The same site, a page that shows no campaign.
+    '/account': html(
+      `<script>${snippet()}</script><script>
+        microseg.init({ config: ${JSON.stringify(config)}, collectUrl: '/collect', autoPage: false, collect: { interval: 50 } });
+      </script>`,
+    ),
     '/many': html(
       `<script>${snippet()}</script><script>
-        microseg.init({ collectUrl: '/collect', autoPage: false, collect: { batchSize: 5, interval: 20 } });
+        microseg.init({ collectUrl: '/collect', autoPage: false, collect: { batchSize: 20, interval: 20 } });
       </script>`,
     ),
   });
@@ -83,6 +89,26 @@ describe('journeys across reloads and tabs', () => {
     await context.close();
   });
 
+  it('a tab opened before the campaign was shown elsewhere: its purchase settles the window at once', async () => {
+    got = [];
+    const context = await browser.newContext();
+    const a = await watchedPage(context);
+    const b = await watchedPage(context);
+    await b.page.goto(`${server.url}/account`);
+    await ready(b.page);
+    await a.page.goto(`${server.url}/shop`);
+    await ready(a.page);
+    await until(() => ids('$journey.exposure').length > 0, [a.page]);
+    await b.page.evaluate(() => (window as any).microseg.track('buy', { value: 10 }));
+    // The window is an hour long: only settling at once brings the outcome now.
+    await until(() => ids('$journey.outcome').length > 0, [a.page, b.page]);
+    expect(got.find((m) => m.type === '$journey.outcome')!.props).toMatchObject({ outcome: 'progression' });
+    expect(ids('$journey.exposure')).toHaveLength(1);
+    expect(ids('$journey.outcome')).toHaveLength(1);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    await context.close();
+  });
+
   it('two tabs show the campaign at once; a purchase in one settles the window at once: one exposure, one outcome', async () => {
     got = [];
     const context = await browser.newContext();
@@ -110,7 +136,7 @@ describe('a collector that answers with bodies', () => {
     ['200 with a JSON body', () => ({ status: 200, body: JSON.stringify({ ok: true, accepted: 5, pad: 'x'.repeat(2000) }) })],
     ['202 with a body, then 200 with JSON', (n: number) => (n % 2 ? { status: 202, body: '{"accepted":5}' } : { status: 200, body: '{"ok":true}' })],
   ] as const) {
-    it(`${name}: 60 batches in one page all arrive`, async () => {
+    it(`${name}: 40 batches (about 10 KB each, keepalive) in one page all arrive`, async () => {
       got = [];
       requests = 0;
       answer = reply;
@@ -119,14 +145,14 @@ describe('a collector that answers with bodies', () => {
       await page.goto(`${server.url}/many`);
       await ready(page);
       // One batch at a time, as a visitor's clicks would come.
-      for (let i = 0; i < 60; i++) {
+      for (let i = 0; i < 40; i++) {
         await page.evaluate((i) => {
-          for (let j = 0; j < 5; j++) (window as any).microseg.track('click', { i, j });
+          for (let j = 0; j < 20; j++) (window as any).microseg.track('click', { i, j, note: 'n'.repeat(200) });
         }, i);
         await page.evaluate(() => (window as any).microseg.flush());
       }
-      await until(() => got.filter((m) => m.type === 'click').length >= 300, [page]);
-      expect(new Set(got.filter((m) => m.type === 'click').map((m) => m.id)).size).toBe(300);
+      await until(() => got.filter((m) => m.type === 'click').length >= 800, [page]);
+      expect(new Set(got.filter((m) => m.type === 'click').map((m) => m.id)).size).toBe(800);
       expect(errors).toEqual([]);
       await context.close();
       answer = () => ({ status: 202, body: '' });
