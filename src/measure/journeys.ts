@@ -128,6 +128,8 @@ function applyEvent(s: JourneyState, steps: Map<string, Step>, e: TrackedEvent, 
   const changes: Change[] = [];
   for (const o of s.open.slice()) {
     if (inWindow(e, o) && steps.get(o.journey)?.isGoal(e)) changes.push(...settle(s, o, t, e));
+    // Ended before this event and not settled yet (its timer slept): an aversion, before the event counts.
+    else if (o.until < e.ts && steps.has(o.journey)) changes.push(...settle(s, o, t));
   }
   for (const step of steps.values()) {
     if (!step.exposes(e) || s.open.some((o) => o.journey === step.id)) continue;
@@ -180,8 +182,9 @@ export function createJourneys(deps: JourneyDeps) {
   let state: JourneyState = emptyState();
   /** `state` holds windows opened while nothing could be stored: merge them in, do not drop them. */
   let local = false;
-  /** Events seen before any config: observed once one arrives. */
-  let early: TrackedEvent[] = [];
+  /** Events seen before the config and the stored windows were read: observed then, in order. */
+  let early: Array<[TrackedEvent, string[]]> = [];
+  let accepting = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let queue: Promise<void> = Promise.resolve();
@@ -225,12 +228,12 @@ export function createJourneys(deps: JourneyDeps) {
 
   const matters = (e: TrackedEvent) => [...steps.values()].some((s) => s.exposes(e) || s.isGoal(e));
 
-  function observe(event: TrackedEvent): void {
-    if (!configured) {
-      if (early.length < MAX_EARLY) early.push(event);
+  /** `segments`: as they were at this event, not when the write comes round. */
+  function observe(event: TrackedEvent, segments = deps.segments()): void {
+    if (!accepting) {
+      if (early.length < MAX_EARLY) early.push([event, segments]);
       return;
     }
-    const segments = deps.segments(); // as they are at this event, not when the write comes round
     const applied = matters(event) ? transact((s) => applyEvent(s, steps, event, now(), segments)) : queue;
     // Time moved past a window (a tab that slept): settle it now.
     void applied.then(() => {
@@ -263,10 +266,14 @@ export function createJourneys(deps: JourneyDeps) {
     async setConfig(config: MicrosegConfig): Promise<void> {
       steps = new Map(compileSteps(config.journeys).map((s) => [s.id, s]));
       configured = true;
-      for (const event of early.splice(0)) observe(event);
+      // The stored windows first, then this page's events in order (a window that ended before one of
+      // them closes first), then what the stored events settle.
+      await transact(() => []);
+      accepting = true;
+      for (const [event, segments] of early.splice(0)) observe(event, segments);
       await check();
     },
-    observe,
+    observe: (event: TrackedEvent) => observe(event),
     check,
     /** Resolves when every change asked for so far is written and told. */
     idle: (): Promise<void> => queue,
