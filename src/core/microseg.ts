@@ -2,6 +2,7 @@ import type { Profile, TrackedEvent } from './types';
 import { createEmitter } from './emitter';
 import { createReporter, guard, type MicrosegError } from './errors';
 import { randomId, toPlainData, isPlainObject } from './util';
+import { setTimer } from './timer';
 import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, watchNavigation, type PageContext } from '../track';
 import { activeKey, activeLabels, createRemoteLabels, isLabelName, mergeLabels, mergeRemote, nextExpiry, pruneLabels, type Label, type LabelRecords, type RemoteLabels } from '../labels';
@@ -334,7 +335,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     labelTimer = undefined;
     const at = nextExpiry(labelRecords, now());
     if (at === undefined || destroyed) return;
-    labelTimer = setTimeout(() => setLabels(labelRecords), Math.min(2_147_483_647, Math.max(0, at - now() + 1)));
+    labelTimer = setTimer(() => setLabels(labelRecords), at - now() + 1);
   }
 
   /** Tells the other tabs, unless this visitor keeps their data out of storage. */
