@@ -45,9 +45,9 @@ export function createMeasurement(deps: MeasureDeps) {
     };
 
   /** A message shaped like a tracked event, so the collector stores it like one. */
-  function send(type: string, ts: number, props: Record<string, unknown>, id = randomId()): void {
+  function send(type: string, ts: number, props: Record<string, unknown>, id = randomId(), aid?: string): void {
     const v = deps.visitor();
-    const message: TrackedEvent = { id, type, ts, seq: 0, props, page: v.page, aid: v.aid, visit: v.visit };
+    const message: TrackedEvent = { id, type, ts, seq: 0, props, page: v.page, aid: aid ?? v.aid, visit: v.visit };
     if (v.uid) message.uid = v.uid;
     outbox?.add(message);
   }
@@ -67,14 +67,14 @@ export function createMeasurement(deps: MeasureDeps) {
     update: (change) => store.update<JourneyState>('journeys', change),
     onExposure: (x) => {
       deps.emit('journey:exposure', x);
-      send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`);
+      send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`, x.aid);
     },
     onOutcome: (o: JourneyOutcome) => {
       deps.emit('journey:outcome', o);
       const props = { ...stepProps(o), outcome: o.outcome } as Record<string, unknown>;
       if (o.goal) Object.assign(props, { goal: o.goal, goalAt: o.goalAt });
       // The outcome's id is the exposure's: tabs that settle the same window send one message.
-      send('$journey.outcome', now(), props, `o:${o.key}`);
+      send('$journey.outcome', now(), props, `o:${o.key}`, o.aid);
     },
     onError: (cause) => report({ code: 'measure', message: `settling journeys failed (${describe(cause)})`, cause }),
   });

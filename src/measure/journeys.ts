@@ -27,6 +27,8 @@ export interface JourneyExposure {
   segments: string[];
   /** In the campaign's hold-out group: exposed to nothing, the baseline for uplift. */
   control: boolean;
+  /** The visitor who was exposed: the outcome is theirs, whichever tab settles it. */
+  aid?: string;
 }
 
 export type Outcome = 'progression' | 'aversion';
@@ -140,6 +142,7 @@ function applyEvent(s: JourneyState, steps: Map<string, Step>, e: TrackedEvent, 
       key, journey: step.id, exposure: e.id, at: e.ts, until: e.ts + step.within, segments, control: e.props.control === true,
     };
     if (typeof e.props.campaign === 'string') exposure.campaign = e.props.campaign;
+    if (typeof e.aid === 'string') exposure.aid = e.aid;
     s.open.push(exposure);
     changes.push({ exposure });
   }
