@@ -170,6 +170,7 @@ export function createOutbox(deps: OutboxDeps) {
         for (const key of journalsToClear.splice(0)) removeLocal(key);
       } catch (cause) {
         inflight = [];
+        if (!enabled) return; // denied meanwhile (the store let go of the database): nothing to keep
         buffer = batch.concat(buffer);
         deps.report({ code: 'storage-failed', message: `writing the outbox failed (${describe(cause)})`, cause });
       }

@@ -414,6 +414,29 @@ describe('consent denied empties the outbox', () => {
     expect(sent.filter((id) => ids.includes(id))).toEqual([]);
   });
 
+  it('denied while the outbox write is under way, granted again on the same page: only what came after is sent', async () => {
+    const online = collector();
+    vi.stubGlobal('fetch', online.fetch);
+    const ids: string[] = [];
+    const ms = createMicroseg({ autoPage: false, collectUrl: '/collect', collect: { interval: 10 }, dbName: 'deny-inflight' });
+    ms.on('track', (e: { id: string; type: string }) => e.type === 'before' && ids.push(e.id));
+    await ms.ready;
+    for (let i = 0; i < 33; i++) ms.track('before', { i });
+    await Promise.resolve(); // the write has started
+    ms.consent('denied');
+    await settle(() => false, 20);
+    ms.consent('granted');
+    await ms.ready;
+    ms.track('after');
+    await until(() => online.requests.length > 0);
+    await ms.flush();
+    await settle(() => false, 20);
+    ms.destroy();
+    const sent = online.requests.flatMap((r) => r.ids);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((id) => ids.includes(id))).toEqual([]);
+  });
+
   it('a page that starts denied drops what earlier pages left unsent', async () => {
     vi.stubGlobal('fetch', offline());
     const { ms, ids } = await queue('deny-start', 33);
