@@ -135,9 +135,9 @@ describe('the crash window', () => {
   });
 
   it('the whole browser is killed (SIGKILL) d ms after 200 track() calls: what survives', async () => {
-    for (const delay of [0, 10, 100, 1000]) results.browserKill!.push({ delayMs: delay, survived: await run(delay, `d${delay}`) });
+    for (const delay of [0, 10, 100, 2000]) results.browserKill!.push({ delayMs: delay, survived: await run(delay, `d${delay}`) });
     // Below the disk commit of IndexedDB nothing in a page can be durable (localStorage reaches the
-    // disk seconds later): the figures are recorded, and from 1 s on nothing may be lost.
+    // disk seconds later): the figures are recorded, and from 2 s on nothing may be lost.
     expect(results.browserKill!.at(-1)!.survived).toBe(200);
   }, 240_000);
 });
