@@ -5,6 +5,8 @@ import { RULES_VERSION, SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig 
 import type { ConfigIssue } from './schema';
 import { loadValidator, type Validate } from './validator';
 import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
+import { REQUEST_REFERRER_POLICY } from '../track/url';
+import { toJson } from '../core/util';
 
 /** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
 export interface ConfigStorage {
@@ -162,7 +164,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       return fail({ code: 'config-schema-newer', message: `${from}: ${newerSchemaMessage(schema)}`, path: 'schema', source });
     }
     let result: ReturnType<Validate>;
-    const text = typeof input === 'string' ? input : JSON.stringify(input);
+    const text = typeof input === 'string' ? input : toJson(input);
     // The very document this device already checked under these rules (from the cache, or pushed again).
     if ((stored?.checked === RULES_VERSION && stored.text === text) || (source === 'tab' && meta?.rules === RULES_VERSION)) {
       result = { ok: true, config: doc as MicrosegConfig };
@@ -208,7 +210,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
     inflight = ctrl;
     try {
-      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store', signal: ctrl?.signal });
+      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store', referrerPolicy: REQUEST_REFERRER_POLICY, signal: ctrl?.signal });
       if (res.status === 304) return true;
       if (!res.ok) return fail({ code: 'config-fetch', message: `could not fetch the config: ${url} answered ${res.status}`, source: 'network' });
       const text = await res.text();

@@ -4,11 +4,12 @@
 
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
-import type { Label } from '../labels/labels';
+import { asRecords, labelsInForce, recordList, type Label, type LabelInput, type LabelRecords } from '../labels/labels';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
 import { compileScore, type CompiledScore } from './scores';
+import { toJson } from '../core/util';
 
 const DAY = 86_400_000;
 /** A visit ends after this long without any event (as in the tracker). */
@@ -87,7 +88,8 @@ export interface EngineState {
   seen: string[];
   activity: Activity;
   profile?: Profile;
-  labels?: Record<string, Label>;
+  /** every label record (older versions stored a name → label object: still read) */
+  labels?: Label[];
 }
 
 interface Activity {
@@ -114,7 +116,8 @@ export interface EngineOptions {
 export interface Engine {
   ingest(event: TrackedEvent): MembershipChange;
   setProfile(profile: Profile): MembershipChange;
-  setLabels(labels: Record<string, Label>): MembershipChange;
+  /** Label records (per name and channel); the one in force per name is what conditions see. */
+  setLabels(labels: LabelInput): MembershipChange;
   tick(): MembershipChange;
   /** The earliest future moment a membership can change by time alone; undefined: never. */
   nextChangeAt(): number | undefined;
@@ -159,7 +162,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   // A snapshot taken under this very config carries memberships that were correct at its time:
   // resume from there, re-evaluate only what changed since, and compile each rule on first use
   // (it compiled before). This keeps a page's start-up small with a thousand segments.
-  const fingerprint = hash(JSON.stringify([config.segments, config.scores ?? null, metrics.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]));
+  const fingerprint = hash(toJson([config.segments, config.scores ?? null, metrics.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]));
   const startedAt = now();
   const resumable =
     !!state && state.fingerprint === fingerprint && typeof state.at === 'number' && state.at <= startedAt &&
@@ -231,7 +234,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const activity: Activity = state ? { ...state.activity } : {};
   const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
   let profile: Profile | undefined = state?.profile;
-  let labels: Record<string, Label> = state?.labels ?? {};
+  let labels: LabelRecords = asRecords(state?.labels);
   const seenIds = new Set<string>(state?.seen ?? []);
   let pendingBackfill = fresh.size > 0 || rebuildHistory;
   /** ids ingested before backfill(), so it does not count them twice */
@@ -407,10 +410,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   /** Recomputes the labels in force at `t`; returns "labels.<name>" for each that came, went or aged. */
   function refreshLabels(t: number): string[] {
-    const next: Record<string, LabelContext> = {};
-    for (const name of Object.keys(labels)) {
-      const l = labels[name]!;
-      if (l.deleted || (l.expires !== undefined && l.expires <= t)) continue;
+    // Null prototype: a label may be called "constructor" or "toString".
+    const next: Record<string, LabelContext> = Object.create(null);
+    for (const [name, l] of labelsInForce(labels, t)) {
       next[name] = { at: l.at, ageDays: wholeDays(t - l.at), channel: l.channel, value: l.value, expires: l.expires };
     }
     const prev = ctx.labels;
@@ -491,8 +493,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     if (activity.last !== undefined && uses('profile.daysSinceLastVisit')) consider(activity.last + VISIT_IDLE + 1);
     days('profile.daysSinceLastVisit', activity.last);
     days('profile.daysSinceLastVisit', activity.previousVisitEnd);
-    for (const [name, l] of Object.entries(labels)) {
-      if (l.deleted || !uses(`labels.${name}`)) continue;
+    // The record in force changes only when it expires (another may take its place then).
+    for (const [name, l] of labelsInForce(labels, t)) {
+      if (!uses(`labels.${name}`)) continue;
       consider(l.expires);
       days(`labels.${name}.ageDays`, l.at);
     }
@@ -589,7 +592,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
     setLabels(records) {
       advance(now());
-      labels = { ...records };
+      labels = asRecords(records);
       changed(refreshLabels(lastNow));
       evaluateDirty();
       clockCheckAt = nextClockChange(false);
@@ -656,7 +659,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
         seen: [...seenIds],
         activity: { ...activity },
         profile: profile && structuredClone(profile),
-        labels: structuredClone(labels),
+        labels: structuredClone(recordList(labels)),
       };
     },
 
@@ -757,7 +760,7 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
 }
 
 /** Context paths a condition reads (not those inside $elemMatch, which are relative). */
-function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
+export function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
   if (!isPlainObject(cond)) return;
   for (const [key, operand] of Object.entries(cond)) {
     if (key === '$and' || key === '$or' || key === '$nor') (operand as unknown[]).forEach((c) => collectPaths(c, out));

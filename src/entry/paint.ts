@@ -5,11 +5,13 @@
 import { createSlots } from '../render/slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView } from '../render/snapshot';
 import type { PaintHandover } from '../render/renderer';
+import { ownGlobal } from '../core/page';
 
 try {
   const w = window as { __microsegPaint?: PaintHandover };
   const snap = readSnapshot();
-  if (snap && !w.__microsegPaint) {
+  // The marker counts only as the window's own property: an element named like it is not the SDK.
+  if (snap && !ownGlobal('__microsegPaint')) {
     const release = hideOffers(document, snap.o, pageNonce(document));
     const slots = createSlots(document, (name) => snapshotView(snap, name), { error() {} });
     w.__microsegPaint = { take: () => ({ entries: slots.handOver(), release }) };

@@ -8,6 +8,8 @@ import { localKeys, readLocal, removeLocal, writeLocal } from '../store/local';
 import type { Reporter } from '../core/errors';
 import { describe } from '../core/errors';
 import { setTimer } from '../core/timer';
+import { REQUEST_REFERRER_POLICY } from '../track/url';
+import { toJson } from '../core/util';
 
 /** Anything with an id and a time (tracked events, and messages shaped like them). */
 export interface Message {
@@ -202,7 +204,7 @@ export function createOutbox(deps: OutboxDeps) {
   function fit(items: Message[]): Message[] {
     let bytes = 20;
     for (let i = 0; i < items.length; i++) {
-      bytes += JSON.stringify(items[i]).length + 1;
+      bytes += toJson(items[i]).length + 1;
       if (bytes > MAX_BYTES && i > 0) return items.slice(0, i);
     }
     return items;
@@ -271,7 +273,7 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   async function post(batch: Message[]): Promise<Answer> {
-    const body = JSON.stringify({ events: batch });
+    const body = toJson({ events: batch });
     let res: Response;
     try {
       res = await doFetch(deps.url, {
@@ -279,6 +281,7 @@ export function createOutbox(deps: OutboxDeps) {
         // text/plain: a simple request, no CORS preflight; the backend reads the body as JSON.
         headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
         body,
+        referrerPolicy: REQUEST_REFERRER_POLICY,
         // keepalive refuses bodies over its 64 KB budget (one huge message can make one).
         keepalive: body.length < MAX_BYTES,
         // A request that hangs must not hold the sending lock for every tab.
@@ -351,7 +354,7 @@ export function createOutbox(deps: OutboxDeps) {
   async function checkCors(): Promise<void> {
     if (corsReported || !crossOrigin(deps.url)) return;
     try {
-      await doFetch(deps.url, { method: 'HEAD', mode: 'no-cors', cache: 'no-store', credentials: 'omit' }).then(discardBody);
+      await doFetch(deps.url, { method: 'HEAD', mode: 'no-cors', cache: 'no-store', credentials: 'omit', referrerPolicy: REQUEST_REFERRER_POLICY }).then(discardBody);
     } catch {
       return; // really unreachable (offline): backoff as usual
     }
@@ -463,7 +466,7 @@ export function createOutbox(deps: OutboxDeps) {
       let rest = recent;
       while (rest.length) {
         const batch = fit(rest.slice(0, batchSize));
-        const body = JSON.stringify({ events: batch });
+        const body = toJson({ events: batch });
         let sent = false;
         try {
           sent = beacon ? beacon(deps.url, new Blob([body], { type: 'text/plain;charset=UTF-8' })) : false;
@@ -471,7 +474,7 @@ export function createOutbox(deps: OutboxDeps) {
           sent = false;
         }
         if (!sent) {
-          void doFetch(deps.url, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } })
+          void doFetch(deps.url, { method: 'POST', body, keepalive: true, referrerPolicy: REQUEST_REFERRER_POLICY, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } })
             .then(discardBody)
             .catch(() => {});
         }

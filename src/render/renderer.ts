@@ -5,9 +5,11 @@ import type { MicrosegConfig } from '../config/types';
 import type { Decision } from '../decide/decide';
 import type { Reporter } from '../core/errors';
 import { hash32 } from '../decide/hash';
+import { ownGlobal } from '../core/page';
 import { contentTree } from './content';
 import { createSlots, SLOT, type Entry, type View } from './slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
+import { toJson } from '../core/util';
 
 export interface RendererDeps {
   doc: Document | undefined;
@@ -41,7 +43,7 @@ export function createRenderer(deps: RendererDeps) {
   const w = window as { __microsegPaint?: PaintHandover };
   let handed: ReturnType<PaintHandover['take']> | undefined;
   try {
-    handed = w.__microsegPaint?.take();
+    handed = (ownGlobal('__microsegPaint') as PaintHandover | undefined)?.take?.();
   } catch {
     /* an older or broken first-paint script: start from the page as it is */
   }
@@ -64,7 +66,7 @@ export function createRenderer(deps: RendererDeps) {
       }
       return { key: '', state: 'default', decision: d };
     }
-    return { key: `${d.campaign}:${hash32(JSON.stringify(tree)).toString(36)}`, state: 'personalized', campaign: d.campaign, tree, decision: d };
+    return { key: `${d.campaign}:${hash32(toJson(tree)).toString(36)}`, state: 'personalized', campaign: d.campaign, tree, decision: d };
   }
 
   function view(name: string): View | undefined {
@@ -116,7 +118,7 @@ export function createRenderer(deps: RendererDeps) {
     setTimeout(() => {
       saving = false;
       try {
-        if (deps.canWrite()) localStorage.setItem(SNAPSHOT_KEY, JSON.stringify((snap = snapshot())));
+        if (deps.canWrite()) localStorage.setItem(SNAPSHOT_KEY, toJson((snap = snapshot())));
       } catch {
         /* storage full or disabled: the next visit paints the default first */
       }
@@ -133,7 +135,7 @@ export function createRenderer(deps: RendererDeps) {
       if (v?.tree && v.campaign) {
         const end = deps.config()?.campaigns?.find((c) => c.id === v.campaign)?.end;
         const entry = { c: v.campaign, k: v.key, n: v.tree, ...(end ? { e: end } : {}) };
-        if (JSON.stringify(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
+        if (toJson(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
       } else if (!v && old && old.c === (deps.decide(name).campaign ?? '')) next.s[name] = old;
     }
     return next;

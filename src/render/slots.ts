@@ -3,6 +3,7 @@
 // content that the parser (or a framework) puts into a personalized slot is moved aside before
 // anyone sees it. The same code runs in the first-paint script and in the SDK.
 import { build, type Tree } from './tree';
+import { nodeFactory, queryAll } from '../core/page';
 
 export const SLOT = 'data-microseg-slot';
 const STATE = 'data-microseg-state';
@@ -55,7 +56,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
     entry.view = v;
     if (force || v.key !== entry.key) {
       if (v.tree) {
-        const frag = doc.createDocumentFragment();
+        const frag = nodeFactory(doc).fragment();
         const ours = build(doc, v.tree, frag);
         if (!entry.defaults) entry.defaults = Array.from(el.childNodes);
         el.replaceChildren(frag);
@@ -95,7 +96,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
 
   function scan(root: ParentNode): void {
     if ((root as Element).hasAttribute?.(SLOT)) slot(root as Element);
-    root.querySelectorAll?.(`[${SLOT}]`).forEach(slot);
+    queryAll(root, `[${SLOT}]`).forEach(slot);
   }
 
   /** Someone else changed a personalized slot's children. */
