@@ -2,6 +2,7 @@ import type { Profile, TrackedEvent } from './types';
 import { createEmitter } from './emitter';
 import { createReporter, guard, type MicrosegError } from './errors';
 import { randomId, toPlainData, isPlainObject } from './util';
+import { setTimer } from './timer';
 import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, urlParamNames, watchNavigation, type PageContext } from '../track';
 import { activeKey, activeLabels, boundedValue, createRemoteLabels, forgetUrlBeside, unlinkDevice, EVERY_CHANNEL, isLabelName, localStamp, mergeLabels, mergeRemote, nextExpiry, pruneLabels, readLabels, recordList, refusedError, storedList, type Label, type LabelRecords, type RemoteLabels } from '../labels';
@@ -370,7 +371,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     labelTimer = undefined;
     const at = nextExpiry(labelRecords, now());
     if (at === undefined || destroyed) return;
-    labelTimer = setTimeout(() => setLabels(labelRecords), Math.min(2_147_483_647, Math.max(0, at - now() + 1)));
+    labelTimer = setTimer(() => setLabels(labelRecords), at - now() + 1);
   }
 
   /** Records from another tab or storage, checked one by one: the bad ones are refused with one error event. */
@@ -394,6 +395,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
           if (!e || typeof e.id !== 'string' || typeof e.type !== 'string' || typeof e.ts !== 'number' || !isPlainObject(e.props)) continue;
           segments.ingest(e); // event ids deduplicate: a repeat counts once
           decisions.observe(e); // its exposures count towards caps and periods here too
+          if (canWrite()) measure.observe(e); // its goals settle journey windows here at once
         }
         decisions.schedule();
       } else if (m.t === 'labels') {
@@ -716,7 +718,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     return preview.checked
       .then(() => void (preview.link() === 'refused' && (consentState = consentAsked)))
       // An old tab blocking the database must not hold the page: work in memory until it lets go.
-      .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : undefined))
+      .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : consentState === 'denied' ? measure.deny() : undefined))
       // `ready` waits for the first labels answer, but not for a slow labels backend.
       .then(() => Promise.all([startConfigSync(), remote && Promise.race([remote.refresh(), new Promise((r) => setTimeout(r, 3000))])]))
       .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))

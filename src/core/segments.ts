@@ -5,6 +5,7 @@ import type { MicrosegConfig } from '../config/types';
 import type { Profile, TrackedEvent } from './types';
 import type { Reporter } from './errors';
 import { describe } from './errors';
+import { setTimer } from './timer';
 import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from '../engine';
 import type { LabelRecords } from '../labels';
 
@@ -15,9 +16,6 @@ export interface SegmentRuntimeDeps {
   /** Retained raw events, for metrics that a new config adds. */
   events: () => Promise<TrackedEvent[]>;
 }
-
-/** setTimeout's longest delay; a later moment is reached in steps. */
-const MAX_DELAY = 2_147_483_647;
 
 export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
   const { now, emit, report } = deps;
@@ -51,7 +49,7 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
     timer = undefined;
     const at = engine?.nextChangeAt();
     if (stopped || at === undefined) return;
-    timer = setTimeout(tick, Math.min(MAX_DELAY, Math.max(0, at - now())));
+    timer = setTimer(tick, at - now()); // clamped: a later moment is reached in steps
   }
 
   function tick(): void {

@@ -4,6 +4,7 @@
 import type { MicrosegConfig } from '../config/types';
 import type { Reporter } from '../core/errors';
 import { describe } from '../core/errors';
+import { setTimer } from '../core/timer';
 import {
   activeSuppressions,
   decide,
@@ -35,7 +36,6 @@ export interface DecisionRuntimeDeps {
   onOffers: (offers: string[]) => void;
 }
 
-const MAX_DELAY = 2_147_483_647;
 const EMPTY: DecideContext = { segments: [] };
 const keyOf = (d: Decision) => `${d.campaign ?? ''}|${d.control}`;
 
@@ -84,7 +84,7 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
       }
       if (timer !== undefined) clearTimeout(timer);
       const at = nextDecisionChange(config, ctx, s);
-      timer = at === undefined ? undefined : setTimeout(refresh, Math.min(MAX_DELAY, Math.max(0, at - deps.now())));
+      timer = at === undefined ? undefined : setTimer(refresh, at - deps.now());
     } catch (cause) {
       deps.report({ code: 'decide', message: `updating decisions failed (${describe(cause)})`, cause });
     }

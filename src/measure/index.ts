@@ -31,7 +31,7 @@ export interface MeasureDeps {
 export function createMeasurement(deps: MeasureDeps) {
   const { now, report, store } = deps;
   const outbox = deps.collectUrl
-    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), report })
+    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), erase: () => store.eraseOutbox(), report })
     : undefined;
 
   const safely =
@@ -45,9 +45,9 @@ export function createMeasurement(deps: MeasureDeps) {
     };
 
   /** A message shaped like a tracked event, so the collector stores it like one. */
-  function send(type: string, ts: number, props: Record<string, unknown>, id = randomId()): void {
+  function send(type: string, ts: number, props: Record<string, unknown>, id = randomId(), aid?: string): void {
     const v = deps.visitor();
-    const message: TrackedEvent = { id, type, ts, seq: 0, props, page: v.page, aid: v.aid, visit: v.visit };
+    const message: TrackedEvent = { id, type, ts, seq: 0, props, page: v.page, aid: aid ?? v.aid, visit: v.visit };
     if (v.uid) message.uid = v.uid;
     outbox?.add(message);
   }
@@ -64,18 +64,17 @@ export function createMeasurement(deps: MeasureDeps) {
     now,
     segments: deps.segments,
     events: (since) => store.events(since),
-    load: () => store.get<JourneyState>('journeys'),
-    save: (state) => store.put('journeys', state),
+    update: (change) => store.update<JourneyState>('journeys', change),
     onExposure: (x) => {
       deps.emit('journey:exposure', x);
-      send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`);
+      send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`, x.aid);
     },
     onOutcome: (o: JourneyOutcome) => {
       deps.emit('journey:outcome', o);
       const props = { ...stepProps(o), outcome: o.outcome } as Record<string, unknown>;
       if (o.goal) Object.assign(props, { goal: o.goal, goalAt: o.goalAt });
       // The outcome's id is the exposure's: tabs that settle the same window send one message.
-      send('$journey.outcome', now(), props, `o:${o.key}`);
+      send('$journey.outcome', now(), props, `o:${o.key}`, o.aid);
     },
     onError: (cause) => report({ code: 'measure', message: `settling journeys failed (${describe(cause)})`, cause }),
   });
@@ -94,7 +93,7 @@ export function createMeasurement(deps: MeasureDeps) {
     // Denied (or forget()): nothing of this visitor's journeys or unsent messages is kept.
     deps.on('consent', safely((state: string) => {
       if (state !== 'denied') return;
-      outbox?.disable();
+      void outbox?.disable();
       journeys.reset();
     })),
   ];
@@ -114,6 +113,8 @@ export function createMeasurement(deps: MeasureDeps) {
   return {
     /** Consent granted and storage open: messages are stored and sent from now on. */
     enable: () => outbox?.enable(),
+    /** Consent denied when the page starts: what earlier pages left unsent goes too. */
+    deny: () => outbox?.disable() ?? Promise.resolve(),
     /** An event another tab recorded (that tab forwards it): its goals count here too. */
     observe: safely((event: TrackedEvent) => journeys.observe(event)),
     /** Commits the outbox and starts sending (does not wait for the network). */

@@ -1,14 +1,20 @@
 // Journey steps on the device. An exposure (a campaign's `$exposure`, or any event matching a
 // condition) opens a window; the goal inside it is a progression, the window closing without it
-// an aversion. Open windows are persisted, so a page closed mid-window is settled by the next
-// page, and the goal is looked for among the stored events, which hold every tab's events.
+// an aversion.
+//
+// One window per (visitor, step): the windows live in one stored record that every change reads,
+// changes and writes in a single IndexedDB transaction, so pages, tabs and restarts all work from
+// the same windows (never from a page's own, possibly stale, copy). An exposure while the step's
+// window is open, or one before the moment the last window ended, opens nothing. Exposure
+// and outcome ids derive from the exposing event's id, so a resend is the same message.
 import type { JourneyDef, MicrosegConfig } from '../config/types';
 import type { TrackedEvent } from '../core/types';
 import { parseDuration } from '../config/time';
+import { setTimer } from '../core/timer';
 import { compileCondition, type Matcher } from '../engine';
 
 export interface JourneyExposure {
-  /** `<journey>:<exposure event id>`: the same on every tab, so outcomes are deduplicated. */
+  /** `<journey>:<exposure event id>`: the same on every tab, so messages are deduplicated. */
   key: string;
   journey: string;
   /** The id of the event that exposed the visitor. */
@@ -21,6 +27,8 @@ export interface JourneyExposure {
   segments: string[];
   /** In the campaign's hold-out group: exposed to nothing, the baseline for uplift. */
   control: boolean;
+  /** The visitor who was exposed: the outcome is theirs, whichever tab settles it. */
+  aid?: string;
 }
 
 export type Outcome = 'progression' | 'aversion';
@@ -32,10 +40,12 @@ export interface JourneyOutcome extends JourneyExposure {
   goalAt?: number;
 }
 
-/** What is persisted: open windows, and recently settled keys so a stale tab cannot reopen them. */
+/** What is stored: open windows, recently settled keys, and when each step's last window ended. */
 export interface JourneyState {
   open: JourneyExposure[];
   settled: Record<string, number>;
+  /** Per journey: the goal's time or the window's end. An exposure up to then belongs to that window. */
+  closed?: Record<string, number>;
 }
 
 interface Step {
@@ -45,11 +55,11 @@ interface Step {
   isGoal(e: TrackedEvent): boolean;
 }
 
+type Change = { exposure: JourneyExposure } | { outcome: JourneyOutcome };
+
 const MAX_OPEN = 500;
 const MAX_SETTLED = 1000;
 const MAX_EARLY = 1000;
-/** setTimeout's longest delay; a later moment is reached in steps. */
-const MAX_DELAY = 2_147_483_647;
 
 function eventMatcher(m: { event: string; where?: Record<string, unknown> }): (e: TrackedEvent) => boolean {
   const where: Matcher | undefined = m.where ? compileCondition(m.where) : undefined;
@@ -66,18 +76,92 @@ export function compileSteps(journeys: JourneyDef[] = []): Step[] {
   });
 }
 
-/** Two tabs' views of the state: settled wins, open windows are the union. */
+const emptyState = (): JourneyState => ({ open: [], settled: Object.create(null), closed: Object.create(null) });
+
+/** A stored record as a state (anything unusable is an empty one); copied, so changes stay local. */
+function normalize(s: JourneyState | undefined): JourneyState {
+  const out = emptyState();
+  if (!s || typeof s !== 'object') return out;
+  if (Array.isArray(s.open)) out.open = s.open.filter((o) => o && typeof o.key === 'string' && typeof o.until === 'number');
+  if (s.settled && typeof s.settled === 'object') Object.assign(out.settled, s.settled);
+  if (s.closed && typeof s.closed === 'object') Object.assign(out.closed!, s.closed);
+  return out;
+}
+
+/** Two views of the state (one kept while nothing could be stored): settled wins, open windows are the union. */
 export function mergeStates(a: JourneyState, b: JourneyState | undefined): JourneyState {
-  if (!b || !Array.isArray(b.open) || typeof b.settled !== 'object' || !b.settled) b = { open: [], settled: {} };
-  const settled = { ...b.settled, ...a.settled };
-  const keys = Object.keys(settled);
-  if (keys.length > MAX_SETTLED) {
-    keys.sort((x, y) => settled[x]! - settled[y]!);
-    for (const k of keys.slice(0, keys.length - MAX_SETTLED)) delete settled[k];
-  }
+  const x = normalize(a);
+  const y = normalize(b);
+  const settled = Object.assign(Object.create(null), y.settled, x.settled) as Record<string, number>;
+  const closed = Object.assign(Object.create(null), y.closed) as Record<string, number>;
+  for (const [k, v] of Object.entries(x.closed!)) closed[k] = Math.max(v, closed[k] ?? -Infinity);
   const open = new Map<string, JourneyExposure>();
-  for (const o of [...b.open, ...a.open]) if (!(o.key in settled)) open.set(o.key, o);
-  return { open: [...open.values()].sort((x, y) => x.at - y.at).slice(-MAX_OPEN), settled };
+  for (const o of [...y.open, ...x.open]) if (!(o.key in settled)) open.set(o.key, o);
+  return bound({ open: [...open.values()].sort((p, q) => p.at - q.at), settled, closed });
+}
+
+function bound(s: JourneyState): JourneyState {
+  const keys = Object.keys(s.settled);
+  if (keys.length > MAX_SETTLED) {
+    keys.sort((x, y) => s.settled[x]! - s.settled[y]!);
+    for (const k of keys.slice(0, keys.length - MAX_SETTLED)) delete s.settled[k];
+  }
+  s.open = s.open.slice(-MAX_OPEN);
+  return s;
+}
+
+const inWindow = (e: TrackedEvent, o: JourneyExposure) => e.id !== o.exposure && e.ts >= o.at && e.ts <= o.until;
+
+function settle(s: JourneyState, o: JourneyExposure, t: number, goal?: TrackedEvent): Change[] {
+  if (o.key in s.settled) return [];
+  s.settled[o.key] = t;
+  s.open = s.open.filter((x) => x.key !== o.key);
+  s.closed![o.journey] = Math.max(goal ? goal.ts : o.until, s.closed![o.journey] ?? -Infinity);
+  const outcome: JourneyOutcome = { ...o, outcome: goal ? 'progression' : 'aversion' };
+  if (goal) {
+    outcome.goal = goal.id;
+    outcome.goalAt = goal.ts;
+  }
+  return [{ outcome }];
+}
+
+/** One event against the windows: goals first (an event never reaches the window it opens), then exposures. */
+function applyEvent(s: JourneyState, steps: Map<string, Step>, e: TrackedEvent, t: number, segments: string[]): Change[] {
+  const changes: Change[] = [];
+  for (const o of s.open.slice()) {
+    if (inWindow(e, o) && steps.get(o.journey)?.isGoal(e)) changes.push(...settle(s, o, t, e));
+    // Ended before this event and not settled yet (its timer slept): an aversion, before the event counts.
+    else if (o.until < e.ts && steps.has(o.journey)) changes.push(...settle(s, o, t));
+  }
+  for (const step of steps.values()) {
+    if (!step.exposes(e) || s.open.some((o) => o.journey === step.id)) continue;
+    const key = `${step.id}:${e.id}`;
+    // Already had its window, or inside the one that just ended (another tab's exposure, late).
+    if (key in s.settled || e.ts < (s.closed![step.id] ?? -Infinity)) continue;
+    const exposure: JourneyExposure = {
+      key, journey: step.id, exposure: e.id, at: e.ts, until: e.ts + step.within, segments, control: e.props.control === true,
+    };
+    if (typeof e.props.campaign === 'string') exposure.campaign = e.props.campaign;
+    if (typeof e.aid === 'string') exposure.aid = e.aid;
+    s.open.push(exposure);
+    changes.push({ exposure });
+  }
+  return changes;
+}
+
+/** Windows that closed (progression if a goal is stored inside them), and open ones whose goal is stored. */
+function closeWindows(s: JourneyState, steps: Map<string, Step>, events: TrackedEvent[], t: number): Change[] {
+  const changes: Change[] = [];
+  for (const o of s.open.slice()) {
+    const step = steps.get(o.journey);
+    if (!step) {
+      if (o.until < t) s.open = s.open.filter((x) => x.key !== o.key); // journey withdrawn
+      continue;
+    }
+    const goal = events.find((e) => inWindow(e, o) && step.isGoal(e));
+    if (goal || o.until < t) changes.push(...settle(s, o, t, goal));
+  }
+  return changes;
 }
 
 export interface JourneyDeps {
@@ -86,8 +170,8 @@ export interface JourneyDeps {
   segments: () => string[];
   /** Stored events (every tab's) since a time, oldest first. */
   events: (since: number) => Promise<TrackedEvent[]>;
-  load: () => Promise<JourneyState | undefined>;
-  save: (state: JourneyState) => void;
+  /** Read, change and write the stored state in one transaction; false when nothing can be stored. */
+  update: (change: (stored: JourneyState | undefined) => JourneyState) => Promise<boolean>;
   onExposure: (exposure: JourneyExposure) => void;
   onOutcome: (outcome: JourneyOutcome) => void;
   onError: (cause: unknown) => void;
@@ -97,36 +181,44 @@ export function createJourneys(deps: JourneyDeps) {
   const { now } = deps;
   let steps = new Map<string, Step>();
   let configured = false;
-  let state: JourneyState = { open: [], settled: {} };
-  /** Events seen before any config: observed once one arrives. */
-  let early: TrackedEvent[] = [];
+  /** The last state read or written; the stored one is the truth whenever there is one. */
+  let state: JourneyState = emptyState();
+  /** `state` holds windows opened while nothing could be stored: merge them in, do not drop them. */
+  let local = false;
+  /** Events seen before the config and the stored windows were read: observed then, in order. */
+  let early: Array<[TrackedEvent, string[]]> = [];
+  let accepting = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  let checking: Promise<void> | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  let generation = 0;
 
-  const inWindow = (e: TrackedEvent, o: JourneyExposure) => e.id !== o.exposure && e.ts >= o.at && e.ts <= o.until;
-
-  function settle(o: JourneyExposure, goal?: TrackedEvent): void {
-    if (o.key in state.settled) return;
-    state.settled[o.key] = now();
-    state.open = state.open.filter((x) => x.key !== o.key);
-    const outcome: JourneyOutcome = { ...o, outcome: goal ? 'progression' : 'aversion' };
-    if (goal) {
-      outcome.goal = goal.id;
-      outcome.goalAt = goal.ts;
-    }
-    deps.onOutcome(outcome);
-  }
-
-  let saving: Promise<void> = Promise.resolve();
-  /** Read, merge, write: another tab may have written its windows since we last looked. */
-  function save(): void {
-    saving = saving
-      .then(async () => {
-        state = mergeStates(state, await deps.load());
-        deps.save(state);
-      })
-      .catch((cause) => deps.onError(cause));
+  /** Runs one change of the windows against the stored state, in order; tells what changed once written. */
+  function transact(work: (s: JourneyState) => Change[]): Promise<void> {
+    const gen = generation;
+    queue = queue.then(async () => {
+      if (gen !== generation) return; // reset() since
+      let changes: Change[] = [];
+      let next = state;
+      const change = (stored: JourneyState | undefined) => {
+        next = stored ? (local ? mergeStates(state, stored) : normalize(stored)) : normalize(state);
+        changes = work(next);
+        return bound(next);
+      };
+      let stored = false;
+      try {
+        stored = await deps.update(change);
+      } catch (cause) {
+        deps.onError(cause);
+      }
+      if (!stored) change(undefined); // memory only: this page's windows
+      if (gen !== generation) return;
+      state = next;
+      local = !stored;
+      for (const c of changes) 'exposure' in c ? deps.onExposure(c.exposure) : deps.onOutcome(c.outcome);
+      schedule();
+    });
+    return queue;
   }
 
   function schedule(): void {
@@ -134,105 +226,69 @@ export function createJourneys(deps: JourneyDeps) {
     timer = undefined;
     if (stopped || !state.open.length) return;
     const next = Math.min(...state.open.map((o) => o.until));
-    timer = setTimeout(() => void check(), Math.min(MAX_DELAY, Math.max(0, next - now() + 1)));
+    timer = setTimer(() => void check(), next - now() + 1);
   }
 
-  function observe(event: TrackedEvent): void {
-    if (!configured) {
-      if (early.length < MAX_EARLY) early.push(event);
+  const matters = (e: TrackedEvent) => [...steps.values()].some((s) => s.exposes(e) || s.isGoal(e));
+
+  /** `segments`: as they were at this event, not when the write comes round. */
+  function observe(event: TrackedEvent, segments = deps.segments()): void {
+    if (!accepting) {
+      if (early.length < MAX_EARLY) early.push([event, segments]);
       return;
     }
-    let changed = false;
-    // Goals first, so an event is never the goal of the exposure it opens.
-    for (const o of state.open.slice()) {
-      if (inWindow(event, o) && steps.get(o.journey)?.isGoal(event)) {
-        settle(o, event);
-        changed = true;
-      }
-    }
-    for (const step of steps.values()) {
-      // One window at a time per step: a campaign shown on every page is one exposure until it settles.
-      if (!step.exposes(event) || state.open.some((o) => o.journey === step.id)) continue;
-      const exposure: JourneyExposure = {
-        key: `${step.id}:${event.id}`,
-        journey: step.id,
-        exposure: event.id,
-        at: event.ts,
-        until: event.ts + step.within,
-        segments: deps.segments(),
-        control: event.props.control === true,
-      };
-      if (typeof event.props.campaign === 'string') exposure.campaign = event.props.campaign;
-      state.open.push(exposure);
-      deps.onExposure(exposure);
-      changed = true;
-    }
-    if (changed) {
-      save();
-      schedule();
-    }
-    if (state.open.some((o) => o.until < event.ts)) void check();
+    const applied = matters(event) ? transact((s) => applyEvent(s, steps, event, now(), segments)) : queue;
+    // Time moved past a window (a tab that slept): settle it now.
+    void applied.then(() => {
+      if (state.open.some((o) => o.until < now())) void check();
+    });
   }
 
-  /**
-   * Settles what can be settled from the stored events: windows that closed (progression if a
-   * goal is stored inside them, aversion otherwise) and open windows whose goal another tab saw.
-   */
+  let checking: Promise<void> | null = null;
+  /** Settles what the stored events settle: windows that closed, and open ones whose goal another page saw. */
   function check(): Promise<void> {
     if (!checking) {
       checking = run()
         .catch((cause) => deps.onError(cause))
         .finally(() => {
           checking = null;
-          schedule();
         });
     }
     return checking;
   }
 
   async function run(): Promise<void> {
-    if (!configured || (!steps.size && !state.open.length)) return; // no journeys: no storage traffic
-    await saving;
-    state = mergeStates(state, await deps.load()); // another tab may have settled or opened some
-    const candidates = state.open.slice();
-    if (!candidates.length) return;
-    const events = await deps.events(Math.min(...candidates.map((o) => o.at)));
-    const t = now();
-    let changed = false;
-    for (const o of candidates) {
-      const step = steps.get(o.journey);
-      if (!step) {
-        if (o.until < t) {
-          state.open = state.open.filter((x) => x.key !== o.key); // journey withdrawn
-          changed = true;
-        }
-        continue;
-      }
-      const goal = events.find((e) => inWindow(e, o) && step.isGoal(e));
-      if (goal || o.until < t) {
-        settle(o, goal);
-        changed = true;
-      }
-    }
-    if (changed) save();
+    if (!configured) return;
+    await transact(() => []); // the stored windows, as they are now
+    if (!state.open.length) return;
+    const events = await deps.events(Math.min(...state.open.map((o) => o.at)));
+    await transact((s) => closeWindows(s, steps, events, now()));
   }
 
   return {
     async setConfig(config: MicrosegConfig): Promise<void> {
       steps = new Map(compileSteps(config.journeys).map((s) => [s.id, s]));
       configured = true;
-      for (const event of early.splice(0)) observe(event);
+      // The stored windows first, then this page's events in order (a window that ended before one of
+      // them closes first), then what the stored events settle.
+      await transact(() => []);
+      accepting = true;
+      for (const [event, segments] of early.splice(0)) observe(event, segments);
       await check();
     },
-    observe,
+    observe: (event: TrackedEvent) => observe(event),
     check,
+    /** Resolves when every change asked for so far is written and told. */
+    idle: (): Promise<void> => queue,
     /** The windows still open. */
     open(): JourneyExposure[] {
       return state.open.slice();
     },
-    /** forget(): nothing remains. */
+    /** Consent denied or forget(): nothing remains here. */
     reset(): void {
-      state = { open: [], settled: {} };
+      generation++;
+      state = emptyState();
+      local = false;
       early = [];
       schedule();
     },

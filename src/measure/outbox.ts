@@ -1,11 +1,13 @@
 // Forwarding to the backend: a persisted, bounded outbox in IndexedDB, sent in batches with
 // exponential backoff. Messages carry ids and the backend keeps each id once, so sending twice
-// is always safe, while losing one is not: a message leaves the outbox only after a 2xx.
+// is always safe, while losing one is not: a message leaves the outbox only after a 2xx, or when
+// the collector has shown it will never take it (then an `error` event counts what was dropped).
 import type { IDBPDatabase } from 'idb';
 import type { MicrosegDB } from '../store';
 import { localKeys, readLocal, removeLocal, writeLocal } from '../store/local';
 import type { Reporter } from '../core/errors';
 import { describe } from '../core/errors';
+import { setTimer } from '../core/timer';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
 import { toJson } from '../core/util';
 
@@ -33,13 +35,44 @@ export interface OutboxDeps extends CollectOptions {
   report: Reporter;
   fetch?: typeof fetch;
   random?: () => number;
+  /** Deletes every stored message, also when storing is no longer allowed (consent denied). */
+  erase?: () => Promise<void>;
 }
 
 /** keepalive requests and beacons share a 64 KB budget per page. */
 const MAX_BYTES = 60_000;
-const WRITE_DELAY = 30;
 const JOURNAL = 'outbox:';
 const RECENT = 500;
+/** Failed tries (5xx, 408, 429) of one batch before it is split to find a message the collector chokes on. */
+const SPLIT_AFTER = 3;
+/** A Retry-After further ahead than this is read as this (a new page tries again anyway). */
+const MAX_RETRY_AFTER = 24 * 3_600_000;
+
+/** What one request came to. */
+type Answer = { ok: true } | { ok: false; retry: boolean; status?: number; retryAfter?: string | null };
+
+/**
+ * Reads a response to its end: an unread body holds its connection (and a keepalive request its
+ * share of the page's 64 KB budget), and after a dozen such answers every later fetch fails.
+ * Collector answers are small; the request's 30 s timeout also bounds the read.
+ */
+export async function discardBody(res: Response): Promise<void> {
+  try {
+    if (res.body) await res.arrayBuffer();
+  } catch {
+    /* already read or closed */
+  }
+}
+
+/** The collector is on another origin (then a missing CORS header looks like a network failure). */
+function crossOrigin(url: string): boolean {
+  try {
+    const here = globalThis.location?.href;
+    return !!here && new URL(url, here).origin !== new URL(here).origin;
+  } catch {
+    return false;
+  }
+}
 
 export function createOutbox(deps: OutboxDeps) {
   const batchSize = Math.max(1, Math.min(500, deps.batchSize ?? 50));
@@ -60,13 +93,23 @@ export function createOutbox(deps: OutboxDeps) {
   /** Added by this page and not confirmed sent: what a beacon carries when the page goes away. */
   let recent: Message[] = [];
   let journalsToClear: string[] = [];
-  let writeTimer: ReturnType<typeof setTimeout> | undefined;
   let sendTimer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> = Promise.resolve();
   let sending: Promise<void> | null = null;
   let attempt = 0;
   let backingOff = false;
   let stopped = false;
+  /** Messages per request now: halved while a batch keeps failing, to isolate what the collector chokes on. */
+  let limit = batchSize;
+  /** Failures of the batch at the head since it last changed size. */
+  let failures = 0;
+  /** Refusals (4xx) in a row: a collector that refuses everything gets whole batches dropped, not split. */
+  let refusals = 0;
+  /** One message the collector failed on alone: sent alone again once another batch went through (vouched), dropped if it fails again. */
+  let suspect: Message | undefined;
+  let vouched = false;
+  let corsReported = false;
+  let journalDue = false;
   /** Messages were stored since the sender last looked. */
   let stored = false;
 
@@ -80,12 +123,25 @@ export function createOutbox(deps: OutboxDeps) {
     }
     recent.push(message);
     if (recent.length > RECENT) recent.shift();
-    if (writeTimer === undefined) writeTimer = setTimeout(() => void write(), WRITE_DELAY);
+    // A browser killed now loses only what this task added: the journal is written when it ends,
+    // and IndexedDB gets the batch in the same moment (one write per burst of calls).
+    if (!journalDue) {
+      journalDue = true;
+      queueMicrotask(() => {
+        journalDue = false;
+        journal();
+        if (enabled && !stopped) void write();
+      });
+    }
+  }
+
+  /** What is not committed yet, synchronously in localStorage: a killed page leaves it for the next. */
+  function journal(): void {
+    const uncommitted = inflight.concat(buffer);
+    if (enabled && uncommitted.length) writeLocal(JOURNAL + tabId, uncommitted);
   }
 
   function write(): Promise<void> {
-    if (writeTimer !== undefined) clearTimeout(writeTimer);
-    writeTimer = undefined;
     writing = writing.then(async () => {
       if (!enabled || !buffer.length) return;
       const batch = buffer;
@@ -116,6 +172,7 @@ export function createOutbox(deps: OutboxDeps) {
         for (const key of journalsToClear.splice(0)) removeLocal(key);
       } catch (cause) {
         inflight = [];
+        if (!enabled) return; // denied meanwhile (the store let go of the database): nothing to keep
         buffer = batch.concat(buffer);
         deps.report({ code: 'storage-failed', message: `writing the outbox failed (${describe(cause)})`, cause });
       }
@@ -130,15 +187,17 @@ export function createOutbox(deps: OutboxDeps) {
       if (delay > 0) return; // a send is already due
       clearTimeout(sendTimer);
     }
-    sendTimer = setTimeout(() => {
+    sendTimer = setTimer(() => {
       sendTimer = undefined;
       void send();
     }, delay);
   }
 
   async function head(db: IDBPDatabase<MicrosegDB> | null): Promise<Message[]> {
-    const items = db ? await db.getAllFromIndex('outbox', 'ts', undefined, batchSize) : [...memory.values()].slice(0, batchSize);
-    return fit(items);
+    if (suspect && vouched) return [suspect];
+    const count = limit + (suspect ? 1 : 0);
+    const items = db ? await db.getAllFromIndex('outbox', 'ts', undefined, count) : [...memory.values()].slice(0, count);
+    return fit(items.filter((m) => m.id !== suspect?.id).slice(0, limit));
   }
 
   /** The longest prefix whose JSON stays under the keepalive budget (at least one message). */
@@ -188,45 +247,139 @@ export function createOutbox(deps: OutboxDeps) {
       stored = false;
       const db = await deps.database();
       const batch = await head(db);
-      if (!batch.length) return;
-      let res: Response;
-      const body = toJson({ events: batch });
-      try {
-        res = await doFetch(deps.url, {
-          method: 'POST',
-          // text/plain: a simple request, no CORS preflight; the backend reads the body as JSON.
-          headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-          body,
-          referrerPolicy: REQUEST_REFERRER_POLICY,
-          // keepalive refuses bodies over its 64 KB budget (one huge message can make one).
-          keepalive: body.length < MAX_BYTES,
-          // A request that hangs must not hold the sending lock for every tab.
-          signal: typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(30_000) : undefined,
-        });
-      } catch {
-        return retry(undefined); // offline, DNS, connection reset
+      if (!batch.length) {
+        limit = batchSize;
+        return;
       }
-      if (res.ok) {
-        attempt = 0;
+      const answer = await post(batch);
+      const alone = !!suspect && batch.length === 1 && batch[0]!.id === suspect.id;
+      if (answer.ok) {
+        attempt = failures = refusals = 0;
         await remove(db, batch.map((m) => m.id));
+        if (alone) clearSuspect();
+        else if (suspect) vouched = true; // the collector works: the suspect gets one more try alone
         continue;
       }
-      if (res.status === 408 || res.status === 429 || res.status >= 500) return retry(res.headers.get('Retry-After'));
-      // The backend refuses these messages for good: keeping them would block the queue forever.
-      await remove(db, batch.map((m) => m.id));
-      deps.report({ code: 'collect-rejected', message: `the collector answered ${res.status}; ${batch.length} messages dropped` });
+      if (!answer.retry) {
+        await refused(db, batch, answer.status!);
+        continue;
+      }
+      if (alone && vouched && answer.status !== undefined) {
+        await dropSuspect(db);
+        continue;
+      }
+      return failed(batch, answer);
     }
   }
 
-  function retry(retryAfter: string | null | undefined): void {
+  async function post(batch: Message[]): Promise<Answer> {
+    const body = toJson({ events: batch });
+    let res: Response;
+    try {
+      res = await doFetch(deps.url, {
+        method: 'POST',
+        // text/plain: a simple request, no CORS preflight; the backend reads the body as JSON.
+        headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+        body,
+        referrerPolicy: REQUEST_REFERRER_POLICY,
+        // keepalive refuses bodies over its 64 KB budget (one huge message can make one).
+        keepalive: body.length < MAX_BYTES,
+        // A request that hangs must not hold the sending lock for every tab.
+        signal: typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(30_000) : undefined,
+      });
+    } catch {
+      return { ok: false, retry: true }; // offline, DNS, connection reset, or a collector without CORS
+    }
+    await discardBody(res);
+    if (res.ok) return { ok: true };
+    const retry = res.status === 408 || res.status === 429 || res.status >= 500;
+    return { ok: false, retry, status: res.status, retryAfter: res.headers.get('Retry-After') };
+  }
+
+  /** The collector refuses these for good (4xx): split to keep the good ones, drop the one it refuses. */
+  async function refused(db: IDBPDatabase<MicrosegDB> | null, batch: Message[], status: number): Promise<void> {
+    refusals++;
+    if (batch.length > 1 && refusals <= Math.log2(batchSize) + 2) {
+      limit = Math.ceil(batch.length / 2);
+      return;
+    }
+    await remove(db, batch.map((m) => m.id));
+    limit = batchSize;
+    deps.report({ code: 'collect-rejected', message: `the collector answered ${status}; ${batch.length} message${batch.length === 1 ? '' : 's'} dropped` });
+  }
+
+  function clearSuspect(): void {
+    suspect = undefined;
+    vouched = false;
+    limit = batchSize;
+  }
+
+  async function dropSuspect(db: IDBPDatabase<MicrosegDB> | null): Promise<void> {
+    const id = suspect!.id;
+    clearSuspect();
+    await remove(db, [id]);
+    deps.report({
+      code: 'collect-dropped',
+      message: `the collector failed on 1 message (id ${id}) every time it was sent while it took the others; 1 message dropped`,
+    });
+  }
+
+  /** A failure worth retrying: back off; a batch that keeps failing is split until one message is left. */
+  function failed(batch: Message[], answer: Extract<Answer, { ok: false }>): void {
+    if (answer.status === undefined) {
+      void checkCors();
+      return retry(null);
+    }
+    if (suspect) {
+      // Everything fails, not just the suspect: the collector is down. Keep it and wait.
+      clearSuspect();
+      failures = 0;
+      return retry(answer.retryAfter);
+    }
+    // Splitting starts after a few tries of the whole batch; once split, each failure halves at once.
+    if (limit === batchSize && ++failures < SPLIT_AFTER) return retry(answer.retryAfter);
+    failures = 0;
+    if (batch.length > 1) limit = Math.ceil(batch.length / 2);
+    else {
+      suspect = batch[0];
+      limit = batchSize;
+    }
+    return retry(answer.retryAfter, true);
+  }
+
+  /**
+   * A cross-origin collector that stores the batch but sends no CORS header looks like a network
+   * failure. A no-cors probe that gets through tells the two apart: say so once, plainly.
+   */
+  async function checkCors(): Promise<void> {
+    if (corsReported || !crossOrigin(deps.url)) return;
+    try {
+      await doFetch(deps.url, { method: 'HEAD', mode: 'no-cors', cache: 'no-store', credentials: 'omit', referrerPolicy: REQUEST_REFERRER_POLICY }).then(discardBody);
+    } catch {
+      return; // really unreachable (offline): backoff as usual
+    }
+    if (corsReported) return;
+    corsReported = true;
+    const origin = globalThis.location?.origin ?? 'the site';
+    deps.report({
+      code: 'collect-cors',
+      message:
+        `the collector ${deps.url} is reachable but its answer is hidden by CORS: it must send ` +
+        `"Access-Control-Allow-Origin: ${origin}" (or "*") on its POST answers; until then every batch is retried with backoff`,
+    });
+  }
+
+  /** Waits before the next try: exponential backoff with jitter, never less; a quick step while isolating a bad message. */
+  function retry(retryAfter: string | null | undefined, isolating = false): void {
     attempt++;
-    const backoff = Math.min(maxBackoff, 1000 * 2 ** Math.min(attempt - 1, 20));
+    const backoff = isolating ? 1000 : Math.min(maxBackoff, 1000 * 2 ** Math.min(attempt - 1, 20));
     // Jitter: visitors that went offline together must not come back in lockstep.
     let delay = backoff / 2 + (random() * backoff) / 2;
+    // Retry-After may lengthen the wait, never shorten it below the backoff (no tight loop on "0").
     const after = parseRetryAfter(retryAfter);
-    if (after !== undefined) delay = Math.max(after, 0);
+    if (after !== undefined) delay = Math.max(delay, Math.min(after, MAX_RETRY_AFTER));
     backingOff = true;
-    sendTimer = setTimeout(() => {
+    sendTimer = setTimer(() => {
       sendTimer = undefined;
       backingOff = false;
       void send();
@@ -262,16 +415,28 @@ export function createOutbox(deps: OutboxDeps) {
       void write().then(() => later(0));
     },
 
-    /** Consent denied: drop what is held and send nothing more. */
-    disable(): void {
+    /**
+     * Consent denied: drop what is held here, in every page's journal and in the stored outbox,
+     * and send nothing more: nothing tracked before a denial is ever sent.
+     */
+    async disable(): Promise<void> {
       enabled = false;
       buffer = [];
+      inflight = [];
       recent = [];
+      clearSuspect();
       memory.clear();
-      clearTimeout(writeTimer);
       clearTimeout(sendTimer);
-      writeTimer = sendTimer = undefined;
+      sendTimer = undefined;
       backingOff = false;
+      for (const key of localKeys()) if (key.startsWith(JOURNAL)) removeLocal(key);
+      journalsToClear = [];
+      await writing.catch(() => {}); // a write under way lands first, then goes too
+      try {
+        await deps.erase?.();
+      } catch (cause) {
+        deps.report({ code: 'storage-failed', message: `emptying the outbox failed (${describe(cause)})`, cause });
+      }
     },
 
     /** Writes what is buffered and starts sending; resolves when written. */
@@ -294,8 +459,7 @@ export function createOutbox(deps: OutboxDeps) {
      */
     pagehide(): void {
       if (!enabled) return;
-      const uncommitted = inflight.concat(buffer);
-      if (uncommitted.length) writeLocal(JOURNAL + tabId, uncommitted);
+      journal();
       void write();
       if (typeof navigator === 'undefined' || navigator.onLine === false || !recent.length) return;
       const beacon = typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon.bind(navigator) : undefined;
@@ -310,7 +474,9 @@ export function createOutbox(deps: OutboxDeps) {
           sent = false;
         }
         if (!sent) {
-          void doFetch(deps.url, { method: 'POST', body, keepalive: true, referrerPolicy: REQUEST_REFERRER_POLICY, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } }).catch(() => {});
+          void doFetch(deps.url, { method: 'POST', body, keepalive: true, referrerPolicy: REQUEST_REFERRER_POLICY, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } })
+            .then(discardBody)
+            .catch(() => {});
         }
         rest = rest.slice(batch.length);
       }
@@ -326,21 +492,46 @@ export function createOutbox(deps: OutboxDeps) {
 
     stop(): void {
       // destroy(): what is not stored yet waits in the journal for the next page.
-      const uncommitted = inflight.concat(buffer);
-      if (enabled && !stopped && uncommitted.length) writeLocal(JOURNAL + tabId, uncommitted);
+      if (!stopped) journal();
       stopped = true;
-      clearTimeout(writeTimer);
       clearTimeout(sendTimer);
       if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') window.removeEventListener('online', onOnline);
     },
   };
 }
 
-/** Retry-After: seconds, or an HTTP date. */
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * An HTTP date (RFC 9110 section 5.6.7): IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete
+ * RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`. Anything else: NaN.
+ */
+export function parseHttpDate(value: string): number {
+  const v = value.trim();
+  let m = /^[a-z]{3}, (\d{2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/i.exec(v);
+  let day: string, mon: string, year: number, hms: string[];
+  if (m) [day, mon, year, hms] = [m[1]!, m[2]!, Number(m[3]), m.slice(4, 7)];
+  else if ((m = /^[a-z]{6,9}, (\d{2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/i.exec(v))) {
+    // Two-digit years: more than 50 years ahead means the last century (RFC 9110).
+    const yy = Number(m[3]);
+    year = 2000 + yy - (2000 + yy > new Date().getUTCFullYear() + 50 ? 100 : 0);
+    [day, mon, hms] = [m[1]!, m[2]!, m.slice(4, 7)];
+  } else if ((m = /^[a-z]{3} ([a-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/i.exec(v))) {
+    [mon, day, year, hms] = [m[1]!, m[2]!.trim(), Number(m[6]), m.slice(3, 6)];
+  } else return NaN;
+  const month = MONTHS.indexOf(mon.toLowerCase());
+  if (month < 0) return NaN;
+  const [h, min, sec] = hms.map(Number) as [number, number, number];
+  if (h > 23 || min > 59 || sec > 60) return NaN;
+  return Date.UTC(year, month, Number(day), h, min, sec);
+}
+
+/** Retry-After: seconds, or an HTTP date; the wait in ms (0 for a date past), undefined if unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const at = Date.parse(value);
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = parseHttpDate(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 

@@ -420,6 +420,22 @@ export function createStore(options: StoreOptions) {
       return (await conn.get('kv', key)) as T | undefined;
     },
 
+    /**
+     * Read, change and write one record in a single IndexedDB transaction: transactions on the
+     * same store run one after another across tabs, so no tab works from a stale copy. Resolves
+     * false, without calling `change`, when nothing is stored (memory mode, or blocked).
+     */
+    async update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean> {
+      const conn = mode === 'indexeddb' && !blocked ? await open() : null;
+      if (!conn) return false;
+      pendingKv.delete(key); // the transaction writes the newest value itself
+      const tx = conn.transaction('kv', 'readwrite');
+      const next = change((await tx.store.get(key)) as T | undefined);
+      void tx.store.put(next, key);
+      await tx.done;
+      return true;
+    },
+
     /** Raw events (retained ones), oldest first. */
     async events(since = 0): Promise<TrackedEvent[]> {
       const byId = new Map<string, TrackedEvent>();
@@ -467,8 +483,39 @@ export function createStore(options: StoreOptions) {
       pendingKv = new Map();
       memEvents = new Map();
       memKv = new Map();
+      inflight = [];
+      for (const key of localKeys()) if (key.startsWith(JOURNAL)) removeLocal(key); // nor anything journaled
+      journalsToClear = [];
       db?.close();
       db = null;
+    },
+
+    /**
+     * Consent denied: the stored outbox is emptied, whatever the mode now (never creating a
+     * database that is not there), so a later grant sends nothing tracked before.
+     */
+    async eraseOutbox(): Promise<void> {
+      const factory = idbFactory();
+      if (!factory) return;
+      const conn = await new Promise<IDBDatabase | null>((resolve, reject) => {
+        const req = factory.open(name);
+        req.onupgradeneeded = () => req.transaction?.abort(); // no database: nothing to empty
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => (req.error?.name === 'AbortError' ? resolve(null) : reject(req.error));
+        req.onblocked = () => resolve(null);
+      });
+      if (!conn) return;
+      try {
+        if (!conn.objectStoreNames.contains('outbox')) return;
+        await new Promise<void>((resolve, reject) => {
+          const tx = conn.transaction('outbox', 'readwrite');
+          tx.objectStore('outbox').clear();
+          tx.oncomplete = () => resolve();
+          tx.onerror = tx.onabort = () => reject(tx.error);
+        });
+      } finally {
+        conn.close();
+      }
     },
 
     /** forget(): delete every byte on the device. */

@@ -1,7 +1,7 @@
 // Journey steps over a fake clock: setTimeout and Date are fake, IndexedDB (setImmediate) is real.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMicroseg, type Microseg } from '../../../src';
-import type { JourneyOutcome } from '../../../src/measure';
+import type { JourneyExposure, JourneyOutcome } from '../../../src/measure';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -25,12 +25,14 @@ const config = {
 };
 
 let open: Microseg[] = [];
-function start(name = 'journeys'): { ms: Microseg; outcomes: JourneyOutcome[] } {
+function start(name = 'journeys'): { ms: Microseg; outcomes: JourneyOutcome[]; exposures: JourneyExposure[] } {
   const ms = createMicroseg({ config, autoPage: false, dbName: name });
   const outcomes: JourneyOutcome[] = [];
+  const exposures: JourneyExposure[] = [];
   ms.on('journey:outcome', (o) => outcomes.push(o));
+  ms.on('journey:exposure', (x) => exposures.push(x));
   open.push(ms);
-  return { ms, outcomes };
+  return { ms, outcomes, exposures };
 }
 
 /** Real time for IndexedDB to answer, fake time standing still. */
@@ -57,8 +59,10 @@ describe('journey steps', () => {
     expose(ms);
     vi.setSystemTime(T0 + 3 * DAY); // the last moment of the window
     ms.track('purchase', { value: 50 }); // not the goal: the condition fails
+    await settle(() => outcomes.length > 0, 50);
     expect(outcomes).toEqual([]);
     ms.track('purchase', { value: 120 });
+    await settle(() => outcomes.length > 0);
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({
       journey: 'welcome-step', campaign: 'welcome', outcome: 'progression', at: T0, until: T0 + 3 * DAY,
@@ -99,6 +103,7 @@ describe('journey steps', () => {
     first.ms.track('view_item', { category: 'bags' });
     vi.setSystemTime(T0 + 30 * 60_000);
     first.ms.track('add_to_cart', {}); // progression of browse-step on this page
+    await settle(() => first.outcomes.length > 0);
     await first.ms.flush();
     first.ms.destroy();
     expect(first.outcomes.map((o) => o.journey)).toEqual(['browse-step']);
@@ -133,20 +138,59 @@ describe('journey steps', () => {
     expect(next.outcomes.map((o) => [o.journey, o.outcome, o.goalAt])).toEqual([['welcome-step', 'progression', T0 + DAY]]);
   });
 
-  it('a goal reached in another tab counts, once', async () => {
+  it('a goal reached in another tab settles the window at once, once', async () => {
     const a = start('tabs');
     const b = start('tabs');
     await Promise.all([a.ms.ready, b.ms.ready]);
     expose(a.ms);
-    await a.ms.flush();
-    await vi.advanceTimersByTimeAsync(2 * DAY); // (setSystemTime would not move timers)
+    await settle(() => a.exposures.length > 0);
+    vi.setSystemTime(T0 + 2 * DAY);
     b.ms.track('purchase', { value: 150 }); // tab B never saw the exposure itself
-    await b.ms.flush();
-    expect(a.outcomes).toEqual([]);
-    await vi.advanceTimersByTimeAsync(DAY + 1); // tab A's window closes
     await settle(() => a.outcomes.length + b.outcomes.length > 0);
     await settle(() => false, 50);
     const all = [...a.outcomes, ...b.outcomes];
     expect(all.map((o) => [o.journey, o.outcome, o.goalAt])).toEqual([['welcome-step', 'progression', T0 + 2 * DAY]]);
+    await vi.advanceTimersByTimeAsync(DAY + 1); // the window's end settles nothing more
+    await settle(() => false, 50);
+    expect(a.outcomes.length + b.outcomes.length).toBe(1);
+  });
+
+  it('a reload an hour later while the window is open, then a purchase: one exposure, one outcome', async () => {
+    const first = start();
+    expose(first.ms); // before ready: the snippet replays calls, the first paint records exposures
+    await first.ms.ready;
+    await settle(() => first.exposures.length > 0);
+    await first.ms.flush();
+    first.ms.destroy();
+
+    vi.setSystemTime(T0 + HOUR);
+    const next = start();
+    expose(next.ms); // the campaign is shown again before the stored windows are read
+    await next.ms.ready;
+    next.ms.track('purchase', { value: 200 });
+    await settle(() => next.outcomes.length > 0);
+    await settle(() => false, 50);
+    const exposures = [...first.exposures, ...next.exposures];
+    expect(exposures.map((x) => [x.journey, x.at])).toEqual([['welcome-step', T0]]);
+    expect(next.outcomes.map((o) => [o.key, o.outcome])).toEqual([[exposures[0]!.key, 'progression']]);
+  });
+
+  it('two tabs showing the campaign at once open one window; the exposure after it closed opens the next', async () => {
+    const a = start('two');
+    const b = start('two');
+    await Promise.all([a.ms.ready, b.ms.ready]);
+    expose(a.ms);
+    expose(b.ms);
+    await settle(() => a.exposures.length + b.exposures.length > 1, 100);
+    expect([...a.exposures, ...b.exposures]).toHaveLength(1);
+
+    vi.setSystemTime(T0 + HOUR);
+    b.ms.track('purchase', { value: 500 });
+    await settle(() => a.outcomes.length + b.outcomes.length > 0);
+    expose(a.ms); // a new window: the last one ended with the purchase
+    await settle(() => a.exposures.length + b.exposures.length > 1);
+    await settle(() => false, 50);
+    expect([...a.outcomes, ...b.outcomes].map((o) => o.outcome)).toEqual(['progression']);
+    expect([...a.exposures, ...b.exposures].map((x) => x.at)).toEqual([T0, T0 + HOUR]);
   });
 });

@@ -4,6 +4,7 @@ import { openDB } from 'idb';
 import { createMicroseg } from '../../../src';
 import { createStore } from '../../../src/store';
 import { createOutbox, parseRetryAfter, type Message } from '../../../src/measure';
+import { parseHttpDate } from '../../../src/measure/outbox';
 
 const T0 = Date.UTC(2026, 10, 23, 10);
 const msg = (i: number): Message & { n: number } => ({ id: `m${i}`, ts: T0 + i, n: i });
@@ -119,16 +120,16 @@ describe('the outbox', () => {
     store.close();
   });
 
-  it('drops a batch the collector refuses for good (4xx), and reports it', async () => {
-    const c = collector([400]);
+  it('a batch the collector refuses for good (4xx) is split: the message it refuses is dropped and reported, the rest sent', async () => {
+    const c = collector([400, 400]);
     const { outbox, store, errors } = await openOutbox('refused', c.fetch, { batchSize: 2, interval: 10 });
     outbox.add(msg(1));
     outbox.add(msg(2));
     outbox.add(msg(3));
     await vi.advanceTimersByTimeAsync(31);
-    await settle(() => c.requests.length === 2);
-    expect(c.requests.map((r) => r.ids)).toEqual([['m1', 'm2'], ['m3']]);
-    expect(errors).toContain('collect-rejected');
+    await settle(() => c.requests.length === 4);
+    expect(c.requests.map((r) => r.ids)).toEqual([['m1', 'm2'], ['m1'], ['m2', 'm3']]);
+    expect(errors).toEqual(['collect-rejected']);
     outbox.stop();
     store.close();
   });
@@ -183,6 +184,146 @@ describe('the outbox', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
   });
+
+  it('reads the three HTTP date forms, and nothing else', () => {
+    const at = Date.UTC(1994, 10, 6, 8, 49, 37);
+    expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT')).toBe(at);
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT')).toBe(at);
+    expect(parseHttpDate('Sun Nov  6 08:49:37 1994')).toBe(at);
+    for (const bad of ['2026-12-01', '1', 'Sun, 06 Foo 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 25:49:37 GMT', '']) {
+      expect(parseHttpDate(bad), bad).toBeNaN();
+    }
+    expect(parseRetryAfter('2026-12-01', T0)).toBeUndefined();
+  });
+});
+
+describe('delivery under a hostile or broken collector', () => {
+  const weeksAhead = () => new Date(T0 + 40 * 86_400_000).toUTCString();
+  for (const [name, value] of [['seconds', '99999999999'], ['an HTTP date', 'weeks']] as const) {
+    it(`a Retry-After beyond setTimeout's range (${name}) waits, it never spins`, async () => {
+      const c = collector([{ status: 503, headers: { 'Retry-After': value === 'weeks' ? weeksAhead() : value } }]);
+      const { outbox, store } = await openOutbox(`far-${name}`, c.fetch, { interval: 10 });
+      outbox.add(msg(1));
+      await settle(() => c.requests.length === 1);
+      await vi.advanceTimersByTimeAsync(3000);
+      await settle();
+      expect(c.requests).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(3_600_000);
+      await settle();
+      expect(c.requests).toHaveLength(1); // still waiting (up to a day); the next page tries again
+      outbox.stop();
+      store.close();
+    });
+  }
+
+  it('Retry-After: 0 on every answer backs off all the same', async () => {
+    const c = collector(Array(50).fill({ status: 503, headers: { 'Retry-After': '0' } }));
+    const { outbox, store } = await openOutbox('zero', c.fetch, { interval: 10 });
+    outbox.add(msg(1));
+    await settle(() => c.requests.length === 1);
+    for (let i = 0; i < 30; i++) await vi.advanceTimersByTimeAsync(100);
+    await settle();
+    expect(c.requests.length).toBeLessThanOrEqual(3);
+    outbox.stop();
+    store.close();
+  });
+
+  it('a cross-origin collector without CORS: one error naming CORS and the header, then backoff', async () => {
+    const posts: number[] = [];
+    const fetch = vi.fn(async (_url: unknown, init?: RequestInit) => {
+      if (init?.mode === 'no-cors') return new Response(null, { status: 200 }); // reachable, answer hidden
+      posts.push(Date.now());
+      throw new TypeError('Failed to fetch'); // what a missing Access-Control-Allow-Origin looks like
+    }) as unknown as typeof globalThis.fetch;
+    const reported: Array<{ code: string; message: string }> = [];
+    const store = createStore({ name: 'cors', report: () => {} });
+    await store.persist();
+    const outbox = createOutbox({
+      url: 'https://collector.example/collect', database: () => store.database(), report: (e) => reported.push(e), fetch, random: () => 1,
+    });
+    outbox.enable();
+    outbox.add(msg(1));
+    await settle(() => posts.length === 1);
+    for (let i = 0; i < 60; i++) await vi.advanceTimersByTimeAsync(10_000); // ten minutes
+    await settle();
+    const cors = reported.filter((e) => e.code === 'collect-cors');
+    expect(cors).toHaveLength(1);
+    expect(cors[0]!.message).toMatch(/CORS/);
+    expect(cors[0]!.message).toMatch(/Access-Control-Allow-Origin: http/);
+    expect(posts.length).toBeLessThanOrEqual(10); // 1 s, 2 s, 4 s … up to five minutes apart
+    outbox.stop();
+    store.close();
+  });
+
+  it('a poison message (5xx whenever it is in the batch) is isolated by splitting and dropped with an error; the rest arrives', async () => {
+    const received = new Set<string>();
+    let requests = 0;
+    const fetch = vi.fn(async (_url: unknown, init?: RequestInit) => {
+      requests++;
+      const ids = (JSON.parse(String(init!.body)).events as Message[]).map((m) => m.id);
+      if (ids.includes('m7')) return new Response('boom', { status: 500 });
+      for (const id of ids) received.add(id);
+      return new Response(null, { status: 202 });
+    }) as unknown as typeof globalThis.fetch;
+    const { outbox, store, errors } = await openOutbox('poison', fetch, { batchSize: 10, interval: 10 });
+    for (let i = 0; i < 20; i++) outbox.add(msg(i));
+    await until(() => received.size === 19, 1000, 200);
+    await settle(() => errors.includes('collect-dropped'));
+    expect([...received].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`).filter((id) => id !== 'm7').sort());
+    expect(errors.filter((e) => e === 'collect-dropped')).toHaveLength(1);
+    expect(requests).toBeLessThanOrEqual(14);
+    await settle(() => false, 20);
+    expect(await storedIds('poison')).toEqual([]);
+    outbox.stop();
+    store.close();
+  });
+
+  it('a collector down for a while (5xx for everything) loses nothing', async () => {
+    let down = true;
+    const received = new Set<string>();
+    const fetch = vi.fn(async (_url: unknown, init?: RequestInit) => {
+      if (down) return new Response(null, { status: 503 });
+      for (const m of JSON.parse(String(init!.body)).events as Message[]) received.add(m.id);
+      return new Response(null, { status: 202 });
+    }) as unknown as typeof globalThis.fetch;
+    const { outbox, store, errors } = await openOutbox('down', fetch, { batchSize: 10, interval: 10, maxBackoff: 60_000 });
+    for (let i = 0; i < 20; i++) outbox.add(msg(i));
+    for (let i = 0; i < 120; i++) await vi.advanceTimersByTimeAsync(10_000); // twenty minutes down
+    down = false;
+    await until(() => received.size === 20, 10_000, 100);
+    expect(received.size).toBe(20);
+    expect(errors).not.toContain('collect-dropped');
+    outbox.stop();
+    store.close();
+  });
+
+  it('reads or cancels every response body (200 with JSON, 202 with a body)', async () => {
+    const responses: Response[] = [];
+    const fetch = vi.fn(async () => {
+      const res = responses.length % 2 ? new Response('{"accepted":5}', { status: 202 }) : Response.json({ ok: true });
+      responses.push(res);
+      return res;
+    }) as unknown as typeof globalThis.fetch;
+    const { outbox, store } = await openOutbox('bodies', fetch, { batchSize: 5, interval: 10 });
+    for (let i = 0; i < 30; i++) outbox.add(msg(i));
+    await outbox.flush();
+    expect(responses).toHaveLength(6);
+    expect(responses.every((r) => r.bodyUsed)).toBe(true);
+    outbox.stop();
+    store.close();
+  });
+
+  it('journals what it was given at the end of the task: a browser killed then keeps it', async () => {
+    const { outbox, store } = await openOutbox('journal', collector(Array(5).fill('offline')).fetch);
+    for (let i = 0; i < 200; i++) outbox.add(msg(i));
+    await Promise.resolve(); // the end of the task that called track()
+    const journaled = Object.keys(localStorage)
+      .filter((k) => k.startsWith('microseg:outbox:'))
+      .flatMap((k) => (JSON.parse(localStorage.getItem(k)!) as Message[]).map((m) => m.id));
+    expect(new Set(journaled).size).toBe(200);
+    outbox.stop();
+    store.close();
+  });
 });
 
 describe('forwarding from the SDK', () => {
@@ -218,5 +359,91 @@ describe('forwarding from the SDK', () => {
       ms.destroy();
       vi.unstubAllGlobals();
     }
+  });
+});
+
+describe('consent denied empties the outbox', () => {
+  const offline = () => vi.fn(async () => { throw new TypeError('offline'); }) as unknown as typeof globalThis.fetch;
+
+  async function queue(name: string, n: number, consent?: 'denied'): Promise<{ ms: ReturnType<typeof createMicroseg>; ids: string[] }> {
+    const ids: string[] = [];
+    const ms = createMicroseg({ autoPage: false, collectUrl: '/collect', collect: { interval: 10 }, dbName: name });
+    ms.on('track', (e: { id: string }) => ids.push(e.id));
+    await ms.ready;
+    for (let i = 0; i < n; i++) ms.track('before', { i });
+    if (consent) ms.consent(consent);
+    return { ms, ids };
+  }
+
+  async function nextPageSends(name: string, consent: 'granted' | 'denied-then-granted'): Promise<string[]> {
+    const online = collector();
+    vi.stubGlobal('fetch', online.fetch);
+    const ms = createMicroseg({ autoPage: false, collectUrl: '/collect', collect: { interval: 10 }, dbName: name, consent: consent === 'granted' ? 'granted' : 'denied' });
+    await ms.ready;
+    if (consent !== 'granted') ms.consent('granted');
+    await ms.ready;
+    ms.track('after');
+    await until(() => online.requests.length > 0);
+    await ms.flush();
+    await settle(() => false, 50);
+    ms.destroy();
+    return online.requests.flatMap((r) => r.ids);
+  }
+
+  it('33 queued in IndexedDB, deny, grant on the next page: nothing of before is sent', async () => {
+    vi.stubGlobal('fetch', offline());
+    const { ms, ids } = await queue('deny-stored', 33);
+    await ms.flush();
+    await settle(() => false, 20);
+    expect((await storedIds('deny-stored')).length).toBeGreaterThanOrEqual(33);
+    ms.consent('denied');
+    for (let i = 0; i < 100 && (await storedIds('deny-stored')).length; i++) await settle(() => false, 5);
+    expect(await storedIds('deny-stored')).toEqual([]);
+    ms.destroy();
+    const sent = await nextPageSends('deny-stored', 'granted');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((id) => ids.includes(id))).toEqual([]);
+  });
+
+  it('33 still in memory and in the journal, deny at once: nothing of before is sent later', async () => {
+    vi.stubGlobal('fetch', offline());
+    const { ms, ids } = await queue('deny-memory', 33, 'denied');
+    ms.destroy();
+    await settle(() => false, 50);
+    const sent = await nextPageSends('deny-memory', 'granted');
+    expect(sent.filter((id) => ids.includes(id))).toEqual([]);
+  });
+
+  it('denied while the outbox write is under way, granted again on the same page: only what came after is sent', async () => {
+    const online = collector();
+    vi.stubGlobal('fetch', online.fetch);
+    const ids: string[] = [];
+    const ms = createMicroseg({ autoPage: false, collectUrl: '/collect', collect: { interval: 10 }, dbName: 'deny-inflight' });
+    ms.on('track', (e: { id: string; type: string }) => e.type === 'before' && ids.push(e.id));
+    await ms.ready;
+    for (let i = 0; i < 33; i++) ms.track('before', { i });
+    await Promise.resolve(); // the write has started
+    ms.consent('denied');
+    await settle(() => false, 20);
+    ms.consent('granted');
+    await ms.ready;
+    ms.track('after');
+    await until(() => online.requests.length > 0);
+    await ms.flush();
+    await settle(() => false, 20);
+    ms.destroy();
+    const sent = online.requests.flatMap((r) => r.ids);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((id) => ids.includes(id))).toEqual([]);
+  });
+
+  it('a page that starts denied drops what earlier pages left unsent', async () => {
+    vi.stubGlobal('fetch', offline());
+    const { ms, ids } = await queue('deny-start', 33);
+    await ms.flush();
+    ms.destroy();
+    await settle(() => false, 50);
+    const sent = await nextPageSends('deny-start', 'denied-then-granted');
+    expect(sent.filter((id) => ids.includes(id))).toEqual([]);
   });
 });

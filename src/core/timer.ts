@@ -1,0 +1,17 @@
+// One rule for every timer the SDK sets: setTimeout treats a delay above 2^31-1 ms (about 24.8
+// days) as 0, so a far-off moment (a Retry-After weeks ahead, a window that closes in 60 days)
+// would fire at once and again and again. Delays are clamped; a later moment is reached in steps.
+
+/** setTimeout's longest delay. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+
+/** A delay setTimeout honours: negative is 0, too long (or not a number) is the longest one. */
+export function clampDelay(ms: number): number {
+  if (Number.isNaN(ms)) return MAX_TIMER_DELAY; // bad data waits, it never spins
+  return Math.min(MAX_TIMER_DELAY, Math.max(0, ms));
+}
+
+/** setTimeout with a clamped delay. */
+export function setTimer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+  return setTimeout(fn, clampDelay(ms));
+}
