@@ -122,7 +122,7 @@ export function compilePath(path: string, at = path): (doc: unknown) => Resolved
     return (doc) => {
       if (typeof doc !== 'object' || doc === null) return undefined;
       if (Array.isArray(doc)) return resolve(doc, segs, 0);
-      const v = (doc as Record<string, unknown>)[key];
+      const v = ownValue(doc, key);
       return typeof v === 'function' ? undefined : v;
     };
   }
@@ -130,6 +130,9 @@ export function compilePath(path: string, at = path): (doc: unknown) => Resolved
 }
 
 const INDEX = /^\d+$/;
+const hasOwn = Object.prototype.hasOwnProperty;
+/** Only a document's own data: "__proto__" or "constructor" in a path never reaches a prototype. */
+const ownValue = (doc: object, key: string): unknown => (hasOwn.call(doc, key) ? (doc as Record<string, unknown>)[key] : undefined);
 
 function resolve(doc: unknown, segs: string[], from: number): Resolved {
   let cur = doc;
@@ -146,7 +149,7 @@ function resolve(doc: unknown, segs: string[], from: number): Resolved {
       }
       return new Fanout(out);
     }
-    const next = (cur as Record<string, unknown>)[seg];
+    const next = ownValue(cur, seg);
     // Inherited methods ("constructor", "toString") are not data.
     cur = typeof next === 'function' ? undefined : next;
   }
@@ -293,7 +296,7 @@ function readPath(doc: unknown, segs: string[]): Resolved {
   for (let i = 0; i < segs.length; i++) {
     if (typeof cur !== 'object' || cur === null) return undefined;
     if (Array.isArray(cur)) return resolve(cur, segs, i);
-    cur = (cur as Record<string, unknown>)[segs[i]!];
+    cur = ownValue(cur, segs[i]!);
   }
   return typeof cur === 'function' ? undefined : cur;
 }

@@ -5,6 +5,7 @@
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
 import type { Label } from '../labels/labels';
+import { dict } from '../core/dict';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
@@ -225,13 +226,14 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     runtimes.set(m.id, rt);
     for (const type of m.events) push(byEventType, type, rt);
   }
-  const campaigns: Record<string, CampaignHistory> = state ? structuredClone(state.campaigns ?? {}) : {};
+  // Ids from events and storage key null-prototype maps: "__proto__" is a campaign like any other.
+  const campaigns = dict<CampaignHistory>(state && structuredClone(state.campaigns));
   // Configured campaigns start at zero, so "campaigns.spring.clicks": 0 holds before any exposure.
   for (const c of config.campaigns ?? []) campaigns[c.id] ??= { exposures: 0, clicks: 0 };
   const activity: Activity = state ? { ...state.activity } : {};
   const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
   let profile: Profile | undefined = state?.profile;
-  let labels: Record<string, Label> = state?.labels ?? {};
+  let labels = dict<Label>(state?.labels);
   const seenIds = new Set<string>(state?.seen ?? []);
   let pendingBackfill = fresh.size > 0 || rebuildHistory;
   /** ids ingested before backfill(), so it does not count them twice */
@@ -250,10 +252,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   const ctx: EvaluationContext = {
     profile: { hour: 0, weekday: 0, identified: false },
-    traits: {},
-    metrics: {},
-    scores: {},
-    labels: {},
+    traits: dict(),
+    metrics: dict(),
+    scores: dict(),
+    labels: dict(),
     segments: [],
     campaigns,
   };
@@ -407,7 +409,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   /** Recomputes the labels in force at `t`; returns "labels.<name>" for each that came, went or aged. */
   function refreshLabels(t: number): string[] {
-    const next: Record<string, LabelContext> = {};
+    const next = dict<LabelContext>();
     for (const name of Object.keys(labels)) {
       const l = labels[name]!;
       if (l.deleted || (l.expires !== undefined && l.expires <= t)) continue;
@@ -589,7 +591,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
     setLabels(records) {
       advance(now());
-      labels = { ...records };
+      labels = dict(records);
       changed(refreshLabels(lastNow));
       evaluateDirty();
       clockCheckAt = nextClockChange(false);
@@ -644,7 +646,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
     snapshot() {
       advance(now());
-      const m: Record<string, MetricState> = {};
+      const m = dict<MetricState>();
       for (const rt of runtimes.values()) m[rt.metric.hash] = rt.state();
       return {
         v: 1,

@@ -2,6 +2,7 @@
 // condition) opens a window; the goal inside it is a progression, the window closing without it
 // an aversion. Open windows are persisted, so a page closed mid-window is settled by the next
 // page, and the goal is looked for among the stored events, which hold every tab's events.
+import { dict } from '../core/dict';
 import type { JourneyDef, MicrosegConfig } from '../config/types';
 import type { TrackedEvent } from '../core/types';
 import { parseDuration } from '../config/time';
@@ -69,7 +70,7 @@ export function compileSteps(journeys: JourneyDef[] = []): Step[] {
 /** Two tabs' views of the state: settled wins, open windows are the union. */
 export function mergeStates(a: JourneyState, b: JourneyState | undefined): JourneyState {
   if (!b || !Array.isArray(b.open) || typeof b.settled !== 'object' || !b.settled) b = { open: [], settled: {} };
-  const settled = { ...b.settled, ...a.settled };
+  const settled = Object.assign(dict<number>(), b.settled, a.settled); // keys from storage: no prototype
   const keys = Object.keys(settled);
   if (keys.length > MAX_SETTLED) {
     keys.sort((x, y) => settled[x]! - settled[y]!);
