@@ -28,8 +28,9 @@ const USAGE = `microseg — the microseg configuration tool
       Check configs (plain or signed). Prints "ok", or every problem with its JSON path; exit 1 on problems.
   microseg keygen [--out private.pem] [--force]
       Create an ECDSA P-256 key pair: writes the private key, prints the public key (JWK and PEM) for the SDK.
-  microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>]
-      Validate, then write the signed envelope (to stdout without -o).
+  microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>] [--issued now|<n>]
+      Validate, then write the signed envelope (to stdout without -o). --issued stamps the
+      document's order ("now": milliseconds since the epoch): browsers never go back to an older one.
   microseg verify <signed.json> --key <public key>
       Check a signed envelope's signature and its config.
   microseg matrix <config.json> [--from YYYY-MM-DD] [--days N] [--json]
@@ -126,7 +127,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         }
         const privateKey = await readFile(path(need('key', 'private.pem')), 'utf8');
         // Compact JSON: smaller, and the bytes that are signed are the bytes that are parsed.
-        const envelope = await signConfig(JSON.stringify(JSON.parse(text)), privateKey, flag('kid'));
+        const envelope = await signConfig(JSON.stringify(stampIssued(JSON.parse(text), flag('issued'))), privateKey, flag('kid'));
         const json = JSON.stringify(envelope, null, 2) + '\n';
         if (flag('out')) {
           await writeFile(path(flag('out')!), json);
@@ -194,6 +195,15 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
 }
 
 type Checked = { ok: true; config: MicrosegConfig } | { ok: false; errors: { path: string; message: string }[] };
+
+/** The document with `issued` from --issued ("now" or a whole number), never older than the one it has. */
+function stampIssued(doc: { issued?: unknown }, value: string | undefined): object {
+  if (value === undefined) return doc;
+  const issued = value === 'now' ? Date.now() : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(issued)) throw new CliError(`--issued takes "now" or a whole number ≥ 0, not "${value}"`);
+  if (typeof doc.issued === 'number' && issued < doc.issued) throw new CliError(`--issued ${issued} is older than the document's own issued (${doc.issued})`);
+  return { ...doc, issued };
+}
 
 /** A file's text → its config: JSON, then (for an envelope) the signature, then the contract. */
 async function check(text: string, publicKey?: string, mustBeSigned = false): Promise<Checked> {

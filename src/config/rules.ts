@@ -64,6 +64,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
     return seen;
   };
   checkReservedNames(cfg, issue);
+  whole(cfg.issued, ['issued']);
   const segmentIds = ids(segments, 'segments');
   const campaignIds = ids(campaigns, 'campaigns');
   ids(arr(cfg.suppressions), 'suppressions');

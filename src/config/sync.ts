@@ -40,8 +40,13 @@ export interface ConfigSyncOptions {
   storage?: ConfigStorage;
   /** Key of the last good config in `storage`; default "config". */
   storageKey?: string;
-  /** `text`: the document as received (an envelope keeps its signature), for passing to other tabs. */
+  /** `text`: the document as received (an envelope keeps its signature). */
   onConfig?: (config: MicrosegConfig, info: { source: ConfigSource; text: string }) => void;
+  /**
+   * The document in force, exactly as received, after every successful fetch (a 304 too) or push:
+   * for the other tabs, so one that missed a change catches up by the next poll.
+   */
+  onShare?: (text: string) => void;
   /**
    * false: another tab polls and holds the stream (see lead()); this one fetches once per page,
    * and again when it shows after a poll fell due. Default true.
@@ -73,10 +78,10 @@ export interface ConfigSync {
   /** This tab becomes (true) or stops being (false) the one that polls and holds the stream. */
   lead(on: boolean): void;
   /**
-   * A document another tab accepted, never stored here. Its signature is checked again; the schema
-   * too, unless that tab checked it under the same rules (`rules`: its RULES_VERSION).
+   * A document another tab passed on, never stored here. It is verified (signature) and validated
+   * like any other; the one in force again, or an older one, is a no-op.
    */
-  offer(text: string, rules?: number): Promise<boolean>;
+  offer(text: string): Promise<boolean>;
   stop(): void;
 }
 
@@ -87,7 +92,18 @@ interface StoredConfig {
   text: string;
   /** RULES_VERSION it was validated under: the same rules need not load the validator again. */
   checked?: number;
+  /** The document's `issued`: a newer stored copy is never overwritten by an older one. */
+  issued?: number;
 }
+
+/** A document's place in the order of publications; one without a whole `issued` comes before all that have one. */
+export function issuedOf(doc: unknown): number {
+  const issued = (doc as { issued?: unknown } | null)?.issued;
+  return typeof issued === 'number' && Number.isSafeInteger(issued) && issued >= 0 ? issued : -1;
+}
+
+/** Sources whose older documents are worth an error: what the site publishes or puts in the page. */
+const TELLS_OLDER: ConfigSource[] = ['network', 'sse', 'inline'];
 
 const FIRST_RETRY = 1000;
 const STORAGE_TIMEOUT = 1000;
@@ -100,6 +116,8 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   const doFetch = opts.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
 
   let current: MicrosegConfig | undefined;
+  /** The document in force as received, for the other tabs. */
+  let currentText: string | undefined;
   /** The ETag of the network copy in force: sent as If-None-Match. */
   let etag: string | undefined;
   let stored: StoredConfig | undefined;
@@ -130,8 +148,10 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   };
 
   /** Checks a document (text or value) and puts it in force if its version is new. */
-  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null; rules?: number }): Promise<boolean> {
+  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null }): Promise<boolean> {
     const from = `config from ${source} rejected`;
+    const text = typeof input === 'string' ? input : JSON.stringify(input);
+    if (source === 'tab' && text === currentText) return true; // the one in force, passed on again
     let doc = input;
     if (typeof input === 'string') {
       try {
@@ -161,10 +181,15 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (typeof schema === 'number' && schema > SCHEMA_VERSION) {
       return fail({ code: 'config-schema-newer', message: `${from}: ${newerSchemaMessage(schema)}`, path: 'schema', source });
     }
+    // Order before anything costly: a validly signed older document is still older.
+    const issued = issuedOf(doc);
+    if (current && issued < issuedOf(current)) {
+      if (!TELLS_OLDER.includes(source)) return false; // another tab was behind: nothing to tell
+      return fail({ code: 'config-older', message: `${from}: it is older (issued ${issued < 0 ? 'missing' : issued}) than the config in force (issued ${issuedOf(current)})`, path: 'issued', source });
+    }
     let result: ReturnType<Validate>;
-    const text = typeof input === 'string' ? input : JSON.stringify(input);
     // The very document this device already checked under these rules (from the cache, or pushed again).
-    if ((stored?.checked === RULES_VERSION && stored.text === text) || (source === 'tab' && meta?.rules === RULES_VERSION)) {
+    if (stored?.checked === RULES_VERSION && stored.text === text) {
       result = { ok: true, config: doc as MicrosegConfig };
     } else {
       try {
@@ -179,21 +204,24 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       return fail({ code: 'config-invalid', message: `${from}: ${first!.path || 'config'}: ${first!.message}${more}`, path: first!.path, errors: result.errors, source });
     }
     if (stopped) return false;
-    if (source === 'cache' && stored && stored.checked !== RULES_VERSION && opts.storage) {
+    // Validation took time: a newer document may have come in meanwhile.
+    if (current && issued < issuedOf(current)) return false;
+    if (source === 'cache' && stored && stored.checked !== RULES_VERSION) {
       stored = { ...stored, checked: RULES_VERSION }; // validated now: the next page can skip it
-      opts.storage.set(key, stored).catch(() => undefined);
+      keep(stored);
     }
     if (source === 'network' || source === 'sse') {
       // A pushed copy has no ETag of its own; the same text pushed again keeps the one we have.
       if (source === 'network') etag = meta?.etag || undefined;
       else if (stored?.text !== text) etag = undefined;
       if (opts.storage && (stored?.text !== text || stored.etag !== etag)) {
-        stored = { url, etag, text, checked: RULES_VERSION };
-        opts.storage.set(key, stored).catch(() => undefined); // the store reports its own failures
+        stored = { url, etag, text, checked: RULES_VERSION, ...(issued >= 0 ? { issued } : {}) };
+        keep(stored);
       }
     }
-    if (result.config.version !== current?.version) {
+    if (result.config.version !== current?.version || issued !== issuedOf(current)) {
       current = result.config;
+      currentText = text;
       try {
         opts.onConfig?.(current, { source, text });
       } catch {
@@ -201,6 +229,28 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       }
     }
     return true;
+  }
+
+  /** Stores the last good copy, unless another tab stored a newer one meanwhile. */
+  function keep(record: StoredConfig): void {
+    const storage = opts.storage;
+    if (!storage) return;
+    const write = async () => {
+      const old = (await storage.get(key)) as StoredConfig | undefined;
+      if (old && old.url === url && issuedOf(old) > issuedOf(record)) return;
+      await storage.set(key, record);
+    };
+    write().catch(() => undefined); // the store reports its own failures
+  }
+
+  /** Tells the other tabs which document is in force here, after each of this tab's own fetches and pushes. */
+  function share(): void {
+    if (stopped || currentText === undefined) return;
+    try {
+      opts.onShare?.(currentText);
+    } catch {
+      // the host's channel
+    }
   }
 
   async function fetchOnce(): Promise<boolean> {
@@ -242,7 +292,9 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   }
 
   async function poll(): Promise<void> {
-    schedule(await serial(fetchOnce));
+    const ok = await serial(fetchOnce);
+    if (ok) share();
+    schedule(ok);
   }
 
   const onVisibility = () => {
@@ -285,9 +337,11 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
     try {
       const es = (events = new ES(sseUrl));
-      const onMessage = (event: { data?: unknown }) => void serial(() => accept(String(event.data), 'sse'));
+      const onMessage = (event: { data?: unknown }) => void serial(() => accept(String(event.data), 'sse')).then((ok) => ok && share());
       es.addEventListener('message', onMessage);
       es.addEventListener('config', onMessage);
+      // What was published before the stream was open is not pushed by every server: revalidate.
+      es.addEventListener('open', () => void serial(fetchOnce).then((ok) => ok && share()));
       // EventSource reconnects by itself; only a closed stream is worth telling.
       es.onerror = () => {
         if (es.readyState === 2) fail({ code: 'config-sse', message: `the config stream ${sseUrl} closed`, source: 'sse' });
@@ -320,7 +374,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
         void poll();
       }
     },
-    offer: (text, rules) => (stopped || typeof text !== 'string' ? Promise.resolve(false) : serial(() => accept(text, 'tab', { rules }))),
+    offer: (text) => (stopped || typeof text !== 'string' ? Promise.resolve(false) : serial(() => accept(text, 'tab'))),
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -12,7 +12,7 @@ import { createRenderer } from '../render/renderer';
 import { parseDuration } from '../config/time';
 import { createSegmentRuntime } from './segments';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
-import { RULES_VERSION, type MicrosegConfig } from '../config/types';
+import type { MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
 import { createMeasurement, type CollectOptions } from '../measure';
 import { createPreviewHost } from '../preview/host';
@@ -199,6 +199,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     events: () => store.events(),
   });
   let sync: ConfigSync | undefined;
+  let offeredEarly: string | undefined;
   const measure = createMeasurement({
     collectUrl: options.collectUrl,
     collect: options.collect,
@@ -360,7 +361,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
         if (m.remote) next = mergeRemote(next, valid(m.remote));
         setLabels(next);
       } else if (m.t === 'config') {
-        void sync?.offer(m.text, m.rules);
+        if (sync) void sync.offer(m.text);
+        else offeredEarly = m.text; // before this tab's sync started: offered once it has
       } else if (m.t === 'forget') {
         void forgetHere(false);
       }
@@ -589,8 +591,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
         get: (key) => store.get(key),
         set: async (key, value) => store.put(key, value),
       },
-      onConfig: (config, { source, text }) => {
-        if (source === 'network' || source === 'sse') tabs.post({ t: 'config', text, rules: RULES_VERSION });
+      onConfig: (config, { source }) => {
         applying = segments
           .setConfig(config)
           .then(() => {
@@ -598,8 +599,10 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
             decisions.schedule();
           });
       },
+      onShare: (text) => tabs.post({ t: 'config', text }),
       onError: (error) => report(error),
     });
+    if (offeredEarly !== undefined) void sync.offer(offeredEarly);
     if (shared) configLease = acquireLease(`microseg-config:${options.dbName ?? 'microseg'}`, (held) => sync?.lead(held));
     let applying: Promise<void> = Promise.resolve();
     return sync.ready.then(() => applying);
