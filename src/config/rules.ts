@@ -4,6 +4,7 @@
 import { DATE_RE, dayNumber } from './time';
 import { compileCondition } from '../engine/condition';
 import { parseVersion } from '../engine/semver';
+import { backtrackingProblem } from './backtracking';
 
 export interface ConfigIssue {
   /** JSON path of the offending node, e.g. `segments[2].when["metrics.orders"].$gtt` */
@@ -175,12 +176,15 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         return;
       case 'regex': {
         if (!need(str(v), 'a regular expression as a string')) return;
-        const flags = siblings.$options;
+        const flags = str(siblings.$options) && /^[imsu]*$/.test(siblings.$options) ? siblings.$options : '';
         try {
-          new RegExp(v as string, str(flags) && /^[imsu]*$/.test(flags) ? flags : '');
+          new RegExp(v as string, flags);
         } catch {
           issue(path, `is not a valid regular expression`);
+          return;
         }
+        const slow = backtrackingProblem(v as string, flags);
+        if (slow) issue(path, `${slow} (regular expressions run on every visitor's page)`);
         return;
       }
       case 'options':

@@ -221,7 +221,7 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: str
     const re = new RegExp(y);
     return (doc) => {
       const v = readPath(doc, segs);
-      return typeof v === 'string' ? re.test(v) : typeof v === 'object' && v !== null && slow(v);
+      return typeof v === 'string' ? matches(re, v) : typeof v === 'object' && v !== null && slow(v);
     };
   }
   if (op === '$elemMatch') {
@@ -405,7 +405,7 @@ function compileOperator(
     }
     case '$regex': {
       const re = regex(operand, siblings.$options, at);
-      return some((v) => typeof v === 'string' && re.test(v), true);
+      return some((v) => typeof v === 'string' && matches(re, v), true);
     }
     case '$not': {
       if (!isOperatorObject(operand, at)) throw new ConditionError(at, '$not takes an operator object, e.g. { "$not": { "$gt": 5 } }');
@@ -524,6 +524,10 @@ function typeTest(name: unknown, at: string): Test {
       throw new ConditionError(at, `unknown type ${JSON.stringify(name)}`);
   }
 }
+
+/** A regex sees at most this many characters of a string (its start): matching time stays bounded. */
+export const MAX_REGEX_INPUT = 1000;
+const matches = (re: RegExp, v: string): boolean => re.test(v.length > MAX_REGEX_INPUT ? v.slice(0, MAX_REGEX_INPUT) : v);
 
 function regex(source: unknown, options: unknown, at: string): RegExp {
   if (typeof source !== 'string') throw new ConditionError(at, '$regex takes a string');
