@@ -92,8 +92,6 @@ interface StoredConfig {
   text: string;
   /** RULES_VERSION it was validated under: the same rules need not load the validator again. */
   checked?: number;
-  /** The document's `issued`: a newer stored copy is never overwritten by an older one. */
-  issued?: number;
 }
 
 /** A document's place in the order of publications; one without a whole `issued` comes before all that have one. */
@@ -215,7 +213,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       if (source === 'network') etag = meta?.etag || undefined;
       else if (stored?.text !== text) etag = undefined;
       if (opts.storage && (stored?.text !== text || stored.etag !== etag)) {
-        stored = { url, etag, text, checked: RULES_VERSION, ...(issued >= 0 ? { issued } : {}) };
+        stored = { url, etag, text, checked: RULES_VERSION };
         keep(stored);
       }
     }
@@ -231,16 +229,13 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     return true;
   }
 
-  /** Stores the last good copy, unless another tab stored a newer one meanwhile. */
+  /**
+   * Stores the last good copy at once (a page may close right after). Only documents not older
+   * than the one in force get here; a tab that stored an older copy than another tab's learns of
+   * the newer one from that tab, and the next page from the network.
+   */
   function keep(record: StoredConfig): void {
-    const storage = opts.storage;
-    if (!storage) return;
-    const write = async () => {
-      const old = (await storage.get(key)) as StoredConfig | undefined;
-      if (old && old.url === url && issuedOf(old) > issuedOf(record)) return;
-      await storage.set(key, record);
-    };
-    write().catch(() => undefined); // the store reports its own failures
+    opts.storage?.set(key, record).catch(() => undefined); // the store reports its own failures
   }
 
   /** Tells the other tabs which document is in force here, after each of this tab's own fetches and pushes. */

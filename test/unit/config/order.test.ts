@@ -60,7 +60,7 @@ describe('an older document never replaces a newer one', () => {
     expect(sync.current()?.version).toBe('new');
     expect(seen).toEqual(['new:network']);
     expect(errors).toEqual(['config-older']);
-    // and the stored copy is still the newer one
+    // and the stored copy is still the newer one (the older was never taken, so never stored)
     expect(JSON.parse(JSON.parse((storage.map.get('config') as { text: string }).text).payload).version).toBe('new');
     h.body = await signed(doc('newer', 300));
     await sync.refresh();
@@ -151,5 +151,31 @@ describe('documents from another tab', () => {
     expect(errors).toEqual([]);
     expect(sync.current()?.version).toBe('a');
     sync.stop();
+  });
+});
+
+describe('convergence across tabs', () => {
+  it('every successful fetch (unchanged too) passes the document in force on, so a tab that missed a change catches up by the next poll', async () => {
+    const h = host(doc('v1', 1));
+    const shared: string[] = [];
+    const leader = start({ configUrl: '/c.json', fetch: h.fetch as never, onShare: (t) => shared.push(t) });
+    await leader.sync.ready;
+    await leader.sync.refresh(); // nothing new: shared again all the same
+    expect(shared).toEqual([text(doc('v1', 1)), text(doc('v1', 1))]);
+    h.body = text(doc('v2', 2));
+    await leader.sync.refresh();
+    expect(shared.at(-1)).toBe(text(doc('v2', 2)));
+
+    // A follower that started on v1 and missed the change takes it from the next share;
+    // the same document again costs no validation.
+    const validate = vi.fn((input: unknown) => parseConfig(input));
+    const follower = start({ config: doc('v1', 1), loadValidator: async () => validate });
+    await follower.sync.ready;
+    for (const t of shared) await follower.sync.offer(t);
+    await follower.sync.offer(shared.at(-1)!);
+    expect(follower.sync.current()?.version).toBe('v2');
+    expect(validate).toHaveBeenCalledTimes(2); // inline v1, then v2 once
+    leader.sync.stop();
+    follower.sync.stop();
   });
 });
