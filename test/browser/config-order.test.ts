@@ -40,7 +40,8 @@ afterAll(async () => {
 
 const versionOf = (page: Page) => page.evaluate(() => (window as any).microseg.config()?.version as string | undefined);
 const converged = (page: Page, version: string) =>
-  page.waitForFunction((v) => (window as any).microseg.config()?.version === v, version, { timeout: 10 * REFRESH + 2000 });
+  // A state, not a clock: generous for a busy machine; on today's failure the tab never gets there.
+  page.waitForFunction((v) => (window as any).microseg.config()?.version === v, version, { timeout: 20_000 });
 
 describe('two tabs around a publish', () => {
   it('started together while a new version is published, both converge on it (8 runs)', async () => {
@@ -63,7 +64,7 @@ describe('two tabs around a publish', () => {
       await context.close();
     }
     expect(outcomes).toEqual(Array(8).fill('ok'));
-  });
+  }, 300_000);
 
   it('a stale copy of an older document (a lagging cache or edge) never takes a tab back (4 runs)', async () => {
     for (let run = 0; run < 4; run++) {
@@ -83,10 +84,10 @@ describe('two tabs around a publish', () => {
       await b.waitForFunction(
         (old) => (window as any).__errors.includes('config-older') || (window as any).microseg.config()?.version === old,
         `late-${run}.old`,
-        { timeout: 5000 },
+        { timeout: 20_000 },
       );
       expect(await versionOf(b)).toBe(`late-${run}.new`);
       await context.close();
     }
-  });
+  }, 300_000);
 });
