@@ -105,6 +105,7 @@ const TELLS_OLDER: ConfigSource[] = ['network', 'sse', 'inline'];
 
 const FIRST_RETRY = 1000;
 const STORAGE_TIMEOUT = 1000;
+const VISIBLE_RECHECK = 1000;
 
 export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   const url = opts.configUrl;
@@ -126,6 +127,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   let inflight: AbortController | undefined;
   let events: EventSourceLike | undefined;
   let leading = opts.leader !== false;
+  let fetchedAt = -Infinity;
   // Every fetch and message is handled in arrival order, one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -250,6 +252,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
 
   async function fetchOnce(): Promise<boolean> {
     if (!url || !doFetch || stopped) return true;
+    fetchedAt = Date.now();
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
     inflight = ctrl;
     try {
@@ -293,7 +296,10 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   }
 
   const onVisibility = () => {
-    if (due && !hidden() && !stopped) {
+    if (hidden() || stopped) return;
+    // A tab that does not poll may have missed a change (a frozen or restored page hears no tab
+    // messages): shown again, it revalidates (a 304 costs nothing), at most once a second.
+    if (due || (!leading && Date.now() - fetchedAt >= VISIBLE_RECHECK)) {
       due = false;
       void poll();
     }

@@ -1,4 +1,3 @@
-// @vitest-environment node
 // Config versions have an order: `issued`, inside what is signed. An older document never
 // replaces a newer one, whatever brings it (network, cache, inline, stream, another tab), and a
 // document from another tab is verified and validated like any other.
@@ -177,5 +176,36 @@ describe('convergence across tabs', () => {
     expect(validate).toHaveBeenCalledTimes(2); // inline v1, then v2 once
     leader.sync.stop();
     follower.sync.stop();
+  });
+});
+
+describe('a tab that does not poll', () => {
+  it('revalidates when it is shown again, so it converges at its next visible moment', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const h = host(doc('v1', 1));
+      const { sync } = start({ configUrl: '/c.json', fetch: h.fetch as never, leader: false, sse: false });
+      await sync.ready;
+      expect(h.fetch).toHaveBeenCalledTimes(1);
+      h.body = text(doc('v2', 2)); // published while this tab was hidden, and its message missed
+      const show = (state: 'hidden' | 'visible') => {
+        Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      };
+      await vi.advanceTimersByTimeAsync(5000);
+      show('hidden');
+      show('visible');
+      await vi.advanceTimersByTimeAsync(10);
+      expect(h.fetch).toHaveBeenCalledTimes(2);
+      expect(sync.current()?.version).toBe('v2');
+      show('hidden');
+      show('visible'); // again at once: no second request within the second
+      await vi.advanceTimersByTimeAsync(10);
+      expect(h.fetch).toHaveBeenCalledTimes(2);
+      sync.stop();
+    } finally {
+      vi.useRealTimers();
+      Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    }
   });
 });
