@@ -49,7 +49,7 @@ export interface ConfigSyncOptions {
   onShare?: (text: string) => void;
   /**
    * false: another tab polls and holds the stream (see lead()); this one fetches once per page,
-   * and again when it shows after a poll fell due. Default true.
+   * and again whenever it is shown (at most once a second). Default true.
    */
   leader?: boolean;
   onError?: (error: ConfigSyncError) => void;
