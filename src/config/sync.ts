@@ -117,6 +117,8 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   let current: MicrosegConfig | undefined;
   /** The document in force as received, for the other tabs. */
   let currentText: string | undefined;
+  /** The last older document refused, so that polling a lagging copy reports it once. */
+  let olderText: string | undefined;
   /** The ETag of the network copy in force: sent as If-None-Match. */
   let etag: string | undefined;
   let stored: StoredConfig | undefined;
@@ -184,7 +186,9 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     // Order before anything costly: a validly signed older document is still older.
     const issued = issuedOf(doc);
     if (current && issued < issuedOf(current)) {
-      if (!TELLS_OLDER.includes(source)) return false; // another tab was behind: nothing to tell
+      // Another tab was behind: nothing to tell. A lagging edge answering the same again: told once.
+      if (!TELLS_OLDER.includes(source) || text === olderText) return false;
+      olderText = text;
       return fail({ code: 'config-older', message: `${from}: it is older (issued ${issued < 0 ? 'missing' : issued}) than the config in force (issued ${issuedOf(current)})`, path: 'issued', source });
     }
     let result: ReturnType<Validate>;
