@@ -114,6 +114,8 @@ interface PageParts {
   /** 'gtag' pages send their interaction events (select_item, select_promotion) with gtag(). */
   tagging?: 'gtm' | 'gtag';
   page: string;
+  /** The product on screen: personalized recommendations leave it out. */
+  viewing?: string;
 }
 
 function layout(p: PageParts, microsegHead: string): string {
@@ -130,7 +132,7 @@ function layout(p: PageParts, microsegHead: string): string {
 ${microsegHead}
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/shop.css">
-<script src="/assets/shop.js" defer></script>
+${p.viewing ? `<style>.recs-pick .product-card[data-product="${esc(p.viewing)}"] { display: none !important; }</style>\n` : ''}<script src="/assets/shop.js" defer></script>
 </head>
 <body data-page="${esc(p.page)}" data-tagging="${p.tagging ?? 'gtm'}">
 <header class="site-header">
@@ -139,8 +141,8 @@ ${microsegHead}
   <a class="bag-link" href="/cart">Bag <span class="bag-count" data-cart-count>0</span></a>
 </header>
 <div class="promo-banner" data-microseg-slot="promo-banner">
-  <p data-microseg-offer="spring-sale">Spring sale: 20% off handbags with code <strong>SPRING20</strong>.
-    <a href="/c/handbags" data-promotion='${attrJson({ promotion_id: 'spring-sale', promotion_name: 'Spring sale', creative_slot: 'promo-banner' })}'>Shop handbags</a></p>
+  <p data-microseg-offer="free-returns">Free returns for 30 days, on every order.
+    <a href="/help" data-promotion='${attrJson({ promotion_id: 'free-returns', promotion_name: 'Free returns', creative_slot: 'promo-banner' })}'>How it works</a></p>
 </div>
 <main>
 ${p.main}
@@ -251,7 +253,7 @@ function homePage(): PageParts {
     tagging: 'gtag',
     main: `<section class="hero" data-microseg-slot="hero">
   <div class="hero-copy">
-    <p class="eyebrow">Autumn–Winter 2026</p>
+    <p class="eyebrow">Maison Demo</p>
     <h1>Quiet luxury, made to last.</h1>
     <p>Leather goods, shoes and alpine kit from small workshops — chosen once, worn for years.</p>
     <a class="button" href="/c/handbags" data-promotion='${attrJson({ promotion_id: 'aw26-hero', promotion_name: 'AW26 collection', creative_slot: 'hero' })}'>Discover the handbags</a>
@@ -266,7 +268,7 @@ function homePage(): PageParts {
 ${gtagEvent('view_promotion', {
   items: [
     { promotion_id: 'aw26-hero', promotion_name: 'AW26 collection', creative_slot: 'hero' },
-    { promotion_id: 'spring-sale', promotion_name: 'Spring sale', creative_slot: 'promo-banner' },
+    { promotion_id: 'free-returns', promotion_name: 'Free returns', creative_slot: 'promo-banner' },
   ],
 })}
 ${gtagEvent('view_item_list', { item_list_id: listId, item_list_name: listName, items: listItems(featured, listId, listName) })}`,
@@ -310,9 +312,10 @@ function productPage(p: Product): PageParts {
   return {
     title: p.name,
     page: `product:${p.id}`,
+    viewing: p.id,
     main: `<nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/">Home</a> / <a href="/c/${category.id}">${esc(category.name)}</a> / <span>${esc(p.name)}</span></nav>
 <article class="product-detail">
-  <div class="product-image large" style="--product:${p.color}">${productArt(p)}</div>
+  <div class="product-image large">${productArt(p)}</div>
   <div class="product-info">
     <h1>${esc(p.name)}</h1>
     <p class="price">${money.format(p.price)}</p>
@@ -421,21 +424,25 @@ function notFoundPage(): PageParts {
 function productCard(p: Product, list: { listId: string; listName: string; index: number }): string {
   const item = ga4Item(p, { item_list_id: list.listId, item_list_name: list.listName, index: list.index });
   const bestseller = p.bestseller ? ' data-bestseller' : '';
-  return `<a class="product-card" href="/p/${p.id}" data-category="${p.category}"${bestseller} data-select-item='${attrJson(item)}'>
-  <div class="product-image" style="--product:${p.color}">${productArt(p)}</div>
+  return `<a class="product-card" href="/p/${p.id}" data-product="${p.id}" data-category="${p.category}"${bestseller} data-select-item='${attrJson(item)}'>
+  <div class="product-image">${productArt(p)}</div>
   <span class="product-name">${esc(p.name)}</span>
   <span class="product-price">${money.format(p.price)}</span>
 </a>`;
 }
 
-// Simple drawings instead of photographs: the demo works offline.
+// Simple drawings instead of photographs: the demo works offline. Colours are SVG presentation
+// attributes, not inline styles, so the drawing survives being copied into a campaign's slot (the
+// SDK drops style attributes from content).
 function productArt(p: Product): string {
   const shapes: Record<string, string> = {
     handbags: `<path d="M38 44c0-14 8-22 22-22s22 8 22 22" fill="none" stroke="currentColor" stroke-width="5"/><rect x="22" y="42" width="76" height="54" rx="10" fill="currentColor"/><rect x="54" y="56" width="12" height="8" rx="2" fill="#fff" opacity=".55"/>`,
     shoes: `<path d="M16 86c0-8 6-12 14-14l26-8c10-3 18-14 26-22l8 4c-2 10 2 20 8 26 4 4 6 8 6 14v4H16z" fill="currentColor"/><rect x="84" y="88" width="8" height="12" fill="currentColor"/>`,
     ski: `<path d="M10 96l34-52 16 22 12-14 38 44z" fill="currentColor"/><path d="M44 44l8 12-8 2-6-4z" fill="#fff" opacity=".8"/>`,
   };
-  return `<svg viewBox="0 0 120 120" role="img" aria-label="${esc(p.name)}">${shapes[p.category] ?? ''}</svg>`;
+  return `<svg viewBox="0 0 120 120" preserveAspectRatio="xMidYMid slice" role="img" aria-label="${esc(p.name)}" color="${esc(p.color)}">\
+<rect width="120" height="120" fill="${esc(p.color)}" fill-opacity=".12"/>\
+<g transform="translate(27 27) scale(.55)">${shapes[p.category] ?? ''}</g></svg>`;
 }
 
 function categoryColor(id: string): string {

@@ -11,7 +11,7 @@ const conditions = { type: 'array', minItems: 1, items: ref('condition') };
 const order = { type: ['number', 'string', 'boolean', 'null'] };
 const list = { type: 'array' };
 const version = { type: 'string', pattern: '^v?\\d+(\\.\\d+)*(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$' };
-const typeName = { enum: ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 1, 2, 3, 4, 8, 10, 16, 18] };
+const typeName = { enum: ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 'date', 1, 2, 3, 4, 8, 9, 10, 16, 18] };
 
 /**
  * zod sees a condition as "an object"; here it gets its operators, so editors complete them and

@@ -2,7 +2,7 @@
 // Runs on unvalidated input too (every access is guarded), so a broken config gets every
 // problem reported in one go.
 import { DATE_RE, dayNumber } from './time';
-import { compileCondition } from '../engine/condition';
+import { compileCondition, isElemMatchValueForm, MAX_NESTING, tooDeep } from '../engine/condition';
 import { parseVersion } from '../engine/semver';
 import { backtrackingProblem } from './backtracking';
 
@@ -30,8 +30,8 @@ export function jsonPath(path: Path): string {
 const LOGICAL = ['$and', '$or', '$nor', '$not'];
 // The same operand rules as the engine's compiler (src/engine/condition.ts), which also
 // compiles every condition that passes here, as a safety net: what validates, compiles.
-const TYPES = ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object'];
-const TYPE_CODES = [1, 2, 3, 4, 8, 10, 16, 18];
+const TYPES = ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 'date'];
+const TYPE_CODES = [1, 2, 3, 4, 8, 9, 10, 16, 18];
 const LABEL_FIELDS = ['at', 'ageDays', 'channel', 'value', 'expires'];
 const CAMPAIGN_FIELDS = ['exposures', 'clicks', 'lastAt'];
 /** Aggregates of a value in the event, which therefore need `field`. */
@@ -156,11 +156,9 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         return;
       case 'elem':
         if (!need(isObj(v), 'an object')) return;
-        // {$elemMatch: {$gte: 1}} tests the elements themselves; otherwise fields of them.
-        const keys = Object.keys(v as Any);
-        if (keys.length && keys.every((k) => k.startsWith('$') && !LOGICAL.includes(k))) {
-          checkValue(v, path, isSegments, scope);
-        } else checkCondition(v, path, 'event');
+        // {$elemMatch: {$gte: 1, $not: {$gt: 9}}} tests the elements themselves; otherwise fields of them.
+        if (isElemMatchValueForm(v as Any)) checkValue(v, path, isSegments, scope);
+        else checkCondition(v, path, 'event');
         return;
       case 'size':
         need(Number.isSafeInteger(v) && (v as number) >= 0, 'a whole number ≥ 0');
@@ -207,6 +205,8 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
 
   /** A whole condition: our checks, then the engine's compiler once ours found nothing. */
   const checkRoot = (cond: unknown, path: Path, scope: Scope): void => {
+    const deep = tooDeep(cond);
+    if (deep) return issue([...path, ...deep], `is nested deeper than ${MAX_NESTING} levels`);
     const before = out.length;
     checkCondition(cond, path, scope);
     if (out.length > before) return;

@@ -5,6 +5,7 @@ import { RULES_VERSION, SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig 
 import type { ConfigIssue } from './schema';
 import { loadValidator, type Validate } from './validator';
 import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
+import { REQUEST_REFERRER_POLICY } from '../track/url';
 
 /** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
 export interface ConfigStorage {
@@ -260,7 +261,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
     inflight = ctrl;
     try {
-      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store', signal: ctrl?.signal });
+      const res = await doFetch(url, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store', referrerPolicy: REQUEST_REFERRER_POLICY, signal: ctrl?.signal });
       if (res.status === 304) return true;
       if (!res.ok) return fail({ code: 'config-fetch', message: `could not fetch the config: ${url} answered ${res.status}`, source: 'network' });
       const text = await res.text();

@@ -3,8 +3,8 @@ import { createEmitter } from './emitter';
 import { createReporter, guard, type MicrosegError } from './errors';
 import { randomId, toPlainData, isPlainObject } from './util';
 import { createStore, readLocal, writeLocal } from '../store';
-import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, watchNavigation, type PageContext } from '../track';
-import { activeKey, activeLabels, createRemoteLabels, isLabelName, mergeLabels, mergeRemote, nextExpiry, pruneLabels, type Label, type LabelRecords, type RemoteLabels } from '../labels';
+import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, urlParamNames, watchNavigation, type PageContext } from '../track';
+import { activeKey, activeLabels, boundedValue, createRemoteLabels, EVERY_CHANNEL, isLabelName, localStamp, mergeLabels, mergeRemote, nextExpiry, pruneLabels, readLabels, recordList, refusedError, storedList, type Label, type LabelRecords, type RemoteLabels } from '../labels';
 import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
 import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
@@ -70,6 +70,13 @@ export interface MicrosegOptions {
   now?: () => number;
   /** The backend's public key for preview tokens (`?microseg_preview=`); default: `publicKey`. */
   previewKey?: PublicKeyInput | PublicKeyInput[];
+  /**
+   * Query parameters kept in every URL microseg records or sends (events' `page.url`,
+   * `profile.url`), besides `utm_*` and ad click ids (gclid, fbclid, msclkid…), e.g.
+   * `['ref', 'tag']`. Every other parameter and the fragment are dropped; referrers are kept as
+   * their origin only. Never name a parameter that can carry personal data or secrets.
+   */
+  urlParams?: string[];
 }
 
 export interface LabelOptions {
@@ -88,6 +95,11 @@ export interface Microseg {
   readonly ready: Promise<void>;
   track(event: string, props?: Record<string, unknown>): void;
   page(props?: Record<string, unknown>): void;
+  /**
+   * Links this device to a user of the site. `userId` must be an opaque id (a database key or a
+   * keyed hash), never an e-mail address, phone number or name: it is stored on the device and
+   * sent to the collector and the labels backend. Traits follow the same rule.
+   */
   identify(userId: string, traits?: Record<string, unknown>): void;
   label(name: string, options?: LabelOptions): void;
   unlabel(name: string): void;
@@ -213,10 +225,12 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     visitor: () => ({ aid: profile.anonymousId, uid: profile.userId, visit: profile.visits, page }),
   });
 
-  let page: PageContext = pageContext();
+  const urlParams = urlParamNames(options.urlParams);
+  let page: PageContext = pageContext(urlParams);
   const stored = readLocal<Profile>('profile');
-  let profile: Profile = isProfile(stored) ? stored : newProfile(now(), page);
-  let labelRecords: LabelRecords = {};
+  // A profile an older version stored may hold a full URL: this page's recorded one replaces it.
+  let profile: Profile = isProfile(stored) ? { ...stored, url: page.url } : newProfile(now(), page);
+  let labelRecords: LabelRecords = new Map();
   let labelsKey = '[]';
   let labelTimer: ReturnType<typeof setTimeout> | undefined;
   /** This page view, for exposures (one per campaign and view). */
@@ -319,7 +333,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   /** Every label change goes through here: segments and decisions follow at once. */
   function setLabels(records: LabelRecords): void {
     labelRecords = pruneLabels(records, now());
-    store.put('labels', labelRecords);
+    store.put('labels', recordList(labelRecords));
     segments.setLabels(labelRecords);
     decisions.schedule();
     scheduleExpiry();
@@ -336,6 +350,13 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     const at = nextExpiry(labelRecords, now());
     if (at === undefined || destroyed) return;
     labelTimer = setTimeout(() => setLabels(labelRecords), Math.min(2_147_483_647, Math.max(0, at - now() + 1)));
+  }
+
+  /** Records from another tab or storage, checked one by one: the bad ones are refused with one error event. */
+  function ingestLabels(list: unknown, source: string, remote = false): Label[] {
+    const { labels, refused } = readLabels(list, { remote });
+    if (refused.length) report(refusedError(source, refused, labels.length));
+    return labels;
   }
 
   /** Tells the other tabs, unless this visitor keeps their data out of storage. */
@@ -355,10 +376,9 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
         }
         decisions.schedule();
       } else if (m.t === 'labels') {
-        const valid = (list: unknown) => (Array.isArray(list) ? list.filter((l) => isLabelName(l?.name) && typeof l.at === 'number') : []);
         let next = labelRecords;
-        if (m.set) next = mergeLabels(next, valid(m.set));
-        if (m.remote) next = mergeRemote(next, valid(m.remote));
+        if (m.set) next = mergeLabels(next, ingestLabels(m.set, 'another tab'));
+        if (m.remote) next = mergeRemote(next, ingestLabels(m.remote, 'another tab', true));
         setLabels(next);
       } else if (m.t === 'config') {
         if (sync) void sync.offer(m.text);
@@ -379,7 +399,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     else store.discard();
     profile = newProfile(now(), page);
     segments.setProfile(profile);
-    setLabels({});
+    setLabels(new Map());
     segments.reset();
     decisions.reset();
     renderer.forget();
@@ -401,7 +421,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     page: guard(report, 'page', (props?: Record<string, unknown>) => {
       if (destroyed) return;
       if (props !== undefined && !isPlainObject(props)) return badArgument('page(props): props must be an object');
-      page = pageContext();
+      page = pageContext(urlParams);
       view = randomId();
       record('page', (props ? toPlainData(props) : {}) as Record<string, unknown>);
       decisions.schedule(); // a new page view: caps count it
@@ -438,9 +458,12 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
         : parseDuration(given as string);
       if (Number.isNaN(ttl)) return badArgument(`label("${name}"): ttl must be a positive number of ms or a duration like "14d"`);
       const channel = typeof opts.channel === 'string' && opts.channel ? opts.channel.slice(0, 40) : 'web';
-      const label: Label = { name, at, channel };
-      if (opts.value !== undefined) label.value = toPlainData(opts.value);
-      if (ttl !== undefined) label.expires = at + ttl;
+      if (channel === EVERY_CHANNEL) return badArgument(`label("${name}"): "${EVERY_CHANNEL}" is not a channel`);
+      const value = opts.value === undefined ? undefined : boundedValue(opts.value);
+      if (value && 'refused' in value) return badArgument(`label("${name}"): ${value.refused}`);
+      const label: Label = { name, channel, ...localStamp(labelRecords, name, at) };
+      if (value && value.value !== undefined) label.value = value.value;
+      if (ttl !== undefined) label.expires = label.at + ttl;
       setLabels(mergeLabels(labelRecords, [label]));
       share({ t: 'labels', set: [label] });
     }),
@@ -448,7 +471,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     unlabel: guard(report, 'unlabel', (name: string) => {
       if (destroyed) return;
       if (!isLabelName(name)) return badArgument(`unlabel(name): ${JSON.stringify(name)} is not a label name`);
-      const tombstone: Label = { name, at: now(), channel: 'web', deleted: true };
+      const tombstone: Label = { name, channel: EVERY_CHANNEL, deleted: true, ...localStamp(labelRecords, name, now()) };
       setLabels(mergeLabels(labelRecords, [tombstone]));
       share({ t: 'labels', set: [tombstone] });
     }),
@@ -567,8 +590,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     measure.enable(); // from here on, what a closing page has not stored is journaled
     const recovered = await moving;
     saveProfile();
-    const storedLabels = await store.get<LabelRecords>('labels');
-    if (storedLabels && typeof storedLabels === 'object') setLabels(mergeLabels(storedLabels, Object.values(labelRecords)));
+    const storedLabels = ingestLabels(storedList(await store.get('labels')), 'storage');
+    if (storedLabels.length) setLabels(mergeLabels(labelRecords, storedLabels));
     decisions.restore(await store.get('exposures'));
     // Already under a config (storage was blocked or slow): rebuilt on the stored state, this page's events replayed.
     await segments.restore(await store.get<EngineState>('engine'), segments.config() ? await store.events(startedAt) : []);
@@ -647,11 +670,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       }
       if (options.autoPage !== false) {
         api.page();
-        cleanups.push(
-          watchNavigation(() => {
-            if (globalThis.location?.href !== page.url) api.page();
-          }),
-        );
+        cleanups.push(watchNavigation(() => api.page()));
       }
       if (options.dataLayer) {
         const name = typeof options.dataLayer === 'string' ? options.dataLayer : 'dataLayer';
@@ -660,6 +679,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
             name,
             (type, props) => api.track(type, props),
             (cause) => report({ code: 'datalayer', message: 'a dataLayer entry could not be read', cause }),
+            urlParams,
           ),
         );
       }

@@ -27,7 +27,7 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
   /** Memberships before any engine exists (stored by an earlier page). */
   let known: string[] = [];
   let profile: Profile | undefined;
-  let labels: LabelRecords = {};
+  let labels: LabelRecords = new Map();
   /** Events of this page that arrived before any config: ingested when one arrives. */
   let early: TrackedEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;

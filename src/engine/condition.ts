@@ -42,12 +42,40 @@ type ResolvedTest = (resolved: Resolved) => boolean;
  * condition sits in the config ("segments[3].when"): errors name the offending part from there.
  */
 export function compileCondition(cond: Condition, path = ''): Matcher {
+  const deep = tooDeep(cond);
+  if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
   return compileQuery(cond, path);
 }
+
+/** How deep a condition may nest (objects and arrays), as MongoDB limits documents to 100 levels. */
+export const MAX_NESTING = 100;
+
+/**
+ * The keys down to the first node nested deeper than the limit, or undefined. Iterative, so a
+ * hostile config cannot overflow the stack here, and the recursive compilers never see it.
+ */
+export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
+  const stack: [unknown, (string | number)[]][] = [[root, []]];
+  while (stack.length) {
+    const [node, keys] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (keys.length >= limit) return keys;
+    if (Array.isArray(node)) node.forEach((v, i) => stack.push([v, [...keys, i]]));
+    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], [...keys, k]]);
+  }
+  return undefined;
+}
+
+/** "segments[0].when" + ["$and", 0, "a"] → "segments[0].when.$and[0].a" (the compiler's path style). */
+const formatPath = (base: string, keys: (string | number)[]) =>
+  keys.reduce<string>((at, k) => (typeof k === 'number' ? `${at}[${k}]` : join(at, k)), base);
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** A document (sub-)object: a plain object, not an array and not a Date (a value of its own type). */
+const isDocument = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && !(v instanceof Date);
 
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
@@ -140,9 +168,16 @@ function resolve(doc: unknown, segs: string[], from: number): Resolved {
     if (typeof cur !== 'object' || cur === null) return undefined;
     const seg = segs[i]!;
     if (Array.isArray(cur) && !INDEX.test(seg)) {
+      // MongoDB: a field name crosses one array level. An element that is not a document (a
+      // scalar, null, a nested array) has the field missing, and so does an empty array: so
+      // {"a.b": null} matches {a: []} and {a: [1, "x"]}, and {"a.b": {$ne: null}} does not.
+      if (cur.length === 0) return new Fanout([undefined]);
       const out: unknown[] = [];
       for (const el of cur) {
-        if (typeof el !== 'object' || el === null) continue;
+        if (!isDocument(el)) {
+          out.push(undefined);
+          continue;
+        }
         const v = resolve(el, segs, i);
         if (v instanceof Fanout) out.push(...v.values);
         else out.push(v);
@@ -311,16 +346,20 @@ function isOperatorObject(v: unknown, at: string): v is Record<string, unknown> 
   return true;
 }
 
-/** What a field's value must satisfy: an operator object, or a value for implicit equality. */
-export function compileValueTest(operand: unknown, at: string): ResolvedTest {
-  if (!isOperatorObject(operand, at)) return some(equals(operand), true);
+/**
+ * What a field's value must satisfy: an operator object, or a value for implicit equality.
+ * `element`: the value is one array element of a value-form $elemMatch, tested as it is (an
+ * array element that is itself an array is not searched, as in MongoDB).
+ */
+export function compileValueTest(operand: unknown, at: string, element = false): ResolvedTest {
+  if (!isOperatorObject(operand, at)) return some(equals(operand), !element);
   const tests: ResolvedTest[] = [];
   for (const op of Object.keys(operand)) {
     if (op === '$options') {
       if (!('$regex' in operand)) throw new ConditionError(join(at, op), '$options needs $regex');
       continue;
     }
-    tests.push(compileOperator(op, operand[op], operand, join(at, op)));
+    tests.push(compileOperator(op, operand[op], operand, join(at, op), !element));
   }
   if (tests.length === 1) return tests[0]!;
   return (r) => {
@@ -355,21 +394,22 @@ function compileOperator(
   operand: unknown,
   siblings: Record<string, unknown>,
   at: string,
+  expand: boolean,
 ): ResolvedTest {
   switch (op) {
     case '$eq':
-      return some(equals(operand), true);
+      return some(equals(operand), expand);
     case '$ne':
-      return not(some(equals(operand), true));
+      return not(some(equals(operand), expand));
     case '$gt':
     case '$gte':
     case '$lt':
     case '$lte':
-      return some(compare(op, operand, at), true);
+      return some(compare(op, operand, at), expand);
     case '$in':
-      return some(oneOf(operand, at), true);
+      return some(oneOf(operand, at), expand);
     case '$nin':
-      return not(some(oneOf(operand, at), true));
+      return not(some(oneOf(operand, at), expand));
     case '$all': {
       if (!Array.isArray(operand)) throw new ConditionError(at, '$all takes an array');
       // MongoDB: { $all: [a, b] } is { $and: [{ f: a }, { f: b }] }; an empty $all matches nothing.
@@ -377,7 +417,7 @@ function compileOperator(
       const parts = operand.map((x, i) =>
         isPlainObject(x) && '$elemMatch' in x
           ? compileValueTest(x, `${at}[${i}]`)
-          : some(equals(x), true),
+          : some(equals(x), expand),
       );
       return (r) => parts.every((t) => t(r));
     }
@@ -400,16 +440,17 @@ function compileOperator(
     }
     case '$type': {
       const names = Array.isArray(operand) ? operand : [operand];
+      if (names.length === 0) throw new ConditionError(at, '$type takes a type name or a non-empty list of them');
       const tests = names.map((n, i) => typeTest(n, Array.isArray(operand) ? `${at}[${i}]` : at));
-      return some((v) => tests.some((t) => t(v)), true);
+      return some((v) => tests.some((t) => t(v)), expand);
     }
     case '$regex': {
       const re = regex(operand, siblings.$options, at);
-      return some((v) => typeof v === 'string' && matches(re, v), true);
+      return some((v) => typeof v === 'string' && matches(re, v), expand);
     }
     case '$not': {
       if (!isOperatorObject(operand, at)) throw new ConditionError(at, '$not takes an operator object, e.g. { "$not": { "$gt": 5 } }');
-      return not(compileValueTest(operand, at));
+      return not(compileValueTest(operand, at, !expand));
     }
     case '$veq':
     case '$vne':
@@ -417,7 +458,7 @@ function compileOperator(
     case '$vgte':
     case '$vlt':
     case '$vlte': {
-      const t = some(versionTest(op, operand, at), true);
+      const t = some(versionTest(op, operand, at), expand);
       return op === '$vne' ? not(t) : t;
     }
     default:
@@ -432,9 +473,11 @@ function equals(x: unknown): Test {
   return (v) => deepEqual(v, x);
 }
 
+/** Dates equal by time; a Date never equals anything else (an ISO string included). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const bb = b as unknown[];
@@ -451,9 +494,10 @@ function compare(op: string, x: unknown, at: string): Test {
     // MongoDB: $gte/$lte null behave like equality to null; $gt/$lt null match nothing.
     return op === '$gte' || op === '$lte' ? equals(null) : () => false;
   }
+  if (x instanceof Date) return compareDates(op, x.getTime(), at);
   const kind = typeof x;
   if (kind !== 'number' && kind !== 'string' && kind !== 'boolean') {
-    throw new ConditionError(at, `${op} compares with a number, string or boolean, not ${JSON.stringify(x)}`);
+    throw new ConditionError(at, `${op} compares with a number, string, boolean or Date, not ${JSON.stringify(x)}`);
   }
   if (kind === 'number' && !Number.isFinite(x)) throw new ConditionError(at, `${op} needs a finite number`);
   const y = x as number;
@@ -467,6 +511,22 @@ function compare(op: string, x: unknown, at: string): Test {
       return (v) => typeof v === kind && (v as number) < y;
     default:
       return (v) => typeof v === kind && (v as number) <= y;
+  }
+}
+
+/** Dates compare by time, and only with Dates (MongoDB's type bracketing: not with ISO strings). */
+function compareDates(op: string, t: number, at: string): Test {
+  if (Number.isNaN(t)) throw new ConditionError(at, `${op} needs a valid Date`);
+  const time = (v: unknown) => (v instanceof Date ? v.getTime() : NaN);
+  switch (op) {
+    case '$gt':
+      return (v) => time(v) > t;
+    case '$gte':
+      return (v) => time(v) >= t;
+    case '$lt':
+      return (v) => time(v) < t;
+    default:
+      return (v) => time(v) <= t;
   }
 }
 
@@ -485,19 +545,28 @@ function oneOf(operand: unknown, at: string): Test {
   return (v) => scalars.has(v) || others.some((t) => t(v));
 }
 
+/**
+ * { $elemMatch: { $gt: 5, $not: { $gt: 9 } } } tests the element itself; { $elemMatch: { sku: "x" } }
+ * (or $and/$or/$nor, or {}) queries it. As in MongoDB the first key decides, and the query form
+ * sees the elements that are documents or arrays.
+ */
+export function isElemMatchValueForm(operand: Record<string, unknown>): boolean {
+  const first = Object.keys(operand)[0];
+  return first !== undefined && first.startsWith('$') && !QUERY_LEVEL.has(first);
+}
+const QUERY_LEVEL = new Set(['$and', '$or', '$nor']);
+
 function elementTest(operand: unknown, at: string): Test {
   if (!isPlainObject(operand)) throw new ConditionError(at, '$elemMatch takes a condition object');
-  const keys = Object.keys(operand);
-  // { $elemMatch: { $gt: 5 } } tests the element itself; { $elemMatch: { sku: "x" } } queries it.
-  if (keys.length > 0 && keys.every((k) => k.startsWith('$') && !LOGICAL.has(k))) {
-    const t = compileValueTest(operand, at);
+  if (isElemMatchValueForm(operand)) {
+    const t = compileValueTest(operand, at, true);
     return (el) => t(el);
   }
   const q = compileQuery(operand, at);
-  return (el) => typeof el === 'object' && el !== null && !Array.isArray(el) && q(el);
+  return (el) => (isDocument(el) || Array.isArray(el)) && q(el);
 }
 
-const TYPE_CODES: Record<number, string> = { 1: 'double', 2: 'string', 3: 'object', 4: 'array', 8: 'bool', 10: 'null', 16: 'int', 18: 'long' };
+const TYPE_CODES: Record<number, string> = { 1: 'double', 2: 'string', 3: 'object', 4: 'array', 8: 'bool', 9: 'date', 10: 'null', 16: 'int', 18: 'long' };
 
 function typeTest(name: unknown, at: string): Test {
   const n = typeof name === 'number' ? TYPE_CODES[name] : name;
@@ -519,7 +588,9 @@ function typeTest(name: unknown, at: string): Test {
     case 'array':
       return (v) => Array.isArray(v);
     case 'object':
-      return (v) => isPlainObject(v);
+      return (v) => isDocument(v);
+    case 'date':
+      return (v) => v instanceof Date;
     default:
       throw new ConditionError(at, `unknown type ${JSON.stringify(name)}`);
   }

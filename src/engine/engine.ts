@@ -4,7 +4,7 @@
 
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
-import type { Label } from '../labels/labels';
+import { asRecords, labelsInForce, recordList, type Label, type LabelInput, type LabelRecords } from '../labels/labels';
 import { dict } from '../core/dict';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
@@ -88,7 +88,8 @@ export interface EngineState {
   seen: string[];
   activity: Activity;
   profile?: Profile;
-  labels?: Record<string, Label>;
+  /** every label record (older versions stored a name → label object: still read) */
+  labels?: Label[];
 }
 
 interface Activity {
@@ -115,7 +116,8 @@ export interface EngineOptions {
 export interface Engine {
   ingest(event: TrackedEvent): MembershipChange;
   setProfile(profile: Profile): MembershipChange;
-  setLabels(labels: Record<string, Label>): MembershipChange;
+  /** Label records (per name and channel); the one in force per name is what conditions see. */
+  setLabels(labels: LabelInput): MembershipChange;
   tick(): MembershipChange;
   /** The earliest future moment a membership can change by time alone; undefined: never. */
   nextChangeAt(): number | undefined;
@@ -233,7 +235,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const activity: Activity = state ? { ...state.activity } : {};
   const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
   let profile: Profile | undefined = state?.profile;
-  let labels = dict<Label>(state?.labels);
+  let labels: LabelRecords = asRecords(state?.labels);
   const seenIds = new Set<string>(state?.seen ?? []);
   let pendingBackfill = fresh.size > 0 || rebuildHistory;
   /** ids ingested before backfill(), so it does not count them twice */
@@ -409,10 +411,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   /** Recomputes the labels in force at `t`; returns "labels.<name>" for each that came, went or aged. */
   function refreshLabels(t: number): string[] {
-    const next = dict<LabelContext>();
-    for (const name of Object.keys(labels)) {
-      const l = labels[name]!;
-      if (l.deleted || (l.expires !== undefined && l.expires <= t)) continue;
+    // Null prototype: a label may be called "constructor" or "toString".
+    const next: Record<string, LabelContext> = Object.create(null);
+    for (const [name, l] of labelsInForce(labels, t)) {
       next[name] = { at: l.at, ageDays: wholeDays(t - l.at), channel: l.channel, value: l.value, expires: l.expires };
     }
     const prev = ctx.labels;
@@ -493,8 +494,9 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     if (activity.last !== undefined && uses('profile.daysSinceLastVisit')) consider(activity.last + VISIT_IDLE + 1);
     days('profile.daysSinceLastVisit', activity.last);
     days('profile.daysSinceLastVisit', activity.previousVisitEnd);
-    for (const [name, l] of Object.entries(labels)) {
-      if (l.deleted || !uses(`labels.${name}`)) continue;
+    // The record in force changes only when it expires (another may take its place then).
+    for (const [name, l] of labelsInForce(labels, t)) {
+      if (!uses(`labels.${name}`)) continue;
       consider(l.expires);
       days(`labels.${name}.ageDays`, l.at);
     }
@@ -591,7 +593,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
     setLabels(records) {
       advance(now());
-      labels = dict(records);
+      labels = asRecords(records);
       changed(refreshLabels(lastNow));
       evaluateDirty();
       clockCheckAt = nextClockChange(false);
@@ -658,7 +660,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
         seen: [...seenIds],
         activity: { ...activity },
         profile: profile && structuredClone(profile),
-        labels: structuredClone(labels),
+        labels: structuredClone(recordList(labels)),
       };
     },
 
@@ -759,7 +761,7 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
 }
 
 /** Context paths a condition reads (not those inside $elemMatch, which are relative). */
-function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
+export function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
   if (!isPlainObject(cond)) return;
   for (const [key, operand] of Object.entries(cond)) {
     if (key === '$and' || key === '$or' || key === '$nor') (operand as unknown[]).forEach((c) => collectPaths(c, out));

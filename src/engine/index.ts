@@ -2,6 +2,7 @@
 export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from './condition';
 export { explainCondition, type ClauseResult } from './explain';
 export {
+  collectPaths,
   createEngine,
   type Engine,
   type EngineOptions,

@@ -1,5 +1,17 @@
-// Metrics as persisted, incremental aggregates. A windowed metric keeps one accumulator per
-// time bucket, so an event costs O(1) and a window roll only drops whole buckets.
+// Metrics as persisted, incremental aggregates.
+//
+// Exact windows. An event leaves a window at its timestamp + the window, for every window length
+// (`7d` is 7 × 24 h), to the millisecond for an event alone in its minute and at most one minute
+// late (never early) when several share a minute. For scale a windowed metric keeps coarse
+// buckets (at least 24 per window: minutes, hours or days), each with its accumulator, and inside
+// each bucket one accumulator per minute that had events ("cells"), with the time of the cell's
+// latest event: the cell leaves when that event does. The body of the window is the merge of
+// whole buckets; only the one bucket the trailing edge cuts through is made exact from its cells:
+// as the edge passes a cell, the cell is dropped and that bucket's accumulator is rebuilt from the
+// cells left. So every aggregate (count,
+// sum, min, max, avg, first/last, distinct) is exact at the edge; an event costs O(1); stored
+// state is bounded by the window in minutes (and by the events in it), and start-up merges
+// buckets, not events.
 
 import type { MetricAgg, MetricDef } from '../config/types';
 import type { TrackedEvent } from '../core/types';
@@ -34,34 +46,49 @@ export interface Acc {
 export interface MetricState {
   /** all-time accumulator */
   a?: SerializedAcc;
-  /** [bucket index, accumulator] of a windowed metric, oldest first */
-  b?: [number, SerializedAcc][];
+  /** [bucket index, accumulator, latest event time, minute cells] of a windowed metric, oldest first */
+  b?: StoredBucket[];
 }
-export type SerializedAcc = Omit<Acc, 'd'> & { d?: string[] };
+/** Stored accumulators leave out zero counts and sums: most cells hold a count alone. */
+export type SerializedAcc = Omit<Acc, 'd' | 'n' | 's'> & { n?: number; s?: number; d?: string[] };
 /** A live accumulator, or a stored one not yet copied (buckets are copied when written to). */
 type AnyAcc = Acc | SerializedAcc;
-
-/** The time grid of a window: `count` buckets of `size` ms, the current one included. */
-export interface WindowGrid {
-  size: number;
-  count: number;
+/**
+ * A minute's events: [time of its latest event, as ms after the bucket's start; accumulator].
+ * The same form live and stored, so stored cells are read in place.
+ */
+type Cell = [latest: number, acc: AnyAcc];
+type StoredBucket = [index: number, acc: SerializedAcc, latest: number, cells?: [number, SerializedAcc][], width?: number];
+interface Bucket {
+  i: number;
+  acc: AnyAcc;
+  /** time of the bucket's latest event: the bucket has left the window once it has */
+  t: number;
+  /** minute cells, ascending; absent when the bucket is itself one minute */
+  cells?: Cell[];
+  /** the bucket's start: cell times count from here */
+  start: number;
+  /** cell width in minutes: 1, doubled each time the bucket would hold more than CELLS_PER_BUCKET */
+  w: number;
+  /** false while acc and cells are still the stored (read-only) objects */
+  owned: boolean;
 }
 
-/**
- * At least 24 buckets per window, as coarse as possible: "7d" → 168 hours, "60d" → 60 days,
- * "12h" → 720 minutes. The window then errs by less than one bucket (≤ 1/24 of its length).
- */
+/** A window: its length, and coarse buckets of `size` ms made of `cellsPer` one-minute cells. */
+export interface WindowGrid {
+  ms: number;
+  size: number;
+  cellsPer: number;
+}
+
+/** At least 24 buckets per window, as coarse as possible: "7d" → hours, "60d" → days, "12h" → minutes. */
 export function windowGrid(windowMs: number): WindowGrid {
   const size = windowMs >= 24 * DAY ? DAY : windowMs >= 24 * HOUR ? HOUR : MINUTE;
-  return { size, count: Math.max(1, Math.ceil(windowMs / size)) };
+  return { ms: windowMs, size, cellsPer: size / MINUTE };
 }
 
-export const bucketOf = (ts: number, grid: WindowGrid) => Math.floor(ts / grid.size);
-
-/** Is an event at `ts` inside the window at `now`? (The definition the reference evaluator shares.) */
-export function inWindow(ts: number, now: number, grid: WindowGrid): boolean {
-  return bucketOf(ts, grid) > bucketOf(now, grid) - grid.count;
-}
+/** Does an event at `ts` still count at `now`? */
+export const inWindow = (ts: number, now: number, grid: WindowGrid): boolean => ts + grid.ms > now;
 
 export interface CompiledMetric {
   id: string;
@@ -128,9 +155,13 @@ function splitWhere(def: MetricDef) {
   return { eventWhere, itemWhere, head, rest };
 }
 
+/** Bumped when the stored form of a windowed metric changes: older state is rebuilt by backfill. */
+const WINDOW_STATE = 2;
+
 function hashMetric(def: MetricDef, limit: number): string {
   const events = (Array.isArray(def.event) ? [...def.event] : [def.event]).sort();
-  return hash(canonical({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined }));
+  const form = def.window === undefined ? undefined : WINDOW_STATE;
+  return hash(canonical({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined, $state: form }));
 }
 
 /** JSON with sorted keys, so key order in the config does not change the hash. */
@@ -221,8 +252,8 @@ export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: n
 
 /** Folds a bucket into a running total (buckets come oldest first). */
 export function mergeInto(total: Acc, b: AnyAcc): void {
-  total.n += b.n;
-  total.s += b.s;
+  total.n += b.n ?? 0;
+  total.s += b.s ?? 0;
   if (b.lo !== undefined && (total.lo === undefined || b.lo < total.lo)) total.lo = b.lo;
   if (b.hi !== undefined && (total.hi === undefined || b.hi > total.hi)) total.hi = b.hi;
   if (b.fa !== undefined && (total.fa === undefined || b.fa < total.fa)) (total.fa = b.fa), (total.fv = b.fv);
@@ -265,8 +296,8 @@ export function valueOf(acc: Acc, metric: CompiledMetric): unknown {
 /** A metric's live state: an all-time accumulator, or buckets plus their running total. */
 export class MetricRuntime {
   total: Acc = newAcc();
-  /** windowed only: [bucket index, acc, owned], ascending; stored buckets are borrowed until written */
-  buckets: [number, AnyAcc, boolean][] = [];
+  /** windowed only: ascending by index; stored buckets are borrowed until written */
+  buckets: Bucket[] = [];
   value: unknown;
 
   constructor(
@@ -279,8 +310,10 @@ export class MetricRuntime {
     if (state?.b && grid) {
       // Buckets that left the window while the page was closed are not even restored, and the
       // others are read in place: start-up cost stays small with thousands of buckets.
-      const oldest = bucketOf(now, grid) - grid.count + 1;
-      for (const [i, a] of state.b) if (i >= oldest) this.buckets.push([i, a, false]);
+      for (const [i, acc, t, cells, w] of state.b) {
+        if (inWindow(t, now, grid)) this.buckets.push({ i, acc, t, cells: grid.cellsPer > 1 ? (cells ?? []) : undefined, start: i * grid.size, w: w ?? 1, owned: false });
+      }
+      this.dropExpired(now);
     }
     this.rebuildTotal();
   }
@@ -293,60 +326,160 @@ export class MetricRuntime {
     const values = observe(metric, event);
     if (values.length === 0) return false;
     addTo(this.total, metric, values, event.ts);
-    if (grid) addTo(this.bucketAt(bucketOf(event.ts, grid)), metric, values, event.ts);
+    if (grid) {
+      const bucket = this.bucketAt(Math.floor(event.ts / grid.size));
+      addTo(bucket.acc as Acc, metric, values, event.ts);
+      if (event.ts > bucket.t) bucket.t = event.ts;
+      if (bucket.cells) addTo(cellAt(bucket, event.ts - bucket.start), metric, values, event.ts);
+    }
     this.value = valueOf(this.total, metric);
     return true;
   }
 
-  private bucketAt(index: number): Acc {
+  private bucketAt(index: number): Bucket {
     const b = this.buckets;
     let i = b.length;
-    while (i > 0 && b[i - 1]![0] > index) i--;
-    const found = i > 0 && b[i - 1]![0] === index ? b[i - 1]! : undefined;
-    if (found) {
-      if (!found[2]) (found[1] = restoreAcc(found[1] as SerializedAcc)), (found[2] = true);
-      return found[1] as Acc;
-    }
-    const acc = newAcc();
-    b.splice(i, 0, [index, acc, true]); // events arrive in time order: almost always an append
-    return acc;
+    while (i > 0 && b[i - 1]!.i > index) i--;
+    const found = i > 0 && b[i - 1]!.i === index ? b[i - 1]! : undefined;
+    if (found) return own(found);
+    const grid = this.metric.grid!;
+    const bucket: Bucket = { i: index, acc: newAcc(), t: -Infinity, cells: grid.cellsPer > 1 ? [] : undefined, start: index * grid.size, w: 1, owned: true };
+    b.splice(i, 0, bucket); // events arrive in time order: almost always an append
+    return bucket;
   }
 
-  /** Drops buckets that left the window; true when the value may have changed. */
+  /** Drops what left the window; true when the value may have changed. */
   roll(now: number): boolean {
-    const grid = this.metric.grid;
-    if (!grid || this.buckets.length === 0) return false;
-    const oldest = bucketOf(now, grid) - grid.count + 1;
-    let drop = 0;
-    while (drop < this.buckets.length && this.buckets[drop]![0] < oldest) drop++;
-    if (drop === 0) return false;
-    this.buckets.splice(0, drop);
+    if (!this.metric.grid || !this.dropExpired(now)) return false;
     this.rebuildTotal();
     return true;
   }
 
-  /** When the oldest bucket leaves the window (undefined: nothing to expire). */
+  /** Drops whole buckets behind the trailing edge, and the cells it passed in the bucket it cuts. */
+  private dropExpired(now: number): boolean {
+    const grid = this.metric.grid!;
+    const b = this.buckets;
+    let drop = 0;
+    let changed = false;
+    while (drop < b.length) {
+      const first = b[drop]!;
+      if (!inWindow(first.t, now, grid)) {
+        drop++;
+        continue;
+      }
+      const cells = first.cells;
+      let gone = 0;
+      while (cells && gone < cells.length && !inWindow(first.start + cells[gone]![0], now, grid)) gone++;
+      if (cells && gone === cells.length) {
+        drop++;
+        continue;
+      }
+      if (gone > 0) {
+        own(first).cells!.splice(0, gone);
+        first.acc = newAcc();
+        for (const [, acc] of first.cells!) mergeInto(first.acc as Acc, acc);
+        changed = true;
+      }
+      break;
+    }
+    if (drop > 0) b.splice(0, drop);
+    return changed || drop > 0;
+  }
+
+  /** When the next event leaves the window (undefined: nothing to expire). */
   expiresAt(): number | undefined {
     const grid = this.metric.grid;
-    if (!grid || this.buckets.length === 0) return undefined;
-    return (this.buckets[0]![0] + grid.count) * grid.size;
+    const first = this.buckets[0];
+    if (!grid || !first) return undefined;
+    return (first.cells?.length ? first.start + first.cells[0]![0] : first.t) + grid.ms;
   }
 
   private rebuildTotal(): void {
     if (this.metric.grid) {
       this.total = newAcc();
-      for (const [, acc] of this.buckets) mergeInto(this.total, acc);
+      for (const { acc } of this.buckets) mergeInto(this.total, acc);
     }
     this.value = valueOf(this.total, this.metric);
   }
 
   state(): MetricState {
-    return this.metric.grid ? { b: this.buckets.map(([i, a]) => [i, saveAcc(a)]) } : { a: saveAcc(this.total) };
+    if (!this.metric.grid) return { a: saveAcc(this.total) };
+    return {
+      b: this.buckets.map(({ i, acc, t, cells, w, owned }): StoredBucket => {
+        // A bucket never written since it was restored is still its stored form.
+        const stored: StoredBucket = owned ? [i, saveAcc(acc), t] : [i, acc as SerializedAcc, t];
+        if (cells) stored.push(owned ? cells.map(([at, a]) => [at, saveAcc(a)]) : (cells as [number, SerializedAcc][]));
+        if (cells && w > 1) stored.push(w);
+        return stored;
+      }),
+    };
   }
 }
 
+/** Makes a stored bucket writable: its accumulators become live copies. */
+function own(bucket: Bucket): Bucket {
+  if (!bucket.owned) {
+    bucket.acc = restoreAcc(bucket.acc as SerializedAcc);
+    if (bucket.cells) bucket.cells = bucket.cells.map(([at, a]) => [at, restoreAcc(a as SerializedAcc)]);
+    bucket.owned = true;
+  }
+  return bucket;
+}
+
+/**
+ * Cells one bucket keeps. A bucket with events in more minutes than this doubles its cells'
+ * width (merging neighbours), so stored state stays bounded by the number of buckets however
+ * dense the history; the edge is then exact to the cell's width (a day with events in every
+ * minute: 64-minute cells), never early.
+ */
+const CELLS_PER_BUCKET = 24;
+
+/**
+ * The accumulator of the cell of `at` (ms after the bucket's start) in a bucket's ascending
+ * cell list, created when missing. Buckets start on whole minutes, so a cell is known by the
+ * time of its latest event.
+ */
+function cellAt(bucket: Bucket, at: number): Acc {
+  const cells = bucket.cells!;
+  const span = bucket.w * MINUTE;
+  const key = Math.floor(at / span);
+  let i = cells.length;
+  while (i > 0 && Math.floor(cells[i - 1]![0] / span) > key) i--;
+  const found = i > 0 && Math.floor(cells[i - 1]![0] / span) === key ? cells[i - 1]! : undefined;
+  if (found) {
+    if (at > found[0]) found[0] = at;
+    return found[1] as Acc;
+  }
+  const acc = newAcc();
+  cells.splice(i, 0, [at, acc]);
+  if (cells.length <= CELLS_PER_BUCKET) return acc;
+  coarsen(bucket);
+  return cellAt(bucket, at);
+}
+
+/** Doubles a bucket's cell width: neighbouring cells merge, each leaving with its latest event. */
+function coarsen(bucket: Bucket): void {
+  bucket.w *= 2;
+  const span = bucket.w * MINUTE;
+  const merged: Cell[] = [];
+  for (const [at, acc] of bucket.cells!) {
+    const last = merged[merged.length - 1];
+    if (last && Math.floor(last[0] / span) === Math.floor(at / span)) {
+      mergeInto(last[1] as Acc, acc);
+      last[0] = at;
+    } else {
+      const copy = newAcc();
+      mergeInto(copy, acc);
+      merged.push([at, copy]);
+    }
+  }
+  bucket.cells = merged;
+}
+
 function saveAcc(acc: AnyAcc): SerializedAcc {
-  const out: SerializedAcc = { n: acc.n, s: acc.s };
+  const out: SerializedAcc = {};
+  if (acc.n) out.n = acc.n;
+  if (acc.s) out.s = acc.s;
   if (acc.lo !== undefined) out.lo = acc.lo;
   if (acc.hi !== undefined) out.hi = acc.hi;
   if (acc.fa !== undefined) (out.fa = acc.fa), (out.fv = acc.fv);
@@ -357,5 +490,5 @@ function saveAcc(acc: AnyAcc): SerializedAcc {
 
 function restoreAcc(s: SerializedAcc): Acc {
   // One object shape for every accumulator keeps property access fast.
-  return { n: s.n, s: s.s, lo: s.lo, hi: s.hi, fv: s.fv, fa: s.fa, lv: s.lv, la: s.la, d: s.d ? new Set(s.d) : undefined };
+  return { n: s.n ?? 0, s: s.s ?? 0, lo: s.lo, hi: s.hi, fv: s.fv, fa: s.fa, lv: s.lv, la: s.la, d: s.d ? new Set(s.d) : undefined };
 }

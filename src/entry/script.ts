@@ -23,6 +23,7 @@ function optionsFromScript(script: HTMLScriptElement | null): MicrosegOptions | 
   for (const key of Object.keys(map)) if (data[key]) opts[map[key]!] = data[key];
   if (data.dataLayer !== undefined) opts.dataLayer = data.dataLayer === '' || data.dataLayer === 'true' ? true : data.dataLayer;
   if (data.autoPage === 'false') opts.autoPage = false;
+  if (data.urlParams) opts.urlParams = data.urlParams.split(/[\s,]+/).filter(Boolean); // data-url-params="ref tag"
   return Object.keys(opts).length ? (opts as MicrosegOptions) : undefined;
 }
 

@@ -1,3 +1,6 @@
-// Cross-journey labels: local records (merge, tombstones, expiry) and the backend's labels.
+// Cross-journey labels: records per name and channel (merge, order, expiry), bounded values,
+// records read from outside, and the backend's labels.
 export * from './labels';
+export * from './value';
+export * from './ingest';
 export { createRemoteLabels, mergeRemote, parseRemoteLabels, clockOffset, type RemoteLabels, type RemoteLabelsOptions } from './remote';

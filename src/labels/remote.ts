@@ -2,11 +2,15 @@
 // `GET labelsUrl?uid=…` with the visitor id also in the X-Microseg-Visitor header (the backend
 // binds it to a cookie, so a browser reads only its own labels), optionally re-fetched when a
 // Server-Sent Events stream says they changed. Server times are moved onto the device's clock.
-import { isLabelName, type Label, type LabelRecords } from './labels';
+import { REQUEST_REFERRER_POLICY } from '../track/url';
+import { mergeLabels, recordList, type Label, type LabelRecords } from './labels';
+import { readLabels, refusedError } from './ingest';
 
 /** Offsets below this are within the Date header's one-second resolution and network noise. */
 const MIN_SKEW = 1000;
 const FETCH_TIMEOUT = 10_000;
+/** Records read from one answer; the rest is ignored. */
+const MAX_RECORDS = 1000;
 
 /**
  * How far the server clock is ahead of the device's (ms), from the server's time at the response
@@ -18,38 +22,22 @@ export function clockOffset(serverNow: number | undefined, sentAt: number, recei
   return Math.abs(offset) < MIN_SKEW ? 0 : Math.round(offset);
 }
 
-/** The server's labels as device-clock labels; anything malformed is dropped, not trusted. */
-export function parseRemoteLabels(body: unknown, offset: number): Label[] {
+/** The server's labels as device-clock labels; each malformed record is refused, the others kept. */
+export function parseRemoteLabels(body: unknown, offset: number): { labels: Label[]; refused: string[] } {
   const list = (body as { labels?: unknown } | null)?.labels;
-  if (!Array.isArray(list)) return [];
-  const out: Label[] = [];
-  for (const raw of list) {
-    const r = raw as Partial<Label> | null;
-    if (!r || !isLabelName(r.name) || typeof r.at !== 'number' || !Number.isFinite(r.at)) continue;
-    const label: Label = { name: r.name, at: r.at - offset, channel: typeof r.channel === 'string' ? r.channel.slice(0, 40) : 'unknown', remote: true };
-    if (r.deleted === true) label.deleted = true;
-    else {
-      if (r.value !== undefined && r.value !== null) label.value = r.value;
-      if (typeof r.expires === 'number' && Number.isFinite(r.expires)) label.expires = r.expires - offset;
-    }
-    out.push(label);
-  }
-  return out;
+  if (!Array.isArray(list)) return { labels: [], refused: ['the answer has no "labels" list'] };
+  return readLabels(list.length > MAX_RECORDS ? list.slice(0, MAX_RECORDS) : list, { offset, remote: true });
 }
 
 /**
- * Merges a full answer from the backend: newest timestamp wins per name, and a label that came
- * from the backend earlier but is no longer in its answer is gone there, so it goes here too.
+ * Merges a full answer from the backend: it replaces every record that came from the backend
+ * before (one it no longer lists is gone there, so it goes here too); per (name, channel) the
+ * later record wins against local ones.
  */
 export function mergeRemote(records: LabelRecords, remote: Label[]): LabelRecords {
-  const names = new Set(remote.map((l) => l.name));
-  const out: LabelRecords = {};
-  for (const [name, l] of Object.entries(records)) if (!l.remote || names.has(name)) out[name] = l;
-  for (const l of remote) {
-    const current = out[l.name];
-    if (!current || l.at > current.at || (current.remote && l.at === current.at)) out[l.name] = l;
-  }
-  return out;
+  const local: Label[] = [];
+  for (const l of recordList(records)) if (!l.remote) local.push(l);
+  return mergeLabels(mergeLabels(new Map(), local), remote);
 }
 
 export interface RemoteLabelsOptions {
@@ -88,6 +76,7 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
     const res = await doFetch(url.href, {
       headers: { 'X-Microseg-Visitor': uid, Accept: 'application/json' },
       credentials: 'same-origin',
+      referrerPolicy: REQUEST_REFERRER_POLICY,
       cache: 'no-store',
       signal: abort?.signal,
     }).finally(() => clearTimeout(timer));
@@ -98,7 +87,10 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
     const date = Date.parse(res.headers.get('Date') ?? '');
     const serverNow = typeof bodyNow === 'number' ? bodyNow : Number.isNaN(date) ? undefined : date + 500; // mid-second
     if (stopped) return;
-    opts.onLabels(parseRemoteLabels(body, clockOffset(serverNow, sentAt, receivedAt)));
+    const { labels, refused } = parseRemoteLabels(body, clockOffset(serverNow, sentAt, receivedAt));
+    if (refused.length) opts.onError(refusedError(`the labels backend ${opts.url}`, refused, labels.length));
+    // An answer without a list is not "no labels": what is known stays.
+    if (Array.isArray((body as { labels?: unknown } | null)?.labels)) opts.onLabels(labels);
     listen(uid);
   }
 

@@ -6,6 +6,7 @@ import type { MicrosegDB } from '../store';
 import { localKeys, readLocal, removeLocal, writeLocal } from '../store/local';
 import type { Reporter } from '../core/errors';
 import { describe } from '../core/errors';
+import { REQUEST_REFERRER_POLICY } from '../track/url';
 
 /** Anything with an id and a time (tracked events, and messages shaped like them). */
 export interface Message {
@@ -195,6 +196,7 @@ export function createOutbox(deps: OutboxDeps) {
           // text/plain: a simple request, no CORS preflight; the backend reads the body as JSON.
           headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
           body,
+          referrerPolicy: REQUEST_REFERRER_POLICY,
           // keepalive refuses bodies over its 64 KB budget (one huge message can make one).
           keepalive: body.length < MAX_BYTES,
           // A request that hangs must not hold the sending lock for every tab.
@@ -307,7 +309,7 @@ export function createOutbox(deps: OutboxDeps) {
           sent = false;
         }
         if (!sent) {
-          void doFetch(deps.url, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } }).catch(() => {});
+          void doFetch(deps.url, { method: 'POST', body, keepalive: true, referrerPolicy: REQUEST_REFERRER_POLICY, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } }).catch(() => {});
         }
         rest = rest.slice(batch.length);
       }

@@ -192,9 +192,10 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
       const l = r.ctx.labels[name];
       const box = h('input', { type: 'checkbox', checked: !!l, 'data-key': `label:${name}` }) as HTMLInputElement;
       box.addEventListener('change', () => set({ ...persona, labels: { ...persona.labels, [name]: box.checked ? { ageDays: 0, channel: 'web' } : false } }));
-      return h('li', { 'data-label': name },
-        h('label', { class: 'check' }, box, h('span', {}, h('span', { class: 'name' }, name), l ? h('span', { class: 'muted' }, ` set ${l.ageDays} days ago on ${l.channel}${l.value !== undefined ? ` · ${show(l.value)}` : ''}`) : h('span', { class: 'muted' }, ' not set'))));
-    })) : h('p', { class: 'muted' }, 'No labels.'));
+      const by = r.impliedLabels.get(name);
+      return h('li', { 'data-label': name, ...(by ? { 'data-implied-by': by } : {}) },
+        h('label', { class: 'check' }, box, h('span', {}, h('span', { class: 'name' }, name), l ? h('span', { class: 'muted' }, ` set ${l.ageDays} days ago on ${l.channel}${l.value !== undefined ? ` · ${show(l.value)}` : ''}${by ? ` · implied by ${by}` : ''}`) : h('span', { class: 'muted' }, ' not set'))));
+    })) : h('p', { class: 'muted' }, 'No labels.'), ...r.unmetLabels.map((why) => h('p', { class: 'muted', 'data-unmet-labels': '' }, why)));
 
     panel.replaceChildren(header, when, slots, offers, segments, labels);
     restore(focused);

@@ -8,6 +8,7 @@ import type { ExposureHistory } from '../decide/history';
 import { compileCondition, createEngine, explainCondition, type EngineState, type EvaluationContext, type Explanation } from '../engine';
 import { compileScore } from '../engine/scores';
 import { newProfile, pageContext } from '../track';
+import { implyLabels, labelsRead } from './implied';
 import type { Persona, PreviewView } from './types';
 
 const DAY = 86_400_000;
@@ -34,6 +35,10 @@ export interface PersonaResult {
   explain(id: string): Explanation & { forced: boolean };
   /** Every label name the config reads or the persona has. */
   labelNames: string[];
+  /** Labels set because a forced segment's rule reads them: label name → that segment. */
+  impliedLabels: Map<string, string>;
+  /** Forced segments whose labels the preview could not imply, and why. */
+  unmetLabels: string[];
   suppressions: SuppressionDef[];
   /** Slots whose campaign this visitor would get as its hold-out group (the preview shows the campaign anyway). */
   holdout: Set<string>;
@@ -86,6 +91,9 @@ export function evaluatePersona(input: PersonaInput): PersonaResult {
     if (!segments.length) segments = fallbacks;
   }
   ctx.segments = segments;
+  const forced = persona.segments ? segments.filter((id) => !ruled.includes(id)) : [];
+  const { implied, unmet } = implyLabels(config, forced, ctx, t, new Set(Object.keys(persona.labels ?? {})));
+  if (implied.size) for (const [id, def] of Object.entries(config.scores ?? {})) ctx.scores[id] = compileScore(id, def).compute(ctx);
 
   const suppressions = activeSuppressions(config, ctx);
   const state = {
@@ -116,7 +124,7 @@ export function evaluatePersona(input: PersonaInput): PersonaResult {
   const offers = suppressedOffers(suppressions);
 
   const labelNames = new Set<string>(Object.keys(ctx.labels));
-  for (const m of JSON.stringify([config.segments, config.suppressions ?? []]).matchAll(/"labels\.([A-Za-z0-9_][A-Za-z0-9_:-]*)/g)) labelNames.add(m[1]!);
+  for (const rule of [...config.segments, ...(config.suppressions ?? [])]) for (const name of labelsRead(rule.when)) labelNames.add(name);
   for (const name of Object.keys(persona.labels ?? {})) labelNames.add(name);
 
   return {
@@ -137,6 +145,8 @@ export function evaluatePersona(input: PersonaInput): PersonaResult {
       return { segment: id, member, fallback: false, clauses: explainCondition(def.when, ctx), forced };
     },
     labelNames: [...labelNames].sort(),
+    impliedLabels: implied,
+    unmetLabels: unmet,
     suppressions,
     holdout,
     decide: decideSlot,

@@ -1,4 +1,5 @@
 import type { DeviceClass } from '../core/types';
+import { recordedReferrer, recordedUrl } from './url';
 
 export interface PageContext {
   url: string;
@@ -7,14 +8,15 @@ export interface PageContext {
   referrer: string;
 }
 
-export function pageContext(): PageContext {
+/** Where the visitor is, as recorded: see recordedUrl / recordedReferrer for what is kept. */
+export function pageContext(siteKeys?: ReadonlySet<string>): PageContext {
   const loc = globalThis.location;
   const doc = globalThis.document;
   return {
-    url: loc ? loc.href : '',
+    url: loc ? recordedUrl(loc.href, siteKeys) : '',
     path: loc ? loc.pathname : '',
     title: doc ? doc.title : '',
-    referrer: doc ? doc.referrer : '',
+    referrer: doc ? recordedReferrer(doc.referrer) : '',
   };
 }
 

@@ -1,6 +1,10 @@
 import { isArguments, isPlainObject } from '../core/util';
+import { recordedReferrer, recordedUrl } from './url';
 
 export type Sink = (type: string, props: Record<string, unknown>) => void;
+
+/** GA4 parameters that hold the page's address or referrer: recorded like the SDK's own. */
+const URL_PARAMS = new Set(['page_location', 'page_referrer']);
 
 // gtag's page_view duplicates our own automatic page events; GTM's own lifecycle events are not the visitor's.
 const IGNORED = /^(gtm\.|page_view$|microseg)/;
@@ -10,7 +14,14 @@ const IGNORED = /^(gtm\.|page_view$|microseg)/;
  * push, in both shapes — GTM objects (`{event, ecommerce}`, with `{ecommerce: null}` resets) and
  * gtag's `arguments` (`['event', name, params]`). Returns a function that stops listening.
  */
-export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown) => void): () => void {
+export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown) => void, siteKeys?: ReadonlySet<string>): () => void {
+  const clean = (props: Record<string, unknown>): Record<string, unknown> => {
+    for (const key of URL_PARAMS) {
+      const v = props[key];
+      if (typeof v === 'string') props[key] = key === 'page_referrer' ? recordedReferrer(v) : recordedUrl(v, siteKeys);
+    }
+    return props;
+  };
   const w = globalThis as unknown as Record<string, unknown>;
   let layer = w[name] as unknown[] | undefined;
   if (!Array.isArray(layer)) w[name] = layer = [];
@@ -25,7 +36,7 @@ export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown
         const args = Array.prototype.slice.call(entry) as unknown[];
         if (args[0] === 'event' && typeof args[1] === 'string' && !IGNORED.test(args[1])) {
           const params = isPlainObject(args[2]) ? args[2] : {};
-          sink(args[1], { ...params });
+          sink(args[1], clean({ ...params }));
         }
         return;
       }
@@ -37,7 +48,7 @@ export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown
       for (const key of Object.keys(entry)) {
         if (key !== 'event' && key !== 'ecommerce' && !key.startsWith('gtm.')) props[key] = entry[key];
       }
-      sink(event, ecommerce ? { ...props, ...ecommerce } : props);
+      sink(event, clean(ecommerce ? { ...props, ...ecommerce } : props));
     } catch (err) {
       onError(err);
     }

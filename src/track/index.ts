@@ -2,3 +2,4 @@ export { pageContext, acquisition, deviceClass, type PageContext } from './conte
 export { newProfile, touchProfile, isProfile, VISIT_IDLE } from './profile';
 export { ingestDataLayer } from './datalayer';
 export { watchNavigation } from './navigation';
+export { recordedUrl, recordedReferrer, urlParamNames, REQUEST_REFERRER_POLICY } from './url';

@@ -1,11 +1,16 @@
 /**
- * Calls `onNavigate` after every single-page-app navigation: pushState, replaceState, popstate,
- * hashchange. The history methods are wrapped transparently (same arguments, same result, same
- * exceptions) and restored by the returned function when nobody wrapped them after us.
+ * Calls `handler` after every single-page-app navigation that changes the address: pushState,
+ * replaceState, popstate, hashchange (the full address decides, not the recorded one, which may
+ * drop the query). The history methods are wrapped transparently (same arguments, same result,
+ * same exceptions) and restored by the returned function when nobody wrapped them after us.
  */
 export function watchNavigation(handler: () => void): () => void {
+  let last = globalThis.location?.href;
   const onNavigate = () => {
     try {
+      const href = globalThis.location?.href;
+      if (href === last) return;
+      last = href;
       handler();
     } catch {
       // Never let our bookkeeping break the site's router.

@@ -150,7 +150,7 @@ describe('marketer preview', () => {
     // A config published meanwhile reaches the preview too.
     await demo.publish((config) => {
       config.version = 'preview-republished';
-      config.campaigns.find((c: any) => c.id === 'ski-early-bird').content.text = 'Early-bird ski passes: 25% off';
+      config.campaigns.find((c: any) => c.id === 'ski-early-bird').content.data.text = 'Early-bird ski passes: 25% off';
     });
     await w.page.waitForFunction(() => document.querySelector('[data-microseg-slot=promo-banner]')!.textContent!.includes('25% off'));
     await overlay(w.page).getByRole('button', { name: 'Leave preview' }).click();

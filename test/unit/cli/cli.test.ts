@@ -26,7 +26,7 @@ describe('microseg validate', () => {
     expect(files.length).toBeGreaterThan(0);
     const r = await cli('validate', ...files);
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(/^ok .*shop\.config\.json \(version 2026-11-23\.1, 12 segments, 14 campaigns\)$/m);
+    expect(r.out).toMatch(/^ok .*shop\.config\.json \(version 2026-11-23\.1, 12 segments, 27 campaigns\)$/m);
   });
 
   it.each([
@@ -121,8 +121,8 @@ describe('microseg matrix', () => {
     expect(r.out).toContain('slot hero             Nov               Dec');
     expect(r.out).toContain('                      25 26 27 28 29 30 01');
     expect(r.out).toContain('                      We Th Fr Sa Su Mo Tu');
-    // Black Friday (E) runs 27–30 for the fallback; the ski launch (D) from the 28th.
-    expect(lines).toContain('everyone *            ·  ·  E  E  E  E  ·');
+    // Black Friday (E) runs 27–30 for the fallback, then the gift guide (P); the ski launch (D) from the 28th.
+    expect(lines).toContain('everyone *            ·  ·  E  E  E  E  P');
     expect(lines).toContain('ski-prospects         ·  ·  ·  D  D  D  D');
     expect(r.out).toMatch(/ {2}B {2}vip-winback {8}priority 50 · holdout 10% · duration 7d · 2026-11-01 → 2027-01-31/);
     expect(r.out).toContain('slot checkout-upsell');
@@ -141,7 +141,7 @@ describe('microseg matrix', () => {
     ]);
     expect(row('everyone').fallback).toBe(true);
     expect(row('everyone').slots['promo-banner'].map((c: { campaign: string } | null) => c?.campaign ?? null)).toEqual([
-      'black-friday-banner', 'black-friday-banner', null,
+      'black-friday-banner', 'black-friday-banner', 'gift-wrapping-banner',
     ]);
   });
 

@@ -156,7 +156,7 @@ describe('parseConfig', () => {
       rejects(d, 'scores.ski_lookalike.features[0]', /cannot use other scores/);
       const e = shop();
       e.scores.ski_lookalike.centroid.pop();
-      rejects(e, 'scores.ski_lookalike.centroid', /has 2 numbers but features lists 3/);
+      rejects(e, 'scores.ski_lookalike.centroid', /has 4 numbers but features lists 5/);
     });
     it('a value aggregate names its field', () => {
       const c = shop();
@@ -211,8 +211,8 @@ describe('parseConfig', () => {
     });
     it('start ≤ end', () => {
       const c = shop();
-      c.campaigns[2].start = '2027-01-01';
-      rejects(c, 'campaigns[2].end', /ends \(2026-12-31\) before it starts \(2027-01-01\)/);
+      c.campaigns[2].start = '2028-01-01';
+      rejects(c, 'campaigns[2].end', /ends \(2027-12-31\) before it starts \(2028-01-01\)/);
       c.campaigns[2].start = c.campaigns[2].end;
       accepts(c);
     });

@@ -1,12 +1,13 @@
 // @vitest-environment node
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTabChannel, type TabMessage } from '../../../src/core/tabs';
 import type { TrackedEvent } from '../../../src';
 
 const event = (id: string): TrackedEvent => ({
   id, type: 'x', ts: 1, seq: 0, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1,
 });
-const tick = () => new Promise((r) => setTimeout(r, 20));
+/** Resolves once `seen` holds `n` messages (the channel delivers asynchronously). */
+const until = (seen: unknown[], n: number) => vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(n), { timeout: 5000, interval: 5 });
 
 describe('the tab channel', () => {
   it('delivers a burst of events to the other tabs in one message, not to the sender', async () => {
@@ -15,9 +16,13 @@ describe('the tab channel', () => {
     const a = createTabChannel('t1', (m) => seenA.push(m));
     const b = createTabChannel('t1', (m) => seenB.push(m));
     for (let i = 0; i < 100; i++) a.event(event(`e${i}`));
-    await tick();
+    // A marker posted after the burst's batch (a microtask later): once b has it, the burst has
+    // been delivered too, since a channel keeps its messages in order.
+    await Promise.resolve();
+    a.post({ t: 'forget' });
+    await until(seenB, 2);
     expect(seenA).toEqual([]);
-    expect(seenB).toHaveLength(1);
+    expect(seenB).toHaveLength(2);
     expect((seenB[0] as { events: TrackedEvent[] }).events.map((e) => e.id)).toEqual([...Array(100).keys()].map((i) => `e${i}`));
     a.close();
     b.close();
@@ -34,7 +39,7 @@ describe('the tab channel', () => {
     });
     b.event({ ...event('bad'), props: { fn: () => 1 } as never });
     b.post({ t: 'forget' });
-    await tick();
+    await until(seen, 1);
     expect(seen).toEqual([{ t: 'forget' }]);
     a.close();
     b.close();

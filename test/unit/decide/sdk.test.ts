@@ -4,6 +4,8 @@ import { createMicroseg } from '../../../src';
 import { decisionsOf } from '../../../src/decide/runtime';
 
 const shop = JSON.parse(readFileSync('examples/shop.config.json', 'utf8'));
+// The cap tests below give the free-shipping banner a once-per-visit cap.
+shop.campaigns.find((c: { id: string }) => c.id === 'free-shipping').caps = { perVisit: 1, total: 5 };
 const HOUR = 3_600_000;
 const NOV23 = new Date(2026, 10, 23, 12).getTime();
 const handbag = { items: [{ item_id: 'b1', item_category: 'handbags' }] };

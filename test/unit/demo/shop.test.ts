@@ -53,7 +53,7 @@ describe('the shop pages', () => {
       expect(head).not.toContain('<script src="/dist/snippet.min.js"');
       expect(head.indexOf('window.dataLayer = window.dataLayer || []')).toBeGreaterThan(0);
       expect(html).toContain('data-microseg-slot="promo-banner"');
-      expect(html).toContain('data-microseg-offer="spring-sale"');
+      expect(html).toContain('data-microseg-offer="free-returns"');
       expect(html).toMatch(/<template data-microseg-template="welcome-handbags">[\s\S]*data-microseg-text="code"[\s\S]*data-microseg-attr="href:url"/);
     }
   });
@@ -93,7 +93,7 @@ describe('the shop pages', () => {
       ['gtag', 'event', 'view_promotion'],
       ['gtag', 'event', 'view_item_list'],
     ]);
-    expect(pushes[0][3]).toMatchObject({ items: [expect.objectContaining({ promotion_id: 'aw26-hero' }), expect.objectContaining({ promotion_id: 'spring-sale' })] });
+    expect(pushes[0][3]).toMatchObject({ items: [expect.objectContaining({ promotion_id: 'aw26-hero' }), expect.objectContaining({ promotion_id: 'free-returns' })] });
   });
 
   it('has every template and offer the demo config names, and the pages its links point to', async () => {

@@ -115,12 +115,19 @@ describe('3. played poker in the last week and lost, predicted future value abov
     engine.ingest(event('game_result', hand(25), clock.now()));
     expect(engine.segments()).toEqual(['losing-poker-high-value']);
 
-    // The hands leave the 7-day window bucket by bucket (hourly buckets): 20:00 the next Thursday.
-    const firstHandsExpire = Date.UTC(2026, 8, 10, 20, 0);
-    expect(engine.nextChangeAt()).toBe(firstHandsExpire);
-    clock.set(firstHandsExpire);
-    // The 20:xx hands (net −65) are gone; the 21:xx one (+25) stays: no longer losing.
+    // Each hand leaves the 7-day window exactly 7 × 24 hours after it was played.
+    const handAt = (minute: number) => Date.UTC(2026, 8, 10, 20, minute);
+    expect(engine.nextChangeAt()).toBe(handAt(4));
+    clock.set(handAt(8)); // the +20 and −50 hands are gone: −10, still losing
+    expect(engine.tick()).toEqual(none);
+    expect(engine.context().metrics).toMatchObject({ poker_hands_7d: 4, poker_net_7d: -10 });
+    expect(engine.nextChangeAt()).toBe(handAt(12));
+    clock.set(handAt(12) - 1);
+    expect(engine.tick()).toEqual(none);
+    clock.set(handAt(12)); // the −10 hand leaves: 0, no longer losing
     expect(engine.tick()).toEqual({ entered: ['everyone'], exited: ['losing-poker-high-value'] });
+    expect(engine.context().metrics).toMatchObject({ poker_hands_7d: 3, poker_net_7d: 0 });
+    clock.set(handAt(20));
     expect(engine.context().metrics).toMatchObject({ poker_hands_7d: 1, poker_net_7d: 25 });
   });
 
@@ -198,13 +205,13 @@ describe('5. top 10% of spenders to date, but no purchase in the last 60 days', 
     expect(engine.context().metrics).toEqual({ spend: 1900, orders_60d: 2 });
     expect(engine.segments()).toEqual(['everyone']);
 
-    // Daily buckets: the first order leaves at midnight UTC after 60 days; no change yet.
-    expect(engine.nextChangeAt()).toBe(Date.UTC(2026, 9, 31));
-    clock.set(Date.UTC(2026, 9, 31));
+    // Each order leaves 60 × 24 hours after it was placed (not at a UTC midnight); no change yet.
+    expect(engine.nextChangeAt()).toBe(T0 + 60 * DAY);
+    clock.set(T0 + 60 * DAY);
     expect(engine.tick()).toEqual(none);
     expect(engine.context().metrics.orders_60d).toBe(1);
 
-    const lapse = Date.UTC(2026, 10, 10);
+    const lapse = T0 + 70 * DAY;
     expect(engine.nextChangeAt()).toBe(lapse);
     clock.set(lapse - 1);
     expect(engine.tick()).toEqual(none);

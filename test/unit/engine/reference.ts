@@ -103,14 +103,12 @@ export function evaluate(
   return { metrics, scores: ctx.scores, segments: config.segments.map((s) => s.id).filter((id) => member.has(id)), context: ctx };
 }
 
+/** The window by its definition alone: an event counts until exactly its timestamp + the window. */
 function windowFilter(def: MetricDef, now: number): (ts: number) => boolean {
   if (!def.window) return () => true;
-  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(def.window)!;
+  const m = /^(\d+)([smhdw])$/.exec(def.window)!;
   const ms = Number(m[1]) * UNITS[m[2]!]!;
-  // The documented grid: at least 24 buckets, as coarse as minutes / hours / days allow.
-  const size = ms >= 24 * DAY ? DAY : ms >= 24 * HOUR ? HOUR : MINUTE;
-  const count = Math.ceil(ms / size);
-  return (ts) => Math.floor(ts / size) > Math.floor(now / size) - count;
+  return (ts) => now - ts < ms;
 }
 
 /** Every value a dotted path reaches, through arrays, leaf arrays flattened, null/missing dropped. */

@@ -1,44 +1,46 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createMicroseg } from '../../../src';
-import { activeLabels, clockOffset, mergeLabels, mergeRemote, nextExpiry, parseRemoteLabels, pruneLabels, type Label } from '../../../src/labels';
+import { activeLabels, clockOffset, EVERY_CHANNEL, mergeLabels, mergeRemote, nextExpiry, parseRemoteLabels, pruneLabels, type Label, type LabelRecords } from '../../../src/labels';
 
 const DAY = 86_400_000;
 const T = Date.UTC(2026, 10, 23, 10);
 const shop = JSON.parse(readFileSync('examples/shop.config.json', 'utf8'));
 
+const names = (records: LabelRecords, t: number) => activeLabels(records, t).map((l) => l.name).sort();
+
 describe('merging labels', () => {
-  it('newest timestamp wins per name; a tombstone beats older sets and loses to newer ones', () => {
-    const local = mergeLabels({}, [{ name: 'vip', at: T, channel: 'web' }]);
+  it('newest record wins per name and channel; an unlabel beats older sets on every channel and loses to newer ones', () => {
+    const local = mergeLabels(new Map(), [{ name: 'vip', at: T, channel: 'web' }]);
     const remote: Label[] = [
       { name: 'vip', at: T - 1000, channel: 'store', remote: true, deleted: true },
       { name: 'complaint', at: T + 5, channel: 'call-centre', remote: true },
     ];
     const merged = mergeRemote(local, remote);
-    expect(merged.vip).toMatchObject({ channel: 'web' }); // the local set is newer than the remote unlabel
-    expect(activeLabels(merged, T + 10).map((l) => l.name).sort()).toEqual(['complaint', 'vip']);
-    const unset = mergeRemote(merged, [{ name: 'vip', at: T + 20, channel: 'store', remote: true, deleted: true }, remote[1]!]);
-    expect(activeLabels(unset, T + 30).map((l) => l.name)).toEqual(['complaint']);
+    expect(activeLabels(merged, T + 10).find((l) => l.name === 'vip')).toMatchObject({ channel: 'web' }); // the store's unlabel ends the store's record only
+    expect(names(merged, T + 10)).toEqual(['complaint', 'vip']);
+    const unset = mergeRemote(merged, [{ name: 'vip', at: T + 20, channel: 'web', remote: true, deleted: true }, remote[1]!]);
+    expect(names(unset, T + 30)).toEqual(['complaint']);
     // a local unlabel after the remote set wins over it on the next fetch too
-    const local2 = mergeLabels(unset, [{ name: 'complaint', at: T + 40, channel: 'web', deleted: true }]);
+    const local2 = mergeLabels(unset, [{ name: 'complaint', at: T + 40, channel: EVERY_CHANNEL, deleted: true, seq: 1 }]);
     expect(activeLabels(mergeRemote(local2, [remote[1]!]), T + 50)).toEqual([]);
   });
 
   it('a remote label the backend no longer lists is gone; local ones stay', () => {
-    const records = mergeRemote(mergeLabels({}, [{ name: 'mine', at: T, channel: 'web' }]), [{ name: 'theirs', at: T, channel: 'email', remote: true }]);
-    expect(Object.keys(mergeRemote(records, [])).sort()).toEqual(['mine']);
+    const records = mergeRemote(mergeLabels(new Map(), [{ name: 'mine', at: T, channel: 'web' }]), [{ name: 'theirs', at: T, channel: 'email', remote: true }]);
+    expect([...mergeRemote(records, []).keys()]).toEqual(['mine']);
   });
 
   it('expired labels are not in force; expiry and old tombstones are found and pruned', () => {
-    const records = mergeLabels({}, [
+    const records = mergeLabels(new Map(), [
       { name: 'a', at: T, channel: 'web', expires: T + 1000 },
       { name: 'b', at: T, channel: 'web', expires: T + 500 },
-      { name: 'gone', at: T - 40 * DAY, channel: 'web', deleted: true },
+      { name: 'gone', at: T - 40 * DAY, channel: EVERY_CHANNEL, deleted: true },
     ]);
     expect(nextExpiry(records, T)).toBe(T + 500);
     expect(nextExpiry(records, T + 500)).toBe(T + 1000);
-    expect(activeLabels(records, T + 600).map((l) => l.name)).toEqual(['a']);
-    expect(Object.keys(pruneLabels(records, T))).toEqual(['a', 'b']);
+    expect(names(records, T + 600)).toEqual(['a']);
+    expect([...pruneLabels(records, T).keys()]).toEqual(['a', 'b']);
   });
 });
 
@@ -47,17 +49,17 @@ describe('the server clock', () => {
     // device 90 s behind the server; request took 200 ms
     const offset = clockOffset(T + 90_000 + 100, T, T + 200);
     expect(offset).toBe(90_000);
-    const [l] = parseRemoteLabels({ labels: [{ name: 'complaint', at: T + 90_000 - DAY, channel: 'call-centre', expires: T + 90_000 + DAY, value: 'late' }] }, offset);
+    const { labels: [l] } = parseRemoteLabels({ labels: [{ name: 'complaint', at: T + 90_000 - DAY, channel: 'call-centre', expires: T + 90_000 + DAY, value: 'late' }] }, offset);
     expect(l).toEqual({ name: 'complaint', at: T - DAY, channel: 'call-centre', expires: T + DAY, value: 'late', remote: true });
   });
 
-  it('ignores skew within the Date header’s resolution, and drops malformed labels', () => {
+  it('ignores skew within the Date header’s resolution, and refuses malformed labels one by one', () => {
     expect(clockOffset(T + 400, T, T)).toBe(0);
     expect(clockOffset(undefined, T, T)).toBe(0);
-    expect(parseRemoteLabels({ labels: [{ name: 'bad name', at: 1 }, { name: 'x' }, null, { name: 'ok', at: 5, channel: 'email', deleted: true, value: 1 }] }, 0)).toEqual([
-      { name: 'ok', at: 5, channel: 'email', deleted: true, remote: true },
-    ]);
-    expect(parseRemoteLabels('nonsense', 0)).toEqual([]);
+    const parsed = parseRemoteLabels({ labels: [{ name: 'bad name', at: 1 }, { name: 'x' }, null, { name: 'ok', at: 5, channel: 'email', deleted: true, value: 1 }] }, 0);
+    expect(parsed.labels).toEqual([{ name: 'ok', at: 5, channel: 'email', deleted: true, remote: true }]);
+    expect(parsed.refused).toHaveLength(3);
+    expect(parseRemoteLabels('nonsense', 0).labels).toEqual([]);
   });
 });
 

@@ -28,7 +28,7 @@ describe('evaluatePersona', () => {
     expect(early.ruled).toEqual(['everyone']);
     expect(early.explain('ski-prospects')).toMatchObject({ member: true, forced: true });
     expect(early.explain('everyone')).toMatchObject({ member: false, forced: true });
-    expect(early.decide('promo-banner')).toMatchObject({ campaign: 'ski-early-bird', control: false, content: { text: expect.stringContaining('Early-bird') } });
+    expect(early.decide('promo-banner')).toMatchObject({ campaign: 'ski-early-bird', control: false, content: { data: { text: expect.stringContaining('Early-bird') } } });
     const bf = evaluatePersona({ ...base, persona: { blank: true, segments: ['ski-prospects'], date: '2026-11-28' } });
     expect(bf.decide('promo-banner').campaign).toBe('black-friday-banner');
     expect(new Date(bf.now).getHours()).toBe(15); // the same time of day, another date
