@@ -1,6 +1,7 @@
 import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { dts } from 'rollup-plugin-dts';
 
 /** The script-tag build loads the validator and the preview overlay as their own files instead of module chunks. */
 const validatorAsScript = () => ({
@@ -20,15 +21,24 @@ const minify = () =>
   terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } });
 
 export default [
-  // The ES module for bundlers: dependencies stay imports, types are emitted.
+  // The ES modules for bundlers and Node: the SDK, the React binding and the server evaluation
+  // share chunks, so an app that uses two of them loads the core once. React stays an import.
   {
-    input: 'src/index.ts',
-    external: [/^idb/, /^zod/],
+    input: { microseg: 'src/index.ts', 'microseg.react': 'src/react/index.ts', 'microseg.server': 'src/server/index.ts' },
+    external: [/^idb/, /^zod/, /^react($|\/)/, /^react-dom($|\/)/],
     // The validator becomes its own chunk, loaded only when an unchecked config arrives.
-    output: { dir: 'dist', entryFileNames: 'microseg.mjs', chunkFileNames: 'microseg.[name].mjs', format: 'es', sourcemap: true },
+    output: { dir: 'dist', entryFileNames: '[name].mjs', chunkFileNames: 'microseg.[name].mjs', format: 'es', sourcemap: true },
     plugins: [
-      typescript({ tsconfig: './tsconfig.json', declaration: true, declarationDir: 'dist/types', outDir: 'dist' }),
+      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
     ],
+  },
+  // One declaration file per entry, imports with their extensions resolved: the types work
+  // under every moduleResolution (bundler, node16, nodenext).
+  {
+    input: { microseg: 'src/index.ts', 'microseg.react': 'src/react/index.ts', 'microseg.server': 'src/server/index.ts' },
+    external: [/^idb/, /^zod/, /^react($|\/)/, /^react-dom($|\/)/],
+    output: { dir: 'dist', entryFileNames: '[name].d.ts', chunkFileNames: 'microseg.[name].d.ts', format: 'es' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
   },
   // The script-tag build: everything inlined, minified, defines window.microseg.
   {

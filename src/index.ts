@@ -1,8 +1,13 @@
 export { createMicroseg } from './core/microseg';
-export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, MicrosegEventType } from './core/microseg';
+export { defineConfig } from './config/define';
+export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, MicrosegEventType, MicrosegEvents } from './core/microseg';
 export type { MicrosegError } from './core/errors';
 export type { TrackedEvent, Profile, DeviceClass } from './core/types';
 export type { Label } from './labels';
 export type { Decision, Considered, Outcome, CapKind } from './decide';
+export type { Explanation, ClauseResult } from './engine';
+export type { SignedEnvelope, PublicKeyInput, ConfigSource } from './config';
+export type { JourneyExposure, JourneyOutcome } from './measure';
+export type { CollectOptions } from './measure/outbox';
 export type * from './config/types';
 export type { Persona, PersonaLabel } from './preview/types';

@@ -1,5 +1,6 @@
 // `microseg`: validate, sign and plan configs from the command line.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
@@ -22,50 +23,107 @@ export interface Io {
   cwd: string;
 }
 
+interface Command {
+  usage: string;
+  summary: string;
+  /** Options, as node:util parseArgs takes them. */
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  details?: string;
+}
+
+const help = { type: 'boolean', short: 'h' } as const;
+
+const COMMANDS: Record<string, Command> = {
+  validate: {
+    usage: 'microseg validate <config.json>... [--key <public key>]',
+    summary: 'Check configs (plain or signed). Prints "ok", or every problem with its JSON path; exit 1 on problems.',
+    options: { key: { type: 'string', short: 'k' }, help },
+    details: '  --key, -k   the public key (PEM, JWK or base64 SPKI) that signed configs must verify against',
+  },
+  keygen: {
+    usage: 'microseg keygen [--out private.pem] [--force]',
+    summary: 'Create an ECDSA P-256 key pair: writes the private key, prints the public key (JWK and PEM) for the SDK.',
+    options: { out: { type: 'string', short: 'o' }, force: { type: 'boolean' }, help },
+    details: '  --out, -o   where to write the private key (default private.pem)\n  --force     replace an existing file',
+  },
+  sign: {
+    usage: 'microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>] [--issued now|<n>]',
+    summary: 'Validate, then write the signed envelope (to stdout without -o). The editor hint "$schema" is not signed.',
+    options: { key: { type: 'string', short: 'k' }, out: { type: 'string', short: 'o' }, kid: { type: 'string' }, issued: { type: 'string' }, help },
+    details:
+      '  --key, -k   the private key from microseg keygen\n  --out, -o   where to write the envelope\n  --kid       which key signed it, for key rotation\n' +
+      '  --issued    stamp the document\'s order: "now" (milliseconds since the epoch) or a whole number; browsers never go back to an older one',
+  },
+  verify: {
+    usage: 'microseg verify <signed.json> --key <public key>',
+    summary: "Check a signed envelope's signature and its config.",
+    options: { key: { type: 'string', short: 'k' }, help },
+    details: '  --key, -k   the public key (PEM, JWK or base64 SPKI) printed by microseg keygen',
+  },
+  matrix: {
+    usage: 'microseg matrix <config.json> [--from YYYY-MM-DD] [--days N] [--json]',
+    summary: 'Which campaign each segment gets in each slot, date by date.',
+    options: { from: { type: 'string' }, days: { type: 'string' }, json: { type: 'boolean' }, help },
+    details: '  --from      the first date (default today)\n  --days      how many dates, 1–366 (default 14)\n  --json      print the matrix as JSON',
+  },
+  schema: {
+    usage: 'microseg schema [-o <file>]',
+    summary: 'Print (or write) the JSON Schema of the config.',
+    options: { out: { type: 'string', short: 'o' }, help },
+    details: '  --out, -o   write it to this file',
+  },
+};
+
 const USAGE = `microseg — the microseg configuration tool
 
-  microseg validate <config.json>... [--key <public key>]
-      Check configs (plain or signed). Prints "ok", or every problem with its JSON path; exit 1 on problems.
-  microseg keygen [--out private.pem] [--force]
-      Create an ECDSA P-256 key pair: writes the private key, prints the public key (JWK and PEM) for the SDK.
-  microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>] [--issued now|<n>]
-      Validate, then write the signed envelope (to stdout without -o). --issued stamps the
-      document's order ("now": milliseconds since the epoch): browsers never go back to an older one.
-  microseg verify <signed.json> --key <public key>
-      Check a signed envelope's signature and its config.
-  microseg matrix <config.json> [--from YYYY-MM-DD] [--days N] [--json]
-      Which campaign each segment gets in each slot, date by date.
-  microseg schema [-o <file>]
-      Print (or write) the JSON Schema of the config.
+${Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}
+  microseg --version
+      Print the version.
+  microseg <command> --help
+      What a command does and its options.
 `;
+
+const commandHelp = (c: Command) => `${c.usage}\n\n${c.summary}\n\noptions:\n${c.details ? `${c.details}\n` : ''}  --help, -h  this help\n`;
 
 class CliError extends Error {}
 
 interface Args {
   positional: string[];
-  flags: Record<string, string | true>;
+  flags: Record<string, string | boolean | undefined>;
 }
 
-const BOOLEAN = new Set(['json', 'force', 'help']);
-const ALIASES: Record<string, string> = { o: 'out', h: 'help', k: 'key' };
-
-function parseArgs(argv: string[]): Args {
-  const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(arg);
-    if (!m) {
-      positional.push(arg);
-      continue;
-    }
-    const name = ALIASES[m[1]!] ?? m[1]!;
-    if (m[2] !== undefined) flags[name] = m[2];
-    else if (BOOLEAN.has(name)) flags[name] = true;
-    else if (i + 1 < argv.length) flags[name] = argv[++i]!;
-    else throw new CliError(`--${name} needs a value`);
+function parseCommand(command: Command, argv: string[]): Args {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: command.options, allowPositionals: true, strict: true });
+    return { positional: positionals, flags: values as Args['flags'] };
+  } catch (err) {
+    // parseArgs' own words, then the command's usage.
+    throw new CliError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\nusage: ${command.usage}`);
   }
-  return { positional, flags };
+}
+
+/** This package's version, from its package.json (beside src/ or dist/). */
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
+      if (pkg.name === 'microseg') return String(pkg.version);
+    } catch {
+      /* not here */
+    }
+  }
+  return 'unknown';
+}
+
+/** A private key given where a public one belongs: PEM "PRIVATE KEY", or a JWK with "d". */
+function isPrivateKey(text: string): boolean {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return true;
+  try {
+    const jwk = JSON.parse(text);
+    return !!jwk && typeof jwk === 'object' && typeof jwk.d === 'string';
+  } catch {
+    return false;
+  }
 }
 
 const defaultIo: Io = {
@@ -77,8 +135,25 @@ const defaultIo: Io = {
 /** Runs one command; resolves to the process exit code. */
 export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
   try {
-    const { positional, flags } = parseArgs(argv);
-    const [command, ...files] = positional;
+    const command = argv[0]?.startsWith('-') ? undefined : argv[0];
+    if (!command) {
+      if (argv[0] === '--version' || argv[0] === '-v') {
+        io.out(version());
+        return 0;
+      }
+      io.out(USAGE);
+      return argv[0] === '--help' || argv[0] === '-h' ? 0 : 1;
+    }
+    const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!spec) {
+      io.err(`unknown command "${command}"\n\n${USAGE}`);
+      return 1;
+    }
+    const { positional: files, flags } = parseCommand(spec, argv.slice(1));
+    if (flags.help) {
+      io.out(commandHelp(spec));
+      return 0;
+    }
     const path = (p: string) => resolve(io.cwd, p);
     const flag = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
     const need = (name: string, what: string): string => flag(name) ?? fail(`--${name} <${what}> is required`);
@@ -86,10 +161,18 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       throw new CliError(message);
     };
 
-    switch (flags.help ? 'help' : command) {
+    /** The --key file, refused when it holds a private key: that one never leaves the signing server. */
+    const publicKey = async (): Promise<string> => {
+      const file = need('key', 'public key');
+      const text = await readFile(path(file), 'utf8');
+      if (isPrivateKey(text)) fail(`${file} is a private key; ${command} needs the public key (microseg keygen printed it). Keep the private key on the server that signs.`);
+      return text;
+    };
+
+    switch (command) {
       case 'validate': {
         if (!files.length) fail('which config? microseg validate <config.json>');
-        const key = flag('key') && (await readFile(path(flag('key')!), 'utf8'));
+        const key = flag('key') && (await publicKey());
         let bad = 0;
         for (const file of files) {
           const text = await readFile(path(file), 'utf8');
@@ -127,7 +210,9 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         }
         const privateKey = await readFile(path(need('key', 'private.pem')), 'utf8');
         // Compact JSON: smaller, and the bytes that are signed are the bytes that are parsed.
-        const envelope = await signConfig(JSON.stringify(stampIssued(JSON.parse(text), flag('issued'))), privateKey, flag('kid'));
+        // "$schema" tells an editor where the schema is; it is not part of the published config.
+        const { $schema: _hint, ...config } = JSON.parse(text);
+        const envelope = await signConfig(JSON.stringify(stampIssued(config, flag('issued'))), privateKey, flag('kid'));
         const json = JSON.stringify(envelope, null, 2) + '\n';
         if (flag('out')) {
           await writeFile(path(flag('out')!), json);
@@ -139,7 +224,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       case 'verify': {
         const [file] = files;
         if (!file) fail('which file? microseg verify <signed.json> --key <public key>');
-        const key = await readFile(path(need('key', 'public key')), 'utf8');
+        const key = await publicKey();
         const result = await check(await readFile(path(file!), 'utf8'), key, true);
         if (!result.ok) {
           for (const p of result.errors) io.err(`${file}: ${p.path ? p.path + ': ' : ''}${p.message}`);
@@ -178,13 +263,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         return 0;
       }
 
-      case 'help':
-      case undefined:
-        io.out(USAGE);
-        return command || flags.help ? 0 : 1;
-
       default:
-        io.err(`unknown command "${command}"\n\n${USAGE}`);
         return 1;
     }
   } catch (err) {

@@ -3,6 +3,10 @@
 import { toJSONSchema } from 'zod/mini';
 import { configSchema } from './schema';
 import { SCHEMA_VERSION } from './types';
+import { FIELD_DESCRIPTIONS } from './descriptions';
+
+/** Where the published schema lives: editors and backends fetch it from here. */
+export const SCHEMA_ID = 'https://unpkg.com/microseg/dist/microseg.config.schema.json';
 
 type Json = Record<string, any>;
 
@@ -64,11 +68,30 @@ function refine(node: unknown): void {
   }
 }
 
+/** Gives every field its description from descriptions.ts, by its path ("campaigns[].caps.total"). */
+function describe(node: unknown, path: string): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) return node.forEach((n) => describe(n, path));
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === 'properties') {
+      for (const [field, sub] of Object.entries(value as Json)) {
+        const at = path ? `${path}.${field}` : field;
+        if (FIELD_DESCRIPTIONS[at]) sub.description = FIELD_DESCRIPTIONS[at];
+        describe(sub, at);
+      }
+    } else if (key === 'additionalProperties') describe(value, `${path}.*`);
+    else if (key === 'items') describe(value, `${path}[]`);
+    else if (key === 'anyOf' || key === 'oneOf' || key === 'allOf') describe(value, path);
+  }
+}
+
 export function configJsonSchema(): Json {
   const generated = toJSONSchema(configSchema(), { target: 'draft-2020-12' }) as Json;
   refine(generated);
+  describe(generated, '');
   return {
     $schema: generated.$schema,
+    $id: SCHEMA_ID,
     title: `microseg configuration, schema ${SCHEMA_VERSION}`,
     description:
       'Cross-references (every metric, score, segment and campaign named exists), real dates, exactly ' +

@@ -6,6 +6,7 @@ import type { ConfigIssue } from './schema';
 import { loadValidator, type Validate } from './validator';
 import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
+import { toJson } from '../core/util';
 
 /** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
 export interface ConfigStorage {
@@ -153,7 +154,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   /** Checks a document (text or value) and puts it in force if its version is new. */
   async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null }): Promise<boolean> {
     const from = `config from ${source} rejected`;
-    const text = typeof input === 'string' ? input : JSON.stringify(input);
+    const text = typeof input === 'string' ? input : toJson(input);
     if (source === 'tab' && text === currentText) return true; // the one in force, passed on again
     let doc = input;
     if (typeof input === 'string') {

@@ -19,14 +19,18 @@ import { createPreviewHost } from '../preview/host';
 import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
+import { hostileThen, inertMicroseg } from './inert';
+import { debugWanted, logDebug } from './debug';
+import type { ConsentState, MicrosegEvents, MicrosegEventType } from './events';
+import type { SignedEnvelope } from '../config/signature';
 
-export type ConsentState = 'granted' | 'pending' | 'denied';
+export type { ConsentState, MicrosegEvents, MicrosegEventType };
 
 export interface MicrosegOptions {
   /** Where the backend publishes the segment configuration (or its signed envelope). */
   configUrl?: string;
   /** A configuration given in the page (object, JSON text or signed envelope). */
-  config?: MicrosegConfig | string | object;
+  config?: MicrosegConfig | SignedEnvelope | string;
   /** With a public key (JWK, PEM or base64 SPKI; several for rotation), only signed configs are accepted. */
   publicKey?: PublicKeyInput | PublicKeyInput[];
   /** Re-fetch the configuration every this many ms (paused while the tab is hidden). */
@@ -77,6 +81,8 @@ export interface MicrosegOptions {
    * their origin only. Never name a parameter that can carry personal data or secrets.
    */
   urlParams?: string[];
+  /** Logs config, segment changes (with explain), decisions, labels and errors to the console; also `?microseg_debug=1`. */
+  debug?: boolean;
 }
 
 export interface LabelOptions {
@@ -86,9 +92,6 @@ export interface LabelOptions {
   /** The channel that set it (default "web"). */
   channel?: string;
 }
-
-export type MicrosegEventType =
-  | 'ready' | 'track' | 'label' | 'consent' | 'config' | 'segment:enter' | 'segment:exit' | 'decision' | 'error' | (string & {});
 
 export interface Microseg {
   /** Resolves once stored state is loaded (or the SDK fell back to memory). Never rejects. */
@@ -120,7 +123,8 @@ export interface Microseg {
   consent(state: ConsentState): void;
   /** Deletes every byte the SDK stored on this device and stops storing (consent becomes `denied`). */
   forget(): Promise<void>;
-  on(type: MicrosegEventType, handler: (payload: any) => void): () => void;
+  /** Listens to one of the SDK's events; returns the function that stops listening. */
+  on<K extends MicrosegEventType>(type: K, handler: (payload: MicrosegEvents[K]) => void): () => void;
   /** Writes what is queued; resolves when it is committed. */
   flush(): Promise<void>;
   /** Where data lives now: `indexeddb`, or `memory` (consent not granted, or storage unusable). */
@@ -166,6 +170,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const options = plainOptions(input);
   const emitter = createEmitter();
   const report = createReporter(emitter);
+  const hostile = hostileThen();
+  if (hostile) return inertMicroseg(emitter, report, hostile);
   const now = options.now ?? Date.now;
   const startedAt = now();
   const preview = createPreviewHost({
@@ -188,7 +194,9 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     },
   });
   // A preview link runs the page in memory only: nothing of the marketer's visit is stored or sent.
-  let consentState: ConsentState = preview.url ? 'pending' : options.consent ?? 'granted';
+  // Until its token is checked nothing is stored; a refused one gets the consent asked meanwhile.
+  let consentState: ConsentState = preview.link() === 'checking' ? 'pending' : options.consent ?? 'granted';
+  let consentAsked: ConsentState = options.consent ?? 'granted';
   const store = createStore({
     name: options.dbName ?? 'microseg',
     report,
@@ -511,7 +519,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       if (state !== 'granted' && state !== 'denied' && state !== 'pending') {
         return badArgument(`consent(state): state must be 'granted', 'pending' or 'denied'`);
       }
-      if (state === consentState || preview.url) return; // a preview link never starts storing
+      if (preview.link() === 'checking' && state !== 'pending') return void (consentAsked = state);
+      if (state === consentState || preview.link() === 'verified') return; // a preview link never starts storing
       if (state === 'pending') return badArgument(`consent('pending'): consent cannot go back to pending; use 'denied'`);
       consentState = state;
       if (state === 'granted') void persist().then(() => remote?.refresh());
@@ -688,7 +697,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     }
     // Opening storage waits a microtask, so that handlers attached right after
     // createMicroseg() hear about a storage failure.
-    return Promise.resolve()
+    return preview.checked
+      .then(() => void (preview.link() === 'refused' && (consentState = consentAsked)))
       // An old tab blocking the database must not hold the page: work in memory until it lets go.
       .then(() => (consentState === 'granted' ? Promise.race([persist(), storageBlocked()]) : undefined))
       // `ready` waits for the first labels answer, but not for a slow labels backend.
@@ -698,6 +708,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   }
 
   attachDecisions(api, decisions); // the renderer records exposures through it
+  if (debugWanted(options.debug)) logDebug(api);
   (api as { ready: Promise<void> }).ready = start();
   // Until now slots showed the first-paint snapshot; from here the live decisions rule.
   void api.ready.then(() => !destroyed && renderer.live());

@@ -14,12 +14,21 @@ export function randomId(): string {
 const MAX_DEPTH = 8;
 const MAX_KEYS = 200;
 const MAX_STRING = 2000;
+/** Values copied in all: shared references are copied each time they appear, so this bounds both time and size. */
+const MAX_VALUES = 5000;
 
 /**
  * A plain-data copy of whatever the site passed: the caller may mutate its object later,
- * and functions, DOM nodes, cycles and huge strings must not reach storage.
+ * and functions, DOM nodes, cycles and huge strings must not reach storage. Linear in its
+ * bounded output: at most MAX_VALUES values (a small object graph with shared references can
+ * stand for billions of paths), MAX_DEPTH levels, MAX_KEYS keys per object.
  */
-export function toPlainData(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function toPlainData(value: unknown): unknown {
+  return copy(value, 0, new WeakSet<object>(), { left: MAX_VALUES });
+}
+
+function copy(value: unknown, depth: number, path: WeakSet<object>, budget: { left: number }): unknown {
+  if (budget.left-- <= 0) return undefined;
   switch (typeof value) {
     case 'string':
       return value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
@@ -32,32 +41,62 @@ export function toPlainData(value: unknown, depth = 0, seen = new WeakSet<object
     case 'object': {
       if (value === null) return null;
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-      if (depth >= MAX_DEPTH || seen.has(value)) return undefined;
+      if (depth >= MAX_DEPTH || path.has(value)) return undefined;
       if (typeof Node !== 'undefined' && value instanceof Node) return undefined;
-      seen.add(value);
+      path.add(value);
       let out: unknown;
       if (Array.isArray(value) || isArguments(value)) {
         const list = Array.prototype.slice.call(value, 0, MAX_KEYS) as unknown[];
-        out = list.map((v) => {
-          const copy = toPlainData(v, depth + 1, seen);
-          return copy === undefined ? null : copy;
-        });
+        out = list.map((v) => copy(v, depth + 1, path, budget) ?? null);
       } else {
         const obj: Record<string, unknown> = {};
         let n = 0;
         for (const key of Object.keys(value)) {
-          if (n++ >= MAX_KEYS) break;
+          if (n++ >= MAX_KEYS || budget.left <= 0) break;
           if (key === '__proto__') continue;
-          const copy = toPlainData((value as Record<string, unknown>)[key], depth + 1, seen);
-          if (copy !== undefined) obj[key] = copy;
+          const v = copy((value as Record<string, unknown>)[key], depth + 1, path, budget);
+          if (v !== undefined) obj[key] = v;
         }
         out = obj;
       }
-      seen.delete(value);
+      path.delete(value);
       return out;
     }
     default:
       return undefined; // functions, symbols, undefined
+  }
+}
+
+/**
+ * JSON text for plain data that never consults a `toJSON`: a page may define
+ * `Array.prototype.toJSON` or `Object.prototype.toJSON`, which JSON.stringify would obey in
+ * everything the SDK sends, stores or compares.
+ */
+export function toJson(value: unknown): string {
+  return json(value) ?? 'null';
+}
+
+function json(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value); // a primitive: no toJSON is looked up
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
+      if (Array.isArray(value)) return `[${Array.from(value, (v) => json(v) ?? 'null').join(',')}]`;
+      const parts: string[] = [];
+      for (const key of Object.keys(value)) {
+        const v = json((value as Record<string, unknown>)[key]);
+        if (v !== undefined) parts.push(`${JSON.stringify(key)}:${v}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      return undefined; // functions, symbols, undefined: left out, as JSON.stringify does
   }
 }
 

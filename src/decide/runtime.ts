@@ -17,6 +17,7 @@ import {
   type Decision,
 } from './decide';
 import { addClick, addExposure, isHistory, type ExposureHistory } from './history';
+import { toJson } from '../core/util';
 
 export interface DecisionRuntimeDeps {
   now: () => number;
@@ -70,9 +71,9 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
       const s = state();
       const active = config ? activeSuppressions(config, ctx) : [];
       const nextOffers = suppressedOffers(active);
-      if (JSON.stringify(nextOffers) !== offersKey) {
+      if (toJson(nextOffers) !== offersKey) {
         offers = nextOffers;
-        offersKey = JSON.stringify(offers);
+        offersKey = toJson(offers);
         deps.onOffers(offers);
       }
       for (const slot of new Set([...slotsOf(config), ...asked])) {

@@ -10,6 +10,7 @@ import { compileCondition, ConditionError, isPlainObject, type Matcher } from '.
 import { explainCondition, type ClauseResult } from './explain';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
 import { compileScore, type CompiledScore } from './scores';
+import { toJson } from '../core/util';
 
 const DAY = 86_400_000;
 /** A visit ends after this long without any event (as in the tracker). */
@@ -162,7 +163,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   // A snapshot taken under this very config carries memberships that were correct at its time:
   // resume from there, re-evaluate only what changed since, and compile each rule on first use
   // (it compiled before). This keeps a page's start-up small with a thousand segments.
-  const fingerprint = hash(JSON.stringify([config.segments, config.scores ?? null, metrics.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]));
+  const fingerprint = hash(toJson([config.segments, config.scores ?? null, metrics.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]));
   const startedAt = now();
   const resumable =
     !!state && state.fingerprint === fingerprint && typeof state.at === 'number' && state.at <= startedAt &&

@@ -18,6 +18,7 @@ import type { TrackedEvent } from '../core/types';
 import { parseDuration } from '../config/time';
 import { dict } from '../core/dict';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from './condition';
+import { toJson } from '../core/util';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -171,7 +172,7 @@ export function canonical(v: unknown): string {
     const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
   }
-  return JSON.stringify(v) ?? 'null';
+  return toJson(v);
 }
 
 /** cyrb53: a fast 53-bit string hash, plenty for telling metric definitions apart. */
@@ -241,7 +242,7 @@ export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: n
       break;
     case 'distinct': {
       const d = (acc.d ??= new Set());
-      for (const v of values) if (d.size < metric.limit) d.add(JSON.stringify(v));
+      for (const v of values) if (d.size < metric.limit) d.add(toJson(v));
       break;
     }
     default: // first, last, firstAt, lastAt: the earliest and the latest event win (ties: first arrival / last arrival)

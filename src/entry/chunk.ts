@@ -1,22 +1,47 @@
 // The script-tag build's on-demand files (the config validator, the preview overlay) load from
 // beside the SDK's own file, with the page's nonce and through a Trusted Types policy that admits
-// only that file. Each defines a global that the loader returns.
+// only files beside the SDK. Each hands itself over in a window global that the SDK reserves as
+// its own property before loading, so that no element named like it can answer instead.
+import { createElement, ownGlobal, pageHead, reserveGlobal, runningScript } from '../core/page';
 
-// Read while the SDK's script runs: later, document.currentScript is someone else's.
-const self = typeof document !== 'undefined' ? (document.currentScript as HTMLScriptElement | null) : null;
+/** The SDK's own script element, read while it runs (later, document.currentScript is someone else's). */
+export const sdkScript = runningScript();
 
-export function chunkLoader<T>(file: string, global: string, policy: string): () => Promise<T> {
-  const url = self?.src ? new URL(file, self.src).href : `/${file}`;
-  const read = () => (window as unknown as Record<string, T | undefined>)[global];
+/** The folder the SDK was loaded from: chunk URLs are made, and admitted, only inside it. */
+const base = (() => {
+  try {
+    return new URL('.', sdkScript?.src || `${location.origin}/`);
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A script URL the SDK may load: the SDK's origin, inside its folder. */
+export function admitted(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return !!base && u.origin === base.origin && u.pathname.startsWith(base.pathname) && !u.pathname.slice(base.pathname.length).includes('/');
+  } catch {
+    return false;
+  }
+}
+
+export function chunkLoader<T>(file: string, global: string, policy: string, accept: (value: unknown) => value is T): () => Promise<T> {
+  const url = new URL(file, base).href;
+  const read = (): T | undefined => {
+    const value = ownGlobal(global);
+    return accept(value) ? value : undefined;
+  };
   let loading: Promise<T> | undefined;
   return () => {
     const ready = read();
     if (ready) return Promise.resolve(ready);
     loading ??= new Promise<T>((resolve, reject) => {
-      const script = document.createElement('script');
+      reserveGlobal(global);
+      const script = createElement(document, 'script');
       script.async = true;
       // A page with a nonce-based CSP admits the file with the nonce the SDK was given.
-      if (self?.nonce) script.nonce = self.nonce;
+      if (sdkScript?.nonce) script.nonce = sdkScript.nonce;
       script.src = trustedUrl(url, policy);
       script.onload = () => {
         const loaded = read();
@@ -24,7 +49,7 @@ export function chunkLoader<T>(file: string, global: string, policy: string): ()
         else reject(new Error(`${url} did not define ${global}`));
       };
       script.onerror = () => reject(new Error(`${url} could not be loaded`));
-      (document.head || document.documentElement).appendChild(script);
+      pageHead(document)!.appendChild(script);
     }).catch((err) => {
       loading = undefined; // try again next time
       throw err;
@@ -33,12 +58,17 @@ export function chunkLoader<T>(file: string, global: string, policy: string): ()
   };
 }
 
-/** Under Trusted Types, a script URL must come from a policy; this one admits only the chunk. */
-function trustedUrl(url: string, policy: string): string {
-  const tt = (window as unknown as { trustedTypes?: { createPolicy(name: string, rules: object): { createScriptURL(u: string): string } } }).trustedTypes;
-  if (!tt) return url;
+type Policy = { createScriptURL(u: string): string };
+const policies = new Map<string, Policy>();
+
+/** Under Trusted Types, a script URL must come from a policy; these admit only files beside the SDK. */
+function trustedUrl(url: string, name: string): string {
+  const tt = ownGlobal('trustedTypes') as { createPolicy(name: string, rules: object): Policy } | undefined;
+  if (typeof tt?.createPolicy !== 'function') return url;
   try {
-    return tt.createPolicy(policy, { createScriptURL: (u: string) => (u === url ? u : '') }).createScriptURL(url);
+    let policy = policies.get(name);
+    if (!policy) policies.set(name, (policy = tt.createPolicy(name, { createScriptURL: (u: string) => (admitted(u) ? u : '') })));
+    return policy.createScriptURL(url);
   } catch {
     return url; // no policy allowed: the browser refuses the load and onerror reports it
   }

@@ -9,4 +9,7 @@ declare global {
   }
 }
 
-export const loadOverlay = chunkLoader<PreviewChunk>('microseg.preview.js', '__microsegPreview', 'microseg#preview');
+const isChunk = (v: unknown): v is PreviewChunk =>
+  typeof v === 'object' && v !== null && typeof (v as PreviewChunk).mount === 'function' && typeof (v as PreviewChunk).verify === 'function';
+
+export const loadOverlay = chunkLoader<PreviewChunk>('microseg.preview.js', '__microsegPreview', 'microseg#preview', isChunk);

@@ -1,6 +1,10 @@
 // The script-tag build: defines `window.microseg`, takes over the snippet's command queue and
 // replays every call made before the SDK loaded, in order.
 import { createMicroseg, type Microseg, type MicrosegOptions } from '../core/microseg';
+import { ownGlobal } from '../core/page';
+import { settleable } from '../core/inert';
+import { sdkScript } from './chunk';
+import { FACADE_METHODS } from './methods';
 
 type Call = [name: string, args: unknown[]];
 
@@ -12,7 +16,7 @@ interface SnippetQueue {
 }
 
 /** Options from `<script src=".../microseg.iife.js" data-config-url="...">`. */
-function optionsFromScript(script: HTMLScriptElement | null): MicrosegOptions | undefined {
+function optionsFromScript(script: HTMLScriptElement | undefined): MicrosegOptions | undefined {
   const data = script?.dataset;
   if (!data) return undefined;
   const opts: Record<string, unknown> = {};
@@ -29,11 +33,12 @@ function optionsFromScript(script: HTMLScriptElement | null): MicrosegOptions | 
 
 function boot(): void {
   const w = window as unknown as { microseg?: SnippetQueue & Record<string, unknown> };
-  const queued = w.microseg;
+  // The snippet's queue, never an element that page markup named "microseg".
+  const queued = ownGlobal('microseg') as (SnippetQueue & Record<string, unknown>) | undefined;
   if (queued?._loaded) return; // the SDK itself was included twice
 
-  const script = document.currentScript as HTMLScriptElement | null;
-  const scriptOptions = optionsFromScript(script);
+  // Options only from the SDK's own script element, never from markup that shadows currentScript.
+  const scriptOptions = optionsFromScript(sdkScript);
   let instance: Microseg | undefined;
   let waiting: Call[] = [];
   let resolveReady!: (api: unknown) => void;
@@ -54,8 +59,9 @@ function boot(): void {
     }
     for (const [name, args] of waiting.splice(0)) invoke(name, args);
     void instance.ready.then(() => {
-      resolveReady(facade);
-      queued?._r?.(facade);
+      // Never resolved with an object that inherits a page-defined `then`: it would never settle.
+      resolveReady(settleable(facade));
+      queued?._r?.(settleable(facade));
     });
     return instance;
   }
@@ -74,14 +80,10 @@ function boot(): void {
     return (method as (...a: unknown[]) => unknown).apply(instance, args);
   }
 
-  const methods = [
-    'init', 'track', 'page', 'identify', 'label', 'unlabel', 'labels', 'profile', 'segments',
-    'explain', 'config', 'decide', 'suppressedOffers', 'render', 'consent', 'forget', 'on', 'flush', 'storage', 'preview', 'endPreview', 'destroy',
-  ];
-  for (const name of methods) facade[name] = (...args: unknown[]) => invoke(name, args);
+  for (const name of FACADE_METHODS) facade[name] = (...args: unknown[]) => invoke(name, args);
 
   w.microseg = facade as SnippetQueue & Record<string, unknown>;
-  const calls = queued?._q ?? [];
+  const calls = Array.isArray(queued?._q) ? queued._q : [];
   const hasInit = calls.some(([name]) => name === 'init');
   if (!hasInit && scriptOptions) init();
   for (const [name, args] of calls) invoke(name, args);

@@ -9,4 +9,4 @@ declare global {
   }
 }
 
-export const loadValidator = chunkLoader<Validate>('microseg.schema.js', '__microsegValidate', 'microseg#schema');
+export const loadValidator = chunkLoader<Validate>('microseg.schema.js', '__microsegValidate', 'microseg#schema', (v): v is Validate => typeof v === 'function');

@@ -5,6 +5,7 @@
 // Records are ordered by time, then by this device's sequence: on one device the later call
 // wins even within one millisecond.
 import { boundedValue } from './value';
+import { toJson } from '../core/util';
 
 export interface Label {
   name: string;
@@ -141,7 +142,7 @@ export function pruneLabels(records: LabelRecords, now: number, keep = 30 * 86_4
 /** A fingerprint of the labels in force at `now`: a `label` event fires only when it moves. */
 export function activeKey(records: LabelRecords, now: number): string {
   const rows = [...labelsInForce(records, now)].map(([name, l]) => [name, l.at, l.channel, l.value, l.expires]);
-  return JSON.stringify(rows.sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+  return toJson(rows.sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
 }
 
 /** The next moment any record expires (the record in force for a name may change then). */

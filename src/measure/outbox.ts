@@ -7,6 +7,7 @@ import { localKeys, readLocal, removeLocal, writeLocal } from '../store/local';
 import type { Reporter } from '../core/errors';
 import { describe } from '../core/errors';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
+import { toJson } from '../core/util';
 
 /** Anything with an id and a time (tracked events, and messages shaped like them). */
 export interface Message {
@@ -144,7 +145,7 @@ export function createOutbox(deps: OutboxDeps) {
   function fit(items: Message[]): Message[] {
     let bytes = 20;
     for (let i = 0; i < items.length; i++) {
-      bytes += JSON.stringify(items[i]).length + 1;
+      bytes += toJson(items[i]).length + 1;
       if (bytes > MAX_BYTES && i > 0) return items.slice(0, i);
     }
     return items;
@@ -189,7 +190,7 @@ export function createOutbox(deps: OutboxDeps) {
       const batch = await head(db);
       if (!batch.length) return;
       let res: Response;
-      const body = JSON.stringify({ events: batch });
+      const body = toJson({ events: batch });
       try {
         res = await doFetch(deps.url, {
           method: 'POST',
@@ -301,7 +302,7 @@ export function createOutbox(deps: OutboxDeps) {
       let rest = recent;
       while (rest.length) {
         const batch = fit(rest.slice(0, batchSize));
-        const body = JSON.stringify({ events: batch });
+        const body = toJson({ events: batch });
         let sent = false;
         try {
           sent = beacon ? beacon(deps.url, new Blob([body], { type: 'text/plain;charset=UTF-8' })) : false;

@@ -68,22 +68,32 @@ export function createPreviewHost(deps: PreviewHostDeps) {
       .catch((cause) => deps.report({ code: 'preview', message: `the preview could not start (${(cause as Error)?.message})`, cause })));
   }
 
-  if (token !== undefined) {
-    void (async () => {
-      if (!deps.key) return deps.report({ code: 'preview-token-invalid', message: 'no previewKey or publicKey to check the preview token; preview refused' });
-      try {
-        const claims = await (await loadOverlay()).verify(token, deps.key, deps.now());
-        await start({ ...claims.persona, blank: true }, true);
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? 'preview-token-invalid';
-        deps.report({ code, message: `${(err as Error).message}; preview refused`, cause: err });
-      }
-    })();
+  // Only a verified token turns the page into a preview; until it is checked nothing is stored,
+  // and a refused one leaves the visitor's page exactly as without the parameter.
+  let link: 'none' | 'checking' | 'verified' | 'refused' = token === undefined ? 'none' : 'checking';
+  const checked = link === 'none' ? Promise.resolve() : check(token!);
+
+  async function check(token: string): Promise<void> {
+    if (!deps.key) {
+      link = 'refused';
+      return deps.report({ code: 'preview-token-invalid', message: 'no previewKey or publicKey to check the preview token; preview refused' });
+    }
+    try {
+      const claims = await (await loadOverlay()).verify(token, deps.key, deps.now());
+      link = 'verified';
+      void start({ ...claims.persona, blank: true }, true);
+    } catch (err) {
+      link = 'refused';
+      const code = (err as { code?: string }).code ?? 'preview-token-invalid';
+      deps.report({ code, message: `${(err as Error)?.message}; preview refused`, cause: err });
+    }
   }
 
   return {
-    /** The page was opened with a preview token: the SDK runs in memory only. */
-    url: token !== undefined,
+    /** The preview token in the page's URL: being checked, verified (the SDK runs in memory only), refused or none. */
+    link: () => link,
+    /** Resolves once the URL's token is verified or refused. */
+    checked,
     active: () => view !== undefined,
     decide: (slot: string): Decision | undefined => view?.decide(slot),
     offers: (): string[] | undefined => view?.offers(),

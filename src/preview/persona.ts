@@ -10,6 +10,7 @@ import { compileScore } from '../engine/scores';
 import { newProfile, pageContext } from '../track';
 import { implyLabels, labelsRead } from './implied';
 import type { Persona, PreviewView } from './types';
+import { toJson } from '../core/util';
 
 const DAY = 86_400_000;
 

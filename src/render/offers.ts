@@ -2,6 +2,7 @@
 // suppression lifts, including offers a script or framework adds later. Each hidden element
 // remembers exactly what it looked like, so showing it again restores the page's own state.
 import { isOfferSuppressed } from '../decide/decide';
+import { queryAll } from '../core/page';
 
 const ATTR = 'data-microseg-offer';
 const STATE = 'data-microseg-state';
@@ -47,7 +48,7 @@ export function watchOffers(root: Document | undefined, onError: (cause: unknown
 
   function scan(node: ParentNode): void {
     if (node instanceof HTMLElement && node.hasAttribute(ATTR)) apply(node);
-    node.querySelectorAll?.<HTMLElement>(`[${ATTR}]`).forEach(apply);
+    queryAll<HTMLElement>(node, `[${ATTR}]`).forEach(apply);
   }
 
   const guarded = (fn: () => void) => {

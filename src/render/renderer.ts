@@ -4,10 +4,12 @@
 import type { MicrosegConfig } from '../config/types';
 import type { Decision } from '../decide/decide';
 import type { Reporter } from '../core/errors';
-import { hash32 } from '../decide/hash';
+import { ownGlobal } from '../core/page';
 import { contentTree } from './content';
-import { createSlots, SLOT, type Entry, type View } from './slots';
+import { createSlots, OWNER, SLOT, type Entry, type View } from './slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
+import { toJson } from '../core/util';
+import { handoverView, readHandover, viewKey } from './handover';
 
 export interface RendererDeps {
   doc: Document | undefined;
@@ -34,6 +36,8 @@ export function createRenderer(deps: RendererDeps) {
   if (!doc?.documentElement) return { render() {}, update() {}, live() {}, releaseOffers() {}, forget() {}, stop() {} };
   let live = false;
   let snap: Snapshot | undefined = readSnapshot();
+  /** Decisions a server made for this page: shown, like the snapshot, until the live ones rule. */
+  const handover = readHandover(doc);
   const views = new Map<string, View | undefined>();
   const shown = new WeakMap<Element, string>();
   const missing = new Set<string>();
@@ -41,14 +45,15 @@ export function createRenderer(deps: RendererDeps) {
   const w = window as { __microsegPaint?: PaintHandover };
   let handed: ReturnType<PaintHandover['take']> | undefined;
   try {
-    handed = w.__microsegPaint?.take();
+    handed = (ownGlobal('__microsegPaint') as PaintHandover | undefined)?.take?.();
   } catch {
     /* an older or broken first-paint script: start from the page as it is */
   }
   // A first-paint script that runs after the SDK (misplaced) must not become a second owner.
   w.__microsegPaint = { take: () => undefined };
   // Offers the snapshot suppresses stay hidden until the live suppressions are known.
-  let releaseOffers: (() => void) | undefined = handed?.release ?? (snap?.o.length ? hideOffers(doc, snap.o, pageNonce(doc)) : undefined);
+  const firstOffers = handover?.o ?? snap?.o ?? [];
+  let releaseOffers: (() => void) | undefined = handed?.release ?? (firstOffers.length ? hideOffers(doc, firstOffers, pageNonce(doc)) : undefined);
 
   /** `quiet`: for the snapshot of a slot this page does not have; a missing template is no news. */
   function liveView(name: string, quiet = false): View | undefined {
@@ -64,11 +69,11 @@ export function createRenderer(deps: RendererDeps) {
       }
       return { key: '', state: 'default', decision: d };
     }
-    return { key: `${d.campaign}:${hash32(JSON.stringify(tree)).toString(36)}`, state: 'personalized', campaign: d.campaign, tree, decision: d };
+    return { key: viewKey(d.campaign, tree), state: 'personalized', campaign: d.campaign, tree, decision: d };
   }
 
   function view(name: string): View | undefined {
-    if (!live) return snapshotView(snap, name);
+    if (!live) return handoverView(doc!, handover, name, () => snapshotView(snap, name));
     if (!views.has(name)) views.set(name, liveView(name));
     return views.get(name);
   }
@@ -91,6 +96,7 @@ export function createRenderer(deps: RendererDeps) {
         deps.report({ code: 'render-fight', message: `slot "${name}" was re-rendered by another script ${count} times in a moment; microseg stands back for a while instead of fighting it` });
       },
       error: (cause) => deps.report({ code: 'render', message: 'a slot could not be rendered', cause }),
+      skip: (el) => el.hasAttribute(OWNER), // a framework binding renders it (and records its exposures)
     },
     handed?.entries,
   );
@@ -116,7 +122,7 @@ export function createRenderer(deps: RendererDeps) {
     setTimeout(() => {
       saving = false;
       try {
-        if (deps.canWrite()) localStorage.setItem(SNAPSHOT_KEY, JSON.stringify((snap = snapshot())));
+        if (deps.canWrite()) localStorage.setItem(SNAPSHOT_KEY, toJson((snap = snapshot())));
       } catch {
         /* storage full or disabled: the next visit paints the default first */
       }
@@ -133,7 +139,7 @@ export function createRenderer(deps: RendererDeps) {
       if (v?.tree && v.campaign) {
         const end = deps.config()?.campaigns?.find((c) => c.id === v.campaign)?.end;
         const entry = { c: v.campaign, k: v.key, n: v.tree, ...(end ? { e: end } : {}) };
-        if (JSON.stringify(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
+        if (toJson(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
       } else if (!v && old && old.c === (deps.decide(name).campaign ?? '')) next.s[name] = old;
     }
     return next;

@@ -3,10 +3,13 @@
 // content that the parser (or a framework) puts into a personalized slot is moved aside before
 // anyone sees it. The same code runs in the first-paint script and in the SDK.
 import { build, type Tree } from './tree';
+import { nodeFactory, queryAll } from '../core/page';
 
 export const SLOT = 'data-microseg-slot';
 const STATE = 'data-microseg-state';
 const CAMPAIGN = 'data-microseg-campaign';
+/** A slot a framework binding renders itself (microseg/react's <Slot>): the first-paint script paints it, the SDK leaves it alone. */
+export const OWNER = 'data-microseg-owner';
 
 export interface View {
   /** Equal keys render the same content. */
@@ -39,6 +42,8 @@ export interface SlotHooks {
   /** Someone keeps re-rendering this slot: we stood back. */
   fight?(name: string, count: number): void;
   error(cause: unknown): void;
+  /** Slots to leave alone (and forget, if a previous owner handed them over). */
+  skip?(el: Element): boolean;
 }
 
 // A framework may re-render a slot many times a second; one that fights us (re-renders in answer
@@ -55,7 +60,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
     entry.view = v;
     if (force || v.key !== entry.key) {
       if (v.tree) {
-        const frag = doc.createDocumentFragment();
+        const frag = nodeFactory(doc).fragment();
         const ours = build(doc, v.tree, frag);
         if (!entry.defaults) entry.defaults = Array.from(el.childNodes);
         el.replaceChildren(frag);
@@ -75,6 +80,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
 
   function slot(el: Element): void {
     const name = el.getAttribute(SLOT);
+    if (hooks.skip?.(el)) return void entries.delete(el);
     let entry = entries.get(el);
     if (entry && entry.name !== name) {
       release(el, entry);
@@ -95,7 +101,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
 
   function scan(root: ParentNode): void {
     if ((root as Element).hasAttribute?.(SLOT)) slot(root as Element);
-    root.querySelectorAll?.(`[${SLOT}]`).forEach(slot);
+    queryAll(root, `[${SLOT}]`).forEach(slot);
   }
 
   /** Someone else changed a personalized slot's children. */

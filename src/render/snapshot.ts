@@ -2,6 +2,7 @@
 // in localStorage (only with consent) so that the next page can paint them while it parses.
 import type { Tree } from './tree';
 import type { View } from './slots';
+import { createElement, pageHead, querySelector, runningScript } from '../core/page';
 
 export const SNAPSHOT_KEY = 'microseg:paint';
 
@@ -33,26 +34,27 @@ export function snapshotView(snap: Snapshot | undefined, name: string): View | u
 
 /** The page's CSP nonce, so that a style we add is allowed under a nonce-based policy. */
 export function pageNonce(doc: Document): string {
-  return (doc.currentScript as HTMLScriptElement | null)?.nonce || doc.querySelector<HTMLScriptElement>('script[nonce]')?.nonce || '';
+  return runningScript(doc)?.nonce || querySelector<HTMLScriptElement>(doc, 'script[nonce]')?.nonce || '';
 }
 
 /**
  * Hides suppressed offers from the first frame with one style rule (no element is touched, so
- * the SDK's offer watcher later sees the page as it was). Returns the undo.
+ * the SDK's offer watcher later sees the page as it was). Returns the undo. A constructed sheet
+ * first: CSP does not treat it as an inline style, so it works under `style-src 'self'` even when
+ * the page's nonce is for scripts only; a `<style>` with the nonce where sheets cannot be adopted.
  */
 export function hideOffers(doc: Document, offers: string[], nonce: string): () => void {
   if (!offers.length) return () => {};
   const rule = `${offers.map((o) => (o === '*' ? '[data-microseg-offer]' : `[data-microseg-offer="${CSS.escape(o)}"]`)).join(',')}{display:none!important}`;
-  if (!nonce && 'adoptedStyleSheets' in doc) {
-    // No nonce to carry: a constructed sheet is not an inline style under CSP.
+  if ('adoptedStyleSheets' in doc && typeof CSSStyleSheet === 'function') {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(rule);
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
     return () => void (doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((s) => s !== sheet));
   }
-  const style = doc.createElement('style');
+  const style = createElement(doc, 'style');
   style.nonce = nonce;
   style.textContent = rule;
-  (doc.head ?? doc.documentElement).appendChild(style);
+  pageHead(doc)?.appendChild(style);
   return () => style.remove();
 }

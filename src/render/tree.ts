@@ -4,14 +4,21 @@
 // built into the DOM with createElement/setAttribute only — no HTML parsing, no sinks, so it
 // works under Trusted Types. The builder filters again: a snapshot in localStorage is input too.
 
+import { nodeFactory } from '../core/page';
+
 export type TreeNode = string | [tag: string, attrs: Record<string, string> | 0, ...children: TreeNode[]];
 export type Tree = TreeNode[];
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Elements that run code, load documents, change the page's base or animate attributes. */
 export const BAD_TAG = /^(script|style|iframe|frame|frameset|object|embed|applet|template|noscript|base|link|meta|title|form|foreignobject|animate|animatemotion|animatetransform|set|use|handler|listener|math|portal|fencedframe)$/i;
-/** Event handlers, inline styles (CSP) and attributes that embed documents or submit forms. */
-const BAD_ATTR = /^(on|style$|srcdoc$|srcset$|formaction$|action$|is$|xmlns|data-microseg-(slot|offer|state|campaign)$)/i;
+/**
+ * Event handlers, inline styles (CSP), attributes that embed documents or submit forms, and
+ * id / name / form: an element with them shadows the page's globals and document's properties
+ * (DOM clobbering) or joins the page's forms. The one rule for every path content takes: config
+ * attributes, template data, sanitized config HTML, the first-paint snapshot.
+ */
+const BAD_ATTR = /^(on|style$|srcdoc$|srcset$|formaction$|action$|is$|id$|name$|form$|xmlns|data-microseg-(slot|offer|state|campaign)$)/i;
 const URL_ATTR = /^(href|src|poster|cite|background|data|ping|codebase|longdesc)$/i;
 const NAME = /^[a-z][a-z0-9-]*$/i;
 
@@ -29,15 +36,16 @@ export function safeAttr(name: string, value: string): boolean {
 
 /** Builds `tree` under `parent` and returns the top-level nodes it added. */
 export function build(doc: Document, tree: Tree, parent: Node): Node[] {
+  const make = nodeFactory(doc);
   const added: Node[] = [];
   for (const n of Array.isArray(tree) ? tree : []) {
     let node: Node | undefined;
-    if (typeof n === 'string') node = doc.createTextNode(n);
+    if (typeof n === 'string') node = make.text(n);
     else if (Array.isArray(n) && typeof n[0] === 'string') {
       const svg = n[0].startsWith('svg:');
       const tag = svg ? n[0].slice(4) : n[0];
       if (!NAME.test(tag) || BAD_TAG.test(tag)) continue;
-      const el = svg ? doc.createElementNS(SVG_NS, tag) : doc.createElement(tag);
+      const el = make.element(tag, svg ? SVG_NS : undefined);
       const attrs = n[1];
       if (attrs && typeof attrs === 'object') {
         for (const k of Object.keys(attrs)) {
@@ -69,7 +77,7 @@ export function fromDom(nodes: NodeListOf<ChildNode> | ChildNode[], data: Record
     const tag = el.localName;
     if (BAD_TAG.test(tag)) continue;
     const attrs: Record<string, string> = {};
-    for (const a of Array.from(el.attributes)) attrs[a.name] = a.value;
+    for (const a of Array.from(el.attributes)) if (safeAttr(a.name, a.value)) attrs[a.name] = a.value;
     for (const pair of (el.getAttribute('data-microseg-attr') ?? '').split(';')) {
       const i = pair.indexOf(':');
       const name = pair.slice(0, i).trim();

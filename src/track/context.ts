@@ -20,8 +20,10 @@ export function pageContext(siteKeys?: ReadonlySet<string>): PageContext {
   };
 }
 
-export function deviceClass(): DeviceClass {
-  const nav = globalThis.navigator as (Navigator & { userAgentData?: { mobile?: boolean } }) | undefined;
+type NavigatorLike = { userAgent?: string; maxTouchPoints?: number; userAgentData?: { mobile?: boolean } };
+
+/** The device class of this browser, or of `nav` (a server passes the request's user agent). */
+export function deviceClass(nav: NavigatorLike | undefined = globalThis.navigator as NavigatorLike | undefined): DeviceClass {
   const ua = nav?.userAgent ?? '';
   if (/iPad|Tablet|PlayBook|Silk|Kindle/i.test(ua) || (/Android/i.test(ua) && !/Mobile/i.test(ua))) return 'tablet';
   // iPadOS reports itself as a Mac: tell it apart by touch.

@@ -1,5 +1,6 @@
 import { isArguments, isPlainObject } from '../core/util';
 import { recordedReferrer, recordedUrl } from './url';
+import { ownGlobal } from '../core/page';
 
 export type Sink = (type: string, props: Record<string, unknown>) => void;
 
@@ -23,8 +24,14 @@ export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown
     return props;
   };
   const w = globalThis as unknown as Record<string, unknown>;
-  let layer = w[name] as unknown[] | undefined;
-  if (!Array.isArray(layer)) w[name] = layer = [];
+  // An element named like the layer (<div id="dataLayer">) is not the site's layer.
+  let layer = ownGlobal(name) as { push?: unknown } | unknown[] | undefined | null;
+  if (layer === undefined || layer === null) w[name] = layer = [];
+  // A site's own layer object keeps its push: it is wrapped, never replaced.
+  if (typeof layer !== 'object' || typeof layer.push !== 'function') {
+    onError(new Error(`window.${name} is neither an array nor an object with push(); microseg reads nothing from it and leaves it alone`));
+    return () => {};
+  }
 
   // GTM keeps `ecommerce` in its data model until a push resets it; a later event without its
   // own ecommerce object still refers to the last one.
@@ -54,18 +61,22 @@ export function ingestDataLayer(name: string, sink: Sink, onError: (err: unknown
     }
   };
 
-  for (const entry of layer.slice()) read(entry);
+  if (Array.isArray(layer)) for (const entry of layer.slice()) read(entry);
 
-  const original = layer.push;
-  const push = function (this: unknown[], ...entries: unknown[]): number {
+  const target = layer as { push: (...entries: unknown[]) => unknown };
+  const original = target.push;
+  const ownPush = Object.prototype.hasOwnProperty.call(target, 'push');
+  const push = function (this: unknown, ...entries: unknown[]): unknown {
     // The site's (or GTM's) push runs first and its result is what the caller gets.
     const result = original.apply(this, entries);
     for (const entry of entries) read(entry);
     return result;
   };
-  layer.push = push;
+  target.push = push;
 
   return () => {
-    if (layer!.push === push) layer!.push = original;
+    if (target.push !== push) return;
+    if (ownPush) target.push = original;
+    else delete (target as { push?: unknown }).push; // an inherited push (a class instance) shows again
   };
 }

@@ -1,0 +1,60 @@
+// Reading the host page so that its markup cannot answer instead (DOM clobbering): a named
+// element (`<img name="currentScript">`, `<form name="head">`) shadows any property of `document`,
+// and an element with an id shadows every window global nobody has defined yet. Properties of
+// the document are read through Document.prototype; a global counts only as the window's own
+// property, and never when it is an element.
+
+type Doc = Document;
+
+function getter<K extends keyof Doc>(doc: Doc, key: K): Doc[K] | undefined {
+  const get = typeof Document === 'function' ? Object.getOwnPropertyDescriptor(Document.prototype, key)?.get : undefined;
+  return get ? (get.call(doc) as Doc[K]) : undefined;
+}
+
+/** The script element running now, if it really is one. */
+export function runningScript(doc: Doc | undefined = globalThis.document): HTMLScriptElement | undefined {
+  const el = doc && getter(doc, 'currentScript');
+  return typeof HTMLScriptElement === 'function' && el instanceof HTMLScriptElement ? el : undefined;
+}
+
+/** Where the SDK appends what it adds to the page (styles, scripts). */
+export function pageHead(doc: Doc): Element | undefined {
+  return getter(doc, 'head') ?? getter(doc, 'documentElement') ?? undefined;
+}
+
+export function createElement<K extends keyof HTMLElementTagNameMap>(doc: Doc, tag: K): HTMLElementTagNameMap[K] {
+  return Document.prototype.createElement.call(doc, tag) as HTMLElementTagNameMap[K];
+}
+
+export function querySelector<E extends Element>(doc: Doc, selector: string): E | null {
+  return Document.prototype.querySelector.call(doc, selector) as E | null;
+}
+
+/** root.querySelectorAll(selector); a document's own method is read through Document.prototype. */
+export function queryAll<E extends Element = Element>(root: ParentNode, selector: string): E[] {
+  const native = typeof Document === 'function' && root instanceof Document ? Document.prototype.querySelectorAll : root.querySelectorAll;
+  return typeof native === 'function' ? Array.from(native.call(root, selector) as NodeListOf<E>) : [];
+}
+
+/** The document's node factories, read through Document.prototype (`<img name="createElement">` cannot replace them). */
+export function nodeFactory(doc: Doc) {
+  const D = Document.prototype;
+  return {
+    text: (data: string) => D.createTextNode.call(doc, data),
+    element: (tag: string, ns?: string) => (ns ? D.createElementNS.call(doc, ns, tag) : D.createElement.call(doc, tag)),
+    fragment: () => D.createDocumentFragment.call(doc),
+  };
+}
+
+/** window[name] when something defined it on the window itself, unless it is an element. */
+export function ownGlobal(name: string): unknown {
+  if (!Object.prototype.hasOwnProperty.call(globalThis, name)) return undefined;
+  const value = (globalThis as Record<string, unknown>)[name];
+  return typeof Node === 'function' && value instanceof Node ? undefined : value;
+}
+
+/** Makes window[name] the window's own (empty) property, so that no element answers for it until it is set. */
+export function reserveGlobal(name: string): void {
+  if (Object.prototype.hasOwnProperty.call(globalThis, name)) return;
+  Object.defineProperty(globalThis, name, { value: undefined, writable: true, configurable: true, enumerable: false });
+}
