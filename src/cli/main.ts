@@ -47,10 +47,12 @@ const COMMANDS: Record<string, Command> = {
     details: '  --out, -o   where to write the private key (default private.pem)\n  --force     replace an existing file',
   },
   sign: {
-    usage: 'microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>]',
+    usage: 'microseg sign <config.json> --key <private.pem> [-o <signed.json>] [--kid <id>] [--issued now|<n>]',
     summary: 'Validate, then write the signed envelope (to stdout without -o). The editor hint "$schema" is not signed.',
-    options: { key: { type: 'string', short: 'k' }, out: { type: 'string', short: 'o' }, kid: { type: 'string' }, help },
-    details: '  --key, -k   the private key from microseg keygen\n  --out, -o   where to write the envelope\n  --kid       which key signed it, for key rotation',
+    options: { key: { type: 'string', short: 'k' }, out: { type: 'string', short: 'o' }, kid: { type: 'string' }, issued: { type: 'string' }, help },
+    details:
+      '  --key, -k   the private key from microseg keygen\n  --out, -o   where to write the envelope\n  --kid       which key signed it, for key rotation\n' +
+      '  --issued    stamp the document\'s order: "now" (milliseconds since the epoch) or a whole number; browsers never go back to an older one',
   },
   verify: {
     usage: 'microseg verify <signed.json> --key <public key>',
@@ -210,7 +212,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         // Compact JSON: smaller, and the bytes that are signed are the bytes that are parsed.
         // "$schema" tells an editor where the schema is; it is not part of the published config.
         const { $schema: _hint, ...config } = JSON.parse(text);
-        const envelope = await signConfig(JSON.stringify(config), privateKey, flag('kid'));
+        const envelope = await signConfig(JSON.stringify(stampIssued(config, flag('issued'))), privateKey, flag('kid'));
         const json = JSON.stringify(envelope, null, 2) + '\n';
         if (flag('out')) {
           await writeFile(path(flag('out')!), json);
@@ -272,6 +274,15 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
 }
 
 type Checked = { ok: true; config: MicrosegConfig } | { ok: false; errors: { path: string; message: string }[] };
+
+/** The document with `issued` from --issued ("now" or a whole number), never older than the one it has. */
+function stampIssued(doc: { issued?: unknown }, value: string | undefined): object {
+  if (value === undefined) return doc;
+  const issued = value === 'now' ? Date.now() : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(issued)) throw new CliError(`--issued takes "now" or a whole number ≥ 0, not "${value}"`);
+  if (typeof doc.issued === 'number' && issued < doc.issued) throw new CliError(`--issued ${issued} is older than the document's own issued (${doc.issued})`);
+  return { ...doc, issued };
+}
 
 /** A file's text → its config: JSON, then (for an envelope) the signature, then the contract. */
 async function check(text: string, publicKey?: string, mustBeSigned = false): Promise<Checked> {

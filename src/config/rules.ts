@@ -4,6 +4,7 @@
 import { DATE_RE, dayNumber } from './time';
 import { compileCondition, isElemMatchValueForm, MAX_NESTING, tooDeep } from '../engine/condition';
 import { parseVersion } from '../engine/semver';
+import { backtrackingProblem } from './backtracking';
 
 export interface ConfigIssue {
   /** JSON path of the offending node, e.g. `segments[2].when["metrics.orders"].$gtt` */
@@ -63,6 +64,8 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
     });
     return seen;
   };
+  checkReservedNames(cfg, issue);
+  whole(cfg.issued, ['issued']);
   const segmentIds = ids(segments, 'segments');
   const campaignIds = ids(campaigns, 'campaigns');
   ids(arr(cfg.suppressions), 'suppressions');
@@ -174,12 +177,15 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         return;
       case 'regex': {
         if (!need(str(v), 'a regular expression as a string')) return;
-        const flags = siblings.$options;
+        const flags = str(siblings.$options) && /^[imsu]*$/.test(siblings.$options) ? siblings.$options : '';
         try {
-          new RegExp(v as string, str(flags) && /^[imsu]*$/.test(flags) ? flags : '');
+          new RegExp(v as string, flags);
         } catch {
           issue(path, `is not a valid regular expression`);
+          return;
         }
+        const slow = backtrackingProblem(v as string, flags);
+        if (slow) issue(path, `${slow} (regular expressions run on every visitor's page)`);
         return;
       }
       case 'options':
@@ -301,6 +307,33 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       if (isObj(where)) checkRoot(where, ['journeys', i, key, 'where'], 'event');
     }
   });
+}
+
+/**
+ * Names with a meaning on every JavaScript object. The SDK keeps ids in null-prototype maps, but
+ * a backend or tool in any language may not: such a config is refused where it is written.
+ */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+const reservedMessage = (name: string) => `"${name}" is a reserved name in JavaScript objects: choose another`;
+
+/** Ids of list entries and keys of the maps that become object keys (metrics, scores, weights, content data, params). */
+function checkReservedNames(cfg: Any, issue: (path: Path, message: string) => void): void {
+  for (const list of ['segments', 'campaigns', 'suppressions', 'journeys']) {
+    arr(cfg[list]).forEach((item, i) => {
+      const id = obj(item).id;
+      if (str(id) && RESERVED.has(id)) issue([list, i, 'id'], reservedMessage(id));
+    });
+  }
+  const keysOf = (map: unknown, path: Path) => {
+    for (const key of Object.keys(obj(map))) if (RESERVED.has(key)) issue([...path, key], reservedMessage(key));
+  };
+  keysOf(cfg.metrics, ['metrics']);
+  keysOf(cfg.scores, ['scores']);
+  keysOf(cfg.params, ['params']);
+  for (const name of Object.keys(obj(cfg.scores))) {
+    for (const part of ['weights', 'defaults']) keysOf(obj(cfg.scores[name])[part], ['scores', name, part]);
+  }
+  arr(cfg.campaigns).forEach((c, i) => keysOf(obj(obj(c).content).data, ['campaigns', i, 'content', 'data']));
 }
 
 /** Operator → the kind of operand it takes. */

@@ -99,6 +99,7 @@ function build() {
     $schema: z.optional(z.string()),
     schema: z.literal(SCHEMA_VERSION),
     version: text,
+    issued: z.optional(z.number().check(z.gte(0))),
     metrics: z.optional(z.record(id, metric)),
     scores: z.optional(z.record(id, score)),
     /** Population parameters the backend computes (params.ts): named numbers. */

@@ -42,11 +42,16 @@ export interface ConfigSyncOptions {
   storage?: ConfigStorage;
   /** Key of the last good config in `storage`; default "config". */
   storageKey?: string;
-  /** `text`: the document as received (an envelope keeps its signature), for passing to other tabs. */
+  /** `text`: the document as received (an envelope keeps its signature). */
   onConfig?: (config: MicrosegConfig, info: { source: ConfigSource; text: string }) => void;
   /**
+   * The document in force, exactly as received, after every successful fetch (a 304 too) or push:
+   * for the other tabs, so one that missed a change catches up by the next poll.
+   */
+  onShare?: (text: string) => void;
+  /**
    * false: another tab polls and holds the stream (see lead()); this one fetches once per page,
-   * and again when it shows after a poll fell due. Default true.
+   * and again whenever it is shown (at most once a second). Default true.
    */
   leader?: boolean;
   onError?: (error: ConfigSyncError) => void;
@@ -75,10 +80,10 @@ export interface ConfigSync {
   /** This tab becomes (true) or stops being (false) the one that polls and holds the stream. */
   lead(on: boolean): void;
   /**
-   * A document another tab accepted, never stored here. Its signature is checked again; the schema
-   * too, unless that tab checked it under the same rules (`rules`: its RULES_VERSION).
+   * A document another tab passed on, never stored here. It is verified (signature) and validated
+   * like any other; the one in force again, or an older one, is a no-op.
    */
-  offer(text: string, rules?: number): Promise<boolean>;
+  offer(text: string): Promise<boolean>;
   stop(): void;
 }
 
@@ -91,8 +96,18 @@ interface StoredConfig {
   checked?: number;
 }
 
+/** A document's place in the order of publications; one without a whole `issued` comes before all that have one. */
+export function issuedOf(doc: unknown): number {
+  const issued = (doc as { issued?: unknown } | null)?.issued;
+  return typeof issued === 'number' && Number.isSafeInteger(issued) && issued >= 0 ? issued : -1;
+}
+
+/** Sources whose older documents are worth an error: what the site publishes or puts in the page. */
+const TELLS_OLDER: ConfigSource[] = ['network', 'sse', 'inline'];
+
 const FIRST_RETRY = 1000;
 const STORAGE_TIMEOUT = 1000;
+const VISIBLE_RECHECK = 1000;
 
 export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   const url = opts.configUrl;
@@ -102,6 +117,10 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   const doFetch = opts.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
 
   let current: MicrosegConfig | undefined;
+  /** The document in force as received, for the other tabs. */
+  let currentText: string | undefined;
+  /** The last older document refused, so that polling a lagging copy reports it once. */
+  let olderText: string | undefined;
   /** The ETag of the network copy in force: sent as If-None-Match. */
   let etag: string | undefined;
   let stored: StoredConfig | undefined;
@@ -112,6 +131,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   let inflight: AbortController | undefined;
   let events: EventSourceLike | undefined;
   let leading = opts.leader !== false;
+  let fetchedAt = -Infinity;
   // Every fetch and message is handled in arrival order, one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -132,8 +152,10 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   };
 
   /** Checks a document (text or value) and puts it in force if its version is new. */
-  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null; rules?: number }): Promise<boolean> {
+  async function accept(input: unknown, source: ConfigSource, meta?: { etag?: string | null }): Promise<boolean> {
     const from = `config from ${source} rejected`;
+    const text = typeof input === 'string' ? input : toJson(input);
+    if (source === 'tab' && text === currentText) return true; // the one in force, passed on again
     let doc = input;
     if (typeof input === 'string') {
       try {
@@ -163,10 +185,17 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (typeof schema === 'number' && schema > SCHEMA_VERSION) {
       return fail({ code: 'config-schema-newer', message: `${from}: ${newerSchemaMessage(schema)}`, path: 'schema', source });
     }
+    // Order before anything costly: a validly signed older document is still older.
+    const issued = issuedOf(doc);
+    if (current && issued < issuedOf(current)) {
+      // Another tab was behind: nothing to tell. A lagging edge answering the same again: told once.
+      if (!TELLS_OLDER.includes(source) || text === olderText) return false;
+      olderText = text;
+      return fail({ code: 'config-older', message: `${from}: it is older (issued ${issued < 0 ? 'missing' : issued}) than the config in force (issued ${issuedOf(current)})`, path: 'issued', source });
+    }
     let result: ReturnType<Validate>;
-    const text = typeof input === 'string' ? input : toJson(input);
     // The very document this device already checked under these rules (from the cache, or pushed again).
-    if ((stored?.checked === RULES_VERSION && stored.text === text) || (source === 'tab' && meta?.rules === RULES_VERSION)) {
+    if (stored?.checked === RULES_VERSION && stored.text === text) {
       result = { ok: true, config: doc as MicrosegConfig };
     } else {
       try {
@@ -181,9 +210,11 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       return fail({ code: 'config-invalid', message: `${from}: ${first!.path || 'config'}: ${first!.message}${more}`, path: first!.path, errors: result.errors, source });
     }
     if (stopped) return false;
-    if (source === 'cache' && stored && stored.checked !== RULES_VERSION && opts.storage) {
+    // Validation took time: a newer document may have come in meanwhile.
+    if (current && issued < issuedOf(current)) return false;
+    if (source === 'cache' && stored && stored.checked !== RULES_VERSION) {
       stored = { ...stored, checked: RULES_VERSION }; // validated now: the next page can skip it
-      opts.storage.set(key, stored).catch(() => undefined);
+      keep(stored);
     }
     if (source === 'network' || source === 'sse') {
       // A pushed copy has no ETag of its own; the same text pushed again keeps the one we have.
@@ -191,11 +222,12 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       else if (stored?.text !== text) etag = undefined;
       if (opts.storage && (stored?.text !== text || stored.etag !== etag)) {
         stored = { url, etag, text, checked: RULES_VERSION };
-        opts.storage.set(key, stored).catch(() => undefined); // the store reports its own failures
+        keep(stored);
       }
     }
-    if (result.config.version !== current?.version) {
+    if (result.config.version !== current?.version || issued !== issuedOf(current)) {
       current = result.config;
+      currentText = text;
       try {
         opts.onConfig?.(current, { source, text });
       } catch {
@@ -205,8 +237,28 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     return true;
   }
 
+  /**
+   * Stores the last good copy at once (a page may close right after). Only documents not older
+   * than the one in force get here; a tab that stored an older copy than another tab's learns of
+   * the newer one from that tab, and the next page from the network.
+   */
+  function keep(record: StoredConfig): void {
+    opts.storage?.set(key, record).catch(() => undefined); // the store reports its own failures
+  }
+
+  /** Tells the other tabs which document is in force here, after each of this tab's own fetches and pushes. */
+  function share(): void {
+    if (stopped || currentText === undefined) return;
+    try {
+      opts.onShare?.(currentText);
+    } catch {
+      // the host's channel
+    }
+  }
+
   async function fetchOnce(): Promise<boolean> {
     if (!url || !doFetch || stopped) return true;
+    fetchedAt = Date.now();
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
     inflight = ctrl;
     try {
@@ -244,11 +296,16 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   }
 
   async function poll(): Promise<void> {
-    schedule(await serial(fetchOnce));
+    const ok = await serial(fetchOnce);
+    if (ok) share();
+    schedule(ok);
   }
 
   const onVisibility = () => {
-    if (due && !hidden() && !stopped) {
+    if (hidden() || stopped) return;
+    // A tab that does not poll may have missed a change (a frozen or restored page hears no tab
+    // messages): shown again, it revalidates (a 304 costs nothing), at most once a second.
+    if (due || (!leading && Date.now() - fetchedAt >= VISIBLE_RECHECK)) {
       due = false;
       void poll();
     }
@@ -287,9 +344,11 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
     try {
       const es = (events = new ES(sseUrl));
-      const onMessage = (event: { data?: unknown }) => void serial(() => accept(String(event.data), 'sse'));
+      const onMessage = (event: { data?: unknown }) => void serial(() => accept(String(event.data), 'sse')).then((ok) => ok && share());
       es.addEventListener('message', onMessage);
       es.addEventListener('config', onMessage);
+      // What was published before the stream was open is not pushed by every server: revalidate.
+      es.addEventListener('open', () => void serial(fetchOnce).then((ok) => ok && share()));
       // EventSource reconnects by itself; only a closed stream is worth telling.
       es.onerror = () => {
         if (es.readyState === 2) fail({ code: 'config-sse', message: `the config stream ${sseUrl} closed`, source: 'sse' });
@@ -322,7 +381,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
         void poll();
       }
     },
-    offer: (text, rules) => (stopped || typeof text !== 'string' ? Promise.resolve(false) : serial(() => accept(text, 'tab', { rules }))),
+    offer: (text) => (stopped || typeof text !== 'string' ? Promise.resolve(false) : serial(() => accept(text, 'tab'))),
     stop() {
       stopped = true;
       clearTimeout(timer);

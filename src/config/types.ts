@@ -113,6 +113,13 @@ export interface MicrosegConfig {
   $schema?: string;
   schema: 1;
   version: string;
+  /**
+   * The document's place in the order of publications: a whole number that grows with every
+   * publication (`microseg sign --issued` stamps milliseconds since the epoch). A device never
+   * lets a document with a smaller `issued` replace the one in force; a document without it
+   * never replaces one with it. Sign it: inside the signed payload, it cannot be changed.
+   */
+  issued?: number;
   metrics?: Record<string, MetricDef>;
   scores?: Record<string, ScoreDef>;
   /** Population parameters (named numbers the backend computes), read as `params.<name>` or the operand `"$params.<name>"`. */
@@ -131,7 +138,7 @@ export const SCHEMA_VERSION = 1;
  * Identifies the validation rules of this SDK. A cached config checked under the same rules is
  * used without loading the validator again; bump it whenever schema.ts or rules.ts accept less.
  */
-export const RULES_VERSION = 1;
+export const RULES_VERSION = 2;
 
 export function newerSchemaMessage(schema: unknown): string {
   return `config schema ${schema} is newer than this SDK understands (${SCHEMA_VERSION}); upgrade microseg`;

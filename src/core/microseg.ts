@@ -13,7 +13,7 @@ import { createRenderer } from '../render/renderer';
 import { parseDuration } from '../config/time';
 import { createSegmentRuntime } from './segments';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
-import { RULES_VERSION, type MicrosegConfig } from '../config/types';
+import type { MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
 import { createMeasurement, type CollectOptions } from '../measure';
 import { createPreviewHost } from '../preview/host';
@@ -229,6 +229,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     events: () => store.events(),
   });
   let sync: ConfigSync | undefined;
+  let offeredEarly: string | undefined;
   const measure = createMeasurement({
     collectUrl: options.collectUrl,
     collect: options.collect,
@@ -404,7 +405,8 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
         if (m.remote) next = mergeRemote(next, ingestLabels(m.remote, 'another tab', true));
         setLabels(next);
       } else if (m.t === 'config') {
-        void sync?.offer(m.text, m.rules);
+        if (sync) void sync.offer(m.text);
+        else offeredEarly = m.text; // before this tab's sync started: offered once it has
       } else if (m.t === 'forget') {
         void forgetHere(false);
       }
@@ -642,8 +644,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
         get: (key) => store.get(key),
         set: async (key, value) => store.put(key, value),
       },
-      onConfig: (config, { source, text }) => {
-        if (source === 'network' || source === 'sse') tabs.post({ t: 'config', text, rules: RULES_VERSION });
+      onConfig: (config, { source }) => {
         applying = segments
           .setConfig(config)
           .then(() => {
@@ -651,8 +652,10 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
             decisions.schedule();
           });
       },
+      onShare: (text) => tabs.post({ t: 'config', text }),
       onError: (error) => report(error),
     });
+    if (offeredEarly !== undefined) void sync.offer(offeredEarly);
     if (shared) configLease = acquireLease(`microseg-config:${options.dbName ?? 'microseg'}`, (held) => sync?.lead(held));
     let applying: Promise<void> = Promise.resolve();
     return sync.ready.then(() => applying);

@@ -8,8 +8,8 @@ export type TabMessage =
   | { t: 'events'; events: TrackedEvent[] }
   /** `set`: labels set or removed here (newest wins); `remote`: the backend's full list (it stays the truth). */
   | { t: 'labels'; set?: Label[]; remote?: Label[] }
-  /** A config this tab took from the network or its stream, exactly as received (signature included). */
-  | { t: 'config'; text: string; rules: number }
+  /** The config in force in this tab, exactly as received (signature included): verified and validated again. */
+  | { t: 'config'; text: string }
   | { t: 'forget' };
 
 export interface TabChannel {

@@ -8,6 +8,7 @@ import { parseDuration } from '../config/time';
 import { compileCondition, type Matcher } from '../engine/condition';
 import type { ExposureHistory, Moment } from './history';
 import { holdoutBucket } from './hash';
+import { own } from '../core/dict';
 
 /** What conditions see; the segment engine's EvaluationContext, or a preview's stand-in. */
 export interface DecideContext {
@@ -133,7 +134,7 @@ export function localDate(t: number): string {
 function periods(config: MicrosegConfig, state: DecideState): Array<{ def: CampaignDef; until: number }> {
   const out: Array<{ def: CampaignDef; until: number }> = [];
   for (const def of config.campaigns ?? []) {
-    const start = state.history[def.id]?.periodStart;
+    const start = own(state.history, def.id)?.periodStart;
     if (start === undefined || !def.duration) continue;
     const until = start + parseDuration(def.duration);
     if (state.now < until) out.push({ def, until });
@@ -142,7 +143,7 @@ function periods(config: MicrosegConfig, state: DecideState): Array<{ def: Campa
 }
 
 function capOf(c: CampaignDef, state: DecideState): Considered['capped'] {
-  const h = state.history[c.id];
+  const h = own(state.history, c.id);
   // Already shown on this page view: a re-render is the same exposure, not a new one.
   if (!h || !c.caps || h.view === state.view || state.onScreen?.includes(c.id)) return undefined;
   const { perVisit, perDay, total } = c.caps;
@@ -196,7 +197,7 @@ export function decide(
     } else {
       decision.campaign = c.id;
       // A visitor keeps the group they were first exposed in (identify() changes the id hashed).
-      const seen = state.history[c.id];
+      const seen = own(state.history, c.id);
       decision.control = (c.holdout ?? 0) > 0 && (seen ? seen.control : holdoutBucket(state.visitor, c.id) < c.holdout!);
       row.outcome = decision.control ? 'control' : 'chosen';
       if (!decision.control) decision.content = c.content;

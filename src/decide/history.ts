@@ -3,6 +3,7 @@
 // exactly like one who saw the content, or the comparison would not be fair.
 import type { CampaignDef } from '../config/types';
 import { parseDuration } from '../config/time';
+import { dict, own } from '../core/dict';
 
 export interface CampaignExposures {
   total: number;
@@ -22,6 +23,7 @@ export interface CampaignExposures {
   clicks: number;
 }
 
+/** Campaign id → its exposures: a null-prototype map (ids come from configs, events and storage). */
 export type ExposureHistory = Record<string, CampaignExposures>;
 
 /** Where the visitor is now, as caps count it. */
@@ -38,7 +40,7 @@ export interface Moment {
  * campaign (a slot re-rendered by a framework is not a new exposure).
  */
 export function addExposure(history: ExposureHistory, c: CampaignDef, at: Moment, control: boolean): ExposureHistory | undefined {
-  const h = history[c.id];
+  const h = own(history, c.id);
   if (h && h.view === at.view) return undefined;
   const duration = c.duration ? parseDuration(c.duration) : NaN;
   const running = h?.periodStart !== undefined && at.now < h.periodStart + duration;
@@ -55,12 +57,18 @@ export function addExposure(history: ExposureHistory, c: CampaignDef, at: Moment
   };
   const periodStart = running ? h!.periodStart : Number.isNaN(duration) ? undefined : at.now;
   if (periodStart !== undefined) next.periodStart = periodStart;
-  return { ...history, [c.id]: next };
+  return withEntry(history, c.id, next);
 }
 
 export function addClick(history: ExposureHistory, id: string): ExposureHistory {
-  const h = history[id];
-  return h ? { ...history, [id]: { ...h, clicks: h.clicks + 1 } } : history;
+  const h = own(history, id);
+  return h ? withEntry(history, id, { ...h, clicks: h.clicks + 1 }) : history;
+}
+
+function withEntry(history: ExposureHistory, id: string, entry: CampaignExposures): ExposureHistory {
+  const next = dict<CampaignExposures>(history);
+  next[id] = entry;
+  return next;
 }
 
 /** A stored history from an earlier page, or nothing if it is not one. */

@@ -1,6 +1,7 @@
 // Keeps the decisions live inside the SDK: recomputes every slot when something they read may
 // have moved (segments, labels, config, events, a page view, the clock), announces the slots
 // whose decision changed with `decision` events, and records exposures and clicks.
+import { dict, own } from '../core/dict';
 import type { MicrosegConfig } from '../config/types';
 import type { Reporter } from '../core/errors';
 import { describe } from '../core/errors';
@@ -40,7 +41,7 @@ const EMPTY: DecideContext = { segments: [] };
 const keyOf = (d: Decision) => `${d.campaign ?? ''}|${d.control}`;
 
 export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
-  let history: ExposureHistory = {};
+  let history: ExposureHistory = dict();
   /** slot → the last announced decision */
   const announced = new Map<string, string>();
   /** slots asked about that the config does not name (still announced when they change) */
@@ -154,8 +155,8 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
     /** The history stored by earlier pages, merged with this page's (the later exposure wins). */
     restore(stored: unknown): void {
       if (!isHistory(stored)) return;
-      const merged: ExposureHistory = { ...stored };
-      for (const [id, h] of Object.entries(history)) if (!merged[id] || h.last >= merged[id]!.last) merged[id] = h;
+      const merged: ExposureHistory = dict(stored);
+      for (const [id, h] of Object.entries(history)) if (!own(merged, id) || h.last >= merged[id]!.last) merged[id] = h;
       history = merged;
       api.schedule();
     },
@@ -169,7 +170,7 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
     },
 
     reset(): void {
-      history = {};
+      history = dict();
       announced.clear();
       api.schedule();
     },

@@ -150,7 +150,7 @@ export function compilePath(path: string, at = path): (doc: unknown) => Resolved
     return (doc) => {
       if (typeof doc !== 'object' || doc === null) return undefined;
       if (Array.isArray(doc)) return resolve(doc, segs, 0);
-      const v = (doc as Record<string, unknown>)[key];
+      const v = ownValue(doc, key);
       return typeof v === 'function' ? undefined : v;
     };
   }
@@ -158,6 +158,9 @@ export function compilePath(path: string, at = path): (doc: unknown) => Resolved
 }
 
 const INDEX = /^\d+$/;
+const hasOwn = Object.prototype.hasOwnProperty;
+/** Only a document's own data: "__proto__" or "constructor" in a path never reaches a prototype. */
+const ownValue = (doc: object, key: string): unknown => (hasOwn.call(doc, key) ? (doc as Record<string, unknown>)[key] : undefined);
 
 function resolve(doc: unknown, segs: string[], from: number): Resolved {
   let cur = doc;
@@ -181,7 +184,7 @@ function resolve(doc: unknown, segs: string[], from: number): Resolved {
       }
       return new Fanout(out);
     }
-    const next = (cur as Record<string, unknown>)[seg];
+    const next = ownValue(cur, seg);
     // Inherited methods ("constructor", "toString") are not data.
     cur = typeof next === 'function' ? undefined : next;
   }
@@ -253,7 +256,7 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: str
     const re = new RegExp(y);
     return (doc) => {
       const v = readPath(doc, segs);
-      return typeof v === 'string' ? re.test(v) : typeof v === 'object' && v !== null && slow(v);
+      return typeof v === 'string' ? matches(re, v) : typeof v === 'object' && v !== null && slow(v);
     };
   }
   if (op === '$elemMatch') {
@@ -328,7 +331,7 @@ function readPath(doc: unknown, segs: string[]): Resolved {
   for (let i = 0; i < segs.length; i++) {
     if (typeof cur !== 'object' || cur === null) return undefined;
     if (Array.isArray(cur)) return resolve(cur, segs, i);
-    cur = (cur as Record<string, unknown>)[segs[i]!];
+    cur = ownValue(cur, segs[i]!);
   }
   return typeof cur === 'function' ? undefined : cur;
 }
@@ -443,7 +446,7 @@ function compileOperator(
     }
     case '$regex': {
       const re = regex(operand, siblings.$options, at);
-      return some((v) => typeof v === 'string' && re.test(v), expand);
+      return some((v) => typeof v === 'string' && matches(re, v), expand);
     }
     case '$not': {
       if (!isOperatorObject(operand, at)) throw new ConditionError(at, '$not takes an operator object, e.g. { "$not": { "$gt": 5 } }');
@@ -592,6 +595,10 @@ function typeTest(name: unknown, at: string): Test {
       throw new ConditionError(at, `unknown type ${JSON.stringify(name)}`);
   }
 }
+
+/** A regex sees at most this many characters of a string (its start): matching time stays bounded. */
+export const MAX_REGEX_INPUT = 1000;
+const matches = (re: RegExp, v: string): boolean => re.test(v.length > MAX_REGEX_INPUT ? v.slice(0, MAX_REGEX_INPUT) : v);
 
 function regex(source: unknown, options: unknown, at: string): RegExp {
   if (typeof source !== 'string') throw new ConditionError(at, '$regex takes a string');

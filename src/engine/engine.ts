@@ -5,6 +5,7 @@
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import type { Profile, TrackedEvent } from '../core/types';
 import { asRecords, labelsInForce, recordList, type Label, type LabelInput, type LabelRecords } from '../labels/labels';
+import { dict } from '../core/dict';
 import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
@@ -230,7 +231,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     runtimes.set(m.id, rt);
     for (const type of m.events) push(byEventType, type, rt);
   }
-  const campaigns: Record<string, CampaignHistory> = state ? structuredClone(state.campaigns ?? {}) : {};
+  // Ids from events and storage key null-prototype maps: "__proto__" is a campaign like any other.
+  const campaigns = dict<CampaignHistory>(state && structuredClone(state.campaigns));
   // Configured campaigns start at zero, so "campaigns.spring.clicks": 0 holds before any exposure.
   for (const c of config.campaigns ?? []) campaigns[c.id] ??= { exposures: 0, clicks: 0 };
   const activity: Activity = state ? { ...state.activity } : {};
@@ -255,11 +257,11 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   const ctx: EvaluationContext = {
     profile: { hour: 0, weekday: 0, identified: false },
-    traits: {},
-    metrics: {},
-    scores: {},
-    params: Object.assign(Object.create(null), config.params) as Record<string, number>,
-    labels: {},
+    traits: dict(),
+    metrics: dict(),
+    scores: dict(),
+    params: Object.assign(dict<number>(), config.params),
+    labels: dict(),
     segments: [],
     campaigns,
   };
@@ -650,7 +652,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
     snapshot() {
       advance(now());
-      const m: Record<string, MetricState> = {};
+      const m = dict<MetricState>();
       for (const rt of runtimes.values()) m[rt.metric.hash] = rt.state();
       return {
         v: 1,

@@ -16,6 +16,7 @@
 import type { MetricAgg, MetricDef } from '../config/types';
 import type { TrackedEvent } from '../core/types';
 import { parseDuration } from '../config/time';
+import { dict } from '../core/dict';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from './condition';
 import { toJson } from '../core/util';
 
@@ -149,8 +150,8 @@ function splitWhere(def: MetricDef) {
   let eventWhere: Record<string, unknown> | undefined;
   let itemWhere: Record<string, unknown> | undefined;
   for (const [key, operand] of Object.entries(def.where ?? {})) {
-    if (head && key.startsWith(`${head}.`)) (itemWhere ??= {})[key.slice(head.length + 1)] = operand;
-    else (eventWhere ??= {})[key] = operand;
+    if (head && key.startsWith(`${head}.`)) (itemWhere ??= dict())[key.slice(head.length + 1)] = operand;
+    else (eventWhere ??= dict())[key] = operand;
   }
   return { eventWhere, itemWhere, head, rest };
 }

@@ -1,6 +1,7 @@
 // On-device predictive scores: linear / logistic models and lookalike (cosine) similarity,
 // with coefficients published by the backend.
 
+import { own } from '../core/dict';
 import type { ScoreDef } from '../config/types';
 import { compilePath, ConditionError } from './condition';
 
@@ -18,7 +19,7 @@ export function compileScore(id: string, def: ScoreDef): CompiledScore {
   const defaults = def.defaults ?? {};
   const reader = (path: string, where: string) => {
     const get = compilePath(path, where);
-    const fallback = defaults[path] ?? 0;
+    const fallback = own(defaults, path) ?? 0;
     if (!finite(fallback)) throw new ConditionError(`${at}.defaults.${path}`, 'a default must be a number');
     // Booleans count as 1/0 (traits.vip); anything else missing or non-numeric takes the default.
     return (ctx: unknown): number => {

@@ -1,6 +1,7 @@
 // The page as a persona would see it: a private engine built from a copy of the visitor's state
 // (or from nothing, for a new visitor) at the persona's moment, the persona's overrides on top,
 // then the same decide() the live page uses. Pure: nothing here is stored or sent.
+import { dict } from '../core/dict';
 import type { MicrosegConfig, SuppressionDef } from '../config/types';
 import { activeSuppressions, decide, localDate, slotsOf, suppressedOffers, type Decision } from '../decide/decide';
 import type { ExposureHistory } from '../decide/history';
@@ -62,7 +63,7 @@ export function evaluatePersona(input: PersonaInput): PersonaResult {
   if (persona.blank) engine.setProfile(newProfile(t, pageContext(), 'microseg-preview'));
   const ctx = engine.context();
 
-  ctx.traits = { ...ctx.traits, ...persona.traits };
+  ctx.traits = Object.assign(dict(), ctx.traits, persona.traits); // names from the token: no prototype
   Object.assign(ctx.metrics, persona.metrics);
   for (const [name, label] of Object.entries(persona.labels ?? {})) {
     if (label === false) delete ctx.labels[name];

@@ -157,7 +157,7 @@ describe('many tabs, one profile', () => {
     console.log(`cross-tab latency: membership ${membershipLatency} ms, label ${labelLatency} ms`);
   });
 
-  it('one tab polls the config; a new version reaches every tab within 100 ms; the lease passes on when that tab closes', async () => {
+  it('one tab polls the config; a new version reaches every tab within 3 s, checked by each; the lease passes on when that tab closes', async () => {
     version = 1;
     const tabs = await open('/polling', 5);
     const requests = new Map<Page, number>();
@@ -172,7 +172,8 @@ describe('many tabs, one profile', () => {
     const at = await Promise.all(tabs.map((p) => p.evaluate(() => (window as any).__seen.config.find((x: any) => x[1] === 'tabs.2')[0] as number)));
     const leaderAt = await pollers[0]!.evaluate(() => (window as any).__seen.config.find((x: any) => x[1] === 'tabs.2')[0] as number);
     const configLatency = Math.max(...at) - leaderAt;
-    expect(configLatency).toBeLessThan(100);
+    // Each tab verifies and validates what another tab forwards (its first one loads the validator).
+    expect(configLatency).toBeLessThan(3000);
     expect(await tabs[0]!.evaluate(() => (window as any).microseg.segments())).toContain('v2');
 
     // The polling tab closes: another takes over, and the next version still reaches every tab.

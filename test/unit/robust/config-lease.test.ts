@@ -56,7 +56,7 @@ describe('config sync under a lease', () => {
       onError: (e) => errors.push(e.code),
     });
     await sync.ready;
-    expect(await sync.offer(JSON.stringify(await signConfig(JSON.stringify(doc('2')), other.privatePem)), 1)).toBe(false);
+    expect(await sync.offer(JSON.stringify(await signConfig(JSON.stringify(doc('2')), other.privatePem)))).toBe(false);
     expect(await sync.offer(JSON.stringify(doc('3')))).toBe(false);
     expect(await sync.offer(JSON.stringify(await signConfig(JSON.stringify(doc('4')), keys.privatePem)))).toBe(true);
     expect(await sync.offer('{"schema":1,"version":"5","segments":"nope"}')).toBe(false);
