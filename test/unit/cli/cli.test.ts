@@ -26,7 +26,7 @@ describe('microseg validate', () => {
     expect(files.length).toBeGreaterThan(0);
     const r = await cli('validate', ...files);
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(/^ok .*shop\.config\.json \(version 2026-11-23\.1, 12 segments, 27 campaigns\)$/m);
+    expect(r.out).toMatch(/^ok .*shop\.config\.json \(version 2026-11-23\.1, 13 segments, 27 campaigns\)$/m);
   });
 
   it.each([
