@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ROOT, watchedPage } from './harness';
-import { useDemo } from './demo-support';
+import { openConsole, useDemo } from './demo-support';
 import { campaignMatrix } from '../../src/config/matrix';
 import { holdoutBucket } from '../../src/decide/hash';
 import type { MicrosegConfig } from '../../src/config/types';
@@ -201,7 +201,7 @@ describe('the demo, as a marketer', () => {
       return route.continue({ url: url.toString() });
     });
     const { page } = await watchedPage(context);
-    await page.goto(env.demo.url + '/console');
+    await openConsole(page, env.demo);
     const matrix = page.locator('[data-matrix]');
     await matrix.locator('table.matrix').waitFor();
     await matrix.locator('[data-matrix-days]').selectOption('14');
