@@ -41,6 +41,8 @@ describe('config sync from the backend', () => {
     expect(firstRequests).toContain('/microseg.schema.js');
     const first = await state(w.page);
     expect(first.version).toBe('2026-11-23.1');
+    // The checked copy and its ETag are committed before the reload (a busy machine may not have flushed yet).
+    await w.page.evaluate(() => (window as any).microseg.flush());
     const requested: string[] = [];
     w.page.on('request', (req) => requested.push(new URL(req.url()).pathname));
     const revalidation = w.page.waitForResponse((res) => new URL(res.url()).pathname === '/api/config');
