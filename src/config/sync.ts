@@ -7,6 +7,8 @@ import { loadValidator, type Validate } from './validator';
 import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
 import { toJson } from '../core/util';
+import { listen, pageHidden } from '../core/page';
+import { setTimer } from '../core/timer';
 
 /** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
 export interface ConfigStorage {
@@ -274,7 +276,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
   }
 
-  const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden';
+  const hidden = () => pageHidden(typeof document === 'undefined' ? undefined : document);
 
   /** Next fetch: `refresh` after a success, exponential backoff with jitter after a failure. */
   function schedule(ok: boolean): void {
@@ -288,7 +290,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
     if (!delay || delay <= 0) return;
     clearTimeout(timer);
-    timer = setTimeout(() => {
+    timer = setTimer(() => {
       timer = undefined;
       if (hidden() || !leading) due = true;
       else void poll();
@@ -301,6 +303,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     schedule(ok);
   }
 
+  let offVisibility = () => {};
   const onVisibility = () => {
     if (hidden() || stopped) return;
     // A tab that does not poll may have missed a change (a frozen or restored page hears no tab
@@ -327,7 +330,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
         if (await serial(() => accept(record.text, 'cache'))) etag = record.etag;
       }
     }
-    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+    offVisibility = listen(typeof document === 'undefined' ? undefined : document, 'visibilitychange', onVisibility);
     if (opts.sse && leading && !stopped && !events) openEvents(opts.sse === true ? url : opts.sse);
     // The first fetch runs even in a hidden tab: only polling waits for the tab to show.
     if (url) {
@@ -387,7 +390,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
       clearTimeout(timer);
       inflight?.abort();
       events?.close();
-      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+      offVisibility();
     },
   };
 }

@@ -24,6 +24,7 @@ import { hostileThen, inertMicroseg } from './inert';
 import { debugWanted, logDebug } from './debug';
 import type { ConsentState, MicrosegEvents, MicrosegEventType } from './events';
 import type { SignedEnvelope } from '../config/signature';
+import { listen, pageHidden } from './page';
 
 export type { ConsentState, MicrosegEvents, MicrosegEventType };
 
@@ -686,16 +687,16 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
           remote?.refreshIfOlder(options.labelsRefresh ?? 5 * 60_000);
         };
         const onVisibility = () => {
-          if (document.visibilityState === 'hidden') onHide();
+          if (pageHidden()) onHide();
           else onBack();
         };
         window.addEventListener('pagehide', onHide);
         window.addEventListener('focus', onBack);
-        document.addEventListener('visibilitychange', onVisibility);
+        const offVisibility = listen(document, 'visibilitychange', onVisibility);
         cleanups.push(() => {
           window.removeEventListener('pagehide', onHide);
           window.removeEventListener('focus', onBack);
-          document.removeEventListener('visibilitychange', onVisibility);
+          offVisibility();
         });
       }
       if (options.autoPage !== false) {

@@ -6,9 +6,17 @@
 
 type Doc = Document;
 
+/** The accessor the document's prototype chain defines for `key`: a named element shadows only the instance. */
+function accessor(doc: Doc, key: keyof Doc): PropertyDescriptor | undefined {
+  for (let proto = Object.getPrototypeOf(doc); proto; proto = Object.getPrototypeOf(proto)) {
+    const found = Object.getOwnPropertyDescriptor(proto, key);
+    if (found?.get) return found;
+  }
+  return undefined;
+}
+
 function getter<K extends keyof Doc>(doc: Doc, key: K): Doc[K] | undefined {
-  const get = typeof Document === 'function' ? Object.getOwnPropertyDescriptor(Document.prototype, key)?.get : undefined;
-  return get ? (get.call(doc) as Doc[K]) : undefined;
+  return accessor(doc, key)?.get!.call(doc) as Doc[K] | undefined;
 }
 
 /** The script element running now, if it really is one. */
@@ -57,4 +65,35 @@ export function ownGlobal(name: string): unknown {
 export function reserveGlobal(name: string): void {
   if (Object.prototype.hasOwnProperty.call(globalThis, name)) return;
   Object.defineProperty(globalThis, name, { value: undefined, writable: true, configurable: true, enumerable: false });
+}
+
+/** Whether the page is hidden now (`<img name="visibilityState">` cannot answer "visible"). */
+export function pageHidden(doc: Doc | undefined = globalThis.document): boolean {
+  if (!doc) return false;
+  const own: unknown = doc.visibilityState; // an element answering here is not a state
+  return (typeof own === 'string' ? own : getter(doc, 'visibilityState')) === 'hidden';
+}
+
+/**
+ * doc.addEventListener through EventTarget.prototype (`<img name="addEventListener">` cannot make
+ * it throw); returns the function that removes the listener.
+ */
+export function listen(doc: Doc | undefined, type: string, handler: (e: Event) => void, capture = false): () => void {
+  if (!doc || typeof EventTarget !== 'function') return () => {};
+  EventTarget.prototype.addEventListener.call(doc, type, handler, capture);
+  return () => EventTarget.prototype.removeEventListener.call(doc, type, handler, capture);
+}
+
+/** The document's root element (`<img name="documentElement">` cannot stand in for it). */
+export function rootElement(doc: Doc): HTMLElement | undefined {
+  return getter(doc, 'documentElement') ?? undefined;
+}
+
+/** Adds a constructed stylesheet to the document through Document.prototype; returns its removal, or undefined where unsupported. */
+export function adoptSheet(doc: Doc, sheet: CSSStyleSheet): (() => void) | undefined {
+  const prop = accessor(doc, 'adoptedStyleSheets');
+  if (!prop?.set) return undefined;
+  const get = () => prop.get!.call(doc) as CSSStyleSheet[];
+  prop.set.call(doc, [...get(), sheet]);
+  return () => prop.set!.call(doc, get().filter((s) => s !== sheet));
 }

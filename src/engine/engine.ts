@@ -416,7 +416,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   /** Recomputes the labels in force at `t`; returns "labels.<name>" for each that came, went or aged. */
   function refreshLabels(t: number): string[] {
     // Null prototype: a label may be called "constructor" or "toString".
-    const next: Record<string, LabelContext> = Object.create(null);
+    const next = dict<LabelContext>();
     for (const [name, l] of labelsInForce(labels, t)) {
       next[name] = { at: l.at, ageDays: wholeDays(t - l.at), channel: l.channel, value: l.value, expires: l.expires };
     }

@@ -8,6 +8,7 @@ import { randomId } from '../core/util';
 import type { Store } from '../store';
 import { createJourneys, type JourneyExposure, type JourneyOutcome, type JourneyState } from './journeys';
 import { createOutbox, type CollectOptions } from './outbox';
+import { listen, pageHidden } from '../core/page';
 
 export type { JourneyExposure, JourneyOutcome, JourneyState, Outcome } from './journeys';
 export { createJourneys, compileSteps, mergeStates } from './journeys';
@@ -101,12 +102,12 @@ export function createMeasurement(deps: MeasureDeps) {
   if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
     const onHide = safely(() => outbox?.pagehide());
     // A tab coming back: windows may have closed while its timers slept.
-    const onVisibility = () => (document.visibilityState === 'hidden' ? onHide() : void journeys.check());
+    const onVisibility = () => (pageHidden() ? onHide() : void journeys.check());
     window.addEventListener('pagehide', onHide);
-    document.addEventListener('visibilitychange', onVisibility);
+    const offVisibility = listen(document, 'visibilitychange', onVisibility);
     offs.push(() => {
       window.removeEventListener('pagehide', onHide);
-      document.removeEventListener('visibilitychange', onVisibility);
+      offVisibility();
     });
   }
 

@@ -10,6 +10,7 @@
 import type { JourneyDef, MicrosegConfig } from '../config/types';
 import type { TrackedEvent } from '../core/types';
 import { parseDuration } from '../config/time';
+import { dict } from '../core/dict';
 import { setTimer } from '../core/timer';
 import { compileCondition, type Matcher } from '../engine';
 
@@ -76,7 +77,7 @@ export function compileSteps(journeys: JourneyDef[] = []): Step[] {
   });
 }
 
-const emptyState = (): JourneyState => ({ open: [], settled: Object.create(null), closed: Object.create(null) });
+const emptyState = (): JourneyState => ({ open: [], settled: dict<number>(), closed: dict<number>() });
 
 /** A stored record as a state (anything unusable is an empty one); copied, so changes stay local. */
 function normalize(s: JourneyState | undefined): JourneyState {
@@ -92,8 +93,8 @@ function normalize(s: JourneyState | undefined): JourneyState {
 export function mergeStates(a: JourneyState, b: JourneyState | undefined): JourneyState {
   const x = normalize(a);
   const y = normalize(b);
-  const settled = Object.assign(Object.create(null), y.settled, x.settled) as Record<string, number>;
-  const closed = Object.assign(Object.create(null), y.closed) as Record<string, number>;
+  const settled = Object.assign(dict<number>(), y.settled, x.settled);
+  const closed = dict<number>(y.closed);
   for (const [k, v] of Object.entries(x.closed!)) closed[k] = Math.max(v, closed[k] ?? -Infinity);
   const open = new Map<string, JourneyExposure>();
   for (const o of [...y.open, ...x.open]) if (!(o.key in settled)) open.set(o.key, o);

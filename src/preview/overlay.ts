@@ -5,6 +5,7 @@
 import type { ClauseResult } from '../engine';
 import { evaluatePersona, type PersonaResult } from './persona';
 import type { Persona, PreviewBridge, PreviewSession } from './types';
+import { createElement, listen, nodeFactory, queryAll, querySelector } from '../core/page';
 
 const STYLE = `
 :host { all: initial; }
@@ -42,7 +43,7 @@ summary { cursor: pointer; color: #44444c; }
 type Child = Node | string | null | undefined | false;
 
 function h(tag: string, attrs: Record<string, string | boolean | ((e: Event) => void)> = {}, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
+  const el = nodeFactory(document).element(tag) as HTMLElement;
   for (const [k, v] of Object.entries(attrs)) {
     if (typeof v === 'function') el.addEventListener(k, v);
     else if (v === true) el.setAttribute(k, '');
@@ -67,7 +68,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
   let minimized = false;
   const open = new Set<string>(); // <details> the marketer opened, kept across re-renders
 
-  const host = document.createElement('div');
+  const host = createElement(document, 'div');
   host.setAttribute('data-microseg-preview', '');
   const root = host.attachShadow({ mode: 'open' });
   if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
@@ -78,13 +79,13 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
   const panel = h('div', { class: 'panel', role: 'dialog', 'aria-label': 'microseg preview' });
   const boxes = h('div');
   root.append(panel, boxes);
-  document.documentElement.append(host);
+  querySelector(document, ':root')?.append(host);
 
   /** Outlines the page's elements (slot or offer) while its row is hovered or focused. */
   function highlight(selector: string | undefined): void {
     boxes.replaceChildren();
     if (!selector) return;
-    for (const el of document.querySelectorAll(selector)) {
+    for (const el of queryAll(document, selector)) {
       const r = el.getBoundingClientRect();
       if (!r.width && !r.height) continue;
       boxes.append(h('div', { class: 'hl', style: `top:${r.top - 3}px;left:${r.left - 3}px;width:${r.width + 2}px;height:${r.height + 2}px` }));
@@ -141,7 +142,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
       h('label', {}, date, ' '),
       h('button', { type: 'button', 'data-key': 'today', click: () => set({ ...persona, date: undefined }) }, 'Today'));
 
-    const pageSlots = [...document.querySelectorAll('[data-microseg-slot]')].map((el) => el.getAttribute('data-microseg-slot')!);
+    const pageSlots = queryAll(document, '[data-microseg-slot]').map((el) => el.getAttribute('data-microseg-slot')!);
     const slotNames = [...new Set([...pageSlots, ...(config.campaigns ?? []).map((c) => c.slot)])];
     const slots = h('section', {}, h('h3', {}, 'Slots'), h('ul', {}, ...slotNames.map((slot) => {
       const d = r.decide(slot);
@@ -163,7 +164,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
           : null);
     })));
 
-    const offerNames = [...new Set([...document.querySelectorAll('[data-microseg-offer]')].map((el) => el.getAttribute('data-microseg-offer')!))];
+    const offerNames = [...new Set(queryAll(document, '[data-microseg-offer]').map((el) => el.getAttribute('data-microseg-offer')!))];
     const hidden = r.view.offers();
     const offers = h('section', {}, h('h3', {}, 'Offers'), offerNames.length ? h('ul', {}, ...offerNames.map((name) => {
       const off = hidden.includes('*') || hidden.includes(name);
@@ -208,7 +209,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Escape' && !minimized && e.composedPath().includes(host)) ((minimized = true), draw());
   };
-  document.addEventListener('keydown', onKey);
+  const offKey = listen(document, 'keydown', onKey as (e: Event) => void);
   const offConfig = bridge.onConfig(() => compute());
   compute();
 
@@ -217,7 +218,7 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
       set({ ...next });
     },
     destroy() {
-      document.removeEventListener('keydown', onKey);
+      offKey();
       offConfig();
       host.remove();
       bridge.show(undefined);

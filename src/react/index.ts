@@ -16,6 +16,7 @@ import { handoverView, readHandover, type Handover } from '../render/handover';
 import { OWNER, SLOT, type View } from '../render/slots';
 import { readSnapshot, snapshotView } from '../render/snapshot';
 import { toReact } from './tree';
+import { pageHidden } from '../core/page';
 
 export type { Handover, Decision, Label, Microseg, MicrosegOptions };
 
@@ -138,7 +139,7 @@ export function Slot({ name, as = 'div', className, children }: SlotProps): Reac
   useEffect(() => {
     // An exposure is recorded when a live decision is on screen (for hold-out visitors: the default).
     if (!ms || !decision?.campaign || shown.current === `${decision.campaign}:${view?.key}`) return;
-    if (document.visibilityState === 'hidden') return;
+    if (pageHidden()) return;
     shown.current = `${decision.campaign}:${view?.key}`;
     decisionsOf(ms)?.recordExposure(decision);
   });

@@ -3,6 +3,7 @@
 import type { CampaignContent } from '../config/types';
 import { sanitizeHtml } from './sanitize';
 import { fromDom, safeAttr, safeUrl, type Tree } from './tree';
+import { queryAll } from '../core/page';
 
 export const TEMPLATE = 'data-microseg-template';
 
@@ -11,7 +12,7 @@ export function contentTree(doc: Document, content: CampaignContent): Tree | und
   const attrs: Record<string, string> = {};
   for (const [k, v] of Object.entries(content.attributes ?? {})) if (typeof v === 'string' && safeAttr(k, v)) attrs[k] = v;
   if (content.template) {
-    const tpl = Array.from(doc.querySelectorAll<HTMLTemplateElement>(`template[${TEMPLATE}]`)).find((t) => t.getAttribute(TEMPLATE) === content.template);
+    const tpl = queryAll<HTMLTemplateElement>(doc, `template[${TEMPLATE}]`).find((t) => t.getAttribute(TEMPLATE) === content.template);
     if (!tpl) return undefined;
     const data: Record<string, unknown> = { text: content.text, image: content.image, ...content.data };
     const tree = fromDom(tpl.content.childNodes, data);

@@ -5,6 +5,7 @@
 import type { CampaignContent } from '../config/types';
 import { hash32 } from '../decide/hash';
 import { toJson } from '../core/util';
+import { querySelector } from '../core/page';
 import { contentTree } from './content';
 import type { View } from './slots';
 import type { Tree } from './tree';
@@ -29,7 +30,7 @@ export const viewKey = (campaign: string, tree: Tree) => `${campaign}:${hash32(t
 /** The page's handover, if the server left one (and it is well-formed). */
 export function readHandover(doc: Document): Handover | undefined {
   try {
-    const el = doc.querySelector(`script[type="application/json"][${HANDOVER_ATTR}]`);
+    const el = querySelector(doc, `script[type="application/json"][${HANDOVER_ATTR}]`);
     const h = el && (JSON.parse(el.textContent ?? '') as Handover);
     return h && h.v === 1 && h.d && typeof h.d === 'object' && Array.isArray(h.o) ? h : undefined;
   } catch {

@@ -2,7 +2,7 @@
 // suppression lifts, including offers a script or framework adds later. Each hidden element
 // remembers exactly what it looked like, so showing it again restores the page's own state.
 import { isOfferSuppressed } from '../decide/decide';
-import { queryAll } from '../core/page';
+import { queryAll, rootElement } from '../core/page';
 
 const ATTR = 'data-microseg-offer';
 const STATE = 'data-microseg-state';
@@ -59,7 +59,7 @@ export function watchOffers(root: Document | undefined, onError: (cause: unknown
     }
   };
 
-  if (root?.documentElement && typeof MutationObserver === 'function') {
+  if (root && rootElement(root) && typeof MutationObserver === 'function') {
     observer = new MutationObserver((records) =>
       guarded(() => {
         for (const r of records) {
@@ -70,15 +70,16 @@ export function watchOffers(root: Document | undefined, onError: (cause: unknown
         for (const el of saved.keys()) if (!el.isConnected) saved.delete(el);
       }),
     );
-    guarded(() => observer!.observe(root.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: [ATTR] }));
+    guarded(() => observer!.observe(rootElement(root)!, { childList: true, subtree: true, attributes: true, attributeFilter: [ATTR] }));
   }
 
   return {
     update(next) {
       offers = next;
       guarded(() => {
-        if (!root?.documentElement) return;
-        scan(root.documentElement);
+        const top = root && rootElement(root);
+        if (!top) return;
+        scan(top);
         for (const el of [...saved.keys()]) if (!el.isConnected || !el.hasAttribute(ATTR)) apply(el);
       });
     },

@@ -4,7 +4,7 @@
 import type { MicrosegConfig } from '../config/types';
 import type { Decision } from '../decide/decide';
 import type { Reporter } from '../core/errors';
-import { ownGlobal } from '../core/page';
+import { listen, ownGlobal, pageHidden } from '../core/page';
 import { contentTree } from './content';
 import { createSlots, OWNER, SLOT, type Entry, type View } from './slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
@@ -86,7 +86,7 @@ export function createRenderer(deps: RendererDeps) {
         // An exposure is recorded when the live decision is on screen (control: the default is).
         const d = entry.view?.decision as Decision | undefined;
         // A background tab or a prerendered page shows nothing yet: recorded when it becomes visible.
-        if (!d?.campaign || shown.get(el) === entry.key || doc.visibilityState === 'hidden') return;
+        if (!d?.campaign || shown.get(el) === entry.key || pageHidden(doc)) return;
         shown.set(el, entry.key);
         deps.recordExposure(d);
       },
@@ -110,10 +110,8 @@ export function createRenderer(deps: RendererDeps) {
       deps.report({ code: 'render', message: 'a click could not be recorded', cause });
     }
   };
-  doc.addEventListener('click', onClick, true);
   const onParsed = () => api.update();
-  doc.addEventListener('DOMContentLoaded', onParsed);
-  doc.addEventListener('visibilitychange', onParsed);
+  const offListeners = [listen(doc, 'click', onClick, true), listen(doc, 'DOMContentLoaded', onParsed), listen(doc, 'visibilitychange', onParsed)];
 
   let saving = false;
   function save(): void {
@@ -177,9 +175,7 @@ export function createRenderer(deps: RendererDeps) {
       }
     },
     stop(): void {
-      doc.removeEventListener('click', onClick, true);
-      doc.removeEventListener('DOMContentLoaded', onParsed);
-      doc.removeEventListener('visibilitychange', onParsed);
+      for (const off of offListeners) off();
       api.releaseOffers();
       slots.stop();
     },

@@ -3,7 +3,8 @@
 // content that the parser (or a framework) puts into a personalized slot is moved aside before
 // anyone sees it. The same code runs in the first-paint script and in the SDK.
 import { build, type Tree } from './tree';
-import { nodeFactory, queryAll } from '../core/page';
+import { nodeFactory, queryAll, rootElement } from '../core/page';
+import { setTimer } from '../core/timer';
 
 export const SLOT = 'data-microseg-slot';
 const STATE = 'data-microseg-state';
@@ -141,7 +142,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
     entry.key = '';
     el.setAttribute(STATE, 'default');
     const retry = Math.max(0, entry.pausedUntil - Date.now());
-    setTimeout(() => guarded(() => entries.get(el) === entry && el.isConnected && apply(el, entry, view(entry.name, el))), retry + 1);
+    setTimer(() => guarded(() => entries.get(el) === entry && el.isConnected && apply(el, entry, view(entry.name, el))), retry + 1);
   }
 
   function onRecords(records: MutationRecord[]): void {
@@ -175,7 +176,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
       fn();
     });
 
-  if (typeof MutationObserver === 'function' && doc.documentElement) {
+  if (typeof MutationObserver === 'function' && rootElement(doc)) {
     observer = new MutationObserver((records) => guarded(() => onRecords(records)));
     observer.observe(doc, { childList: true, subtree: true, attributes: true, attributeFilter: [SLOT] });
   }

@@ -2,7 +2,7 @@
 // in localStorage (only with consent) so that the next page can paint them while it parses.
 import type { Tree } from './tree';
 import type { View } from './slots';
-import { createElement, pageHead, querySelector, runningScript } from '../core/page';
+import { adoptSheet, createElement, pageHead, querySelector, runningScript } from '../core/page';
 
 export const SNAPSHOT_KEY = 'microseg:paint';
 
@@ -46,11 +46,11 @@ export function pageNonce(doc: Document): string {
 export function hideOffers(doc: Document, offers: string[], nonce: string): () => void {
   if (!offers.length) return () => {};
   const rule = `${offers.map((o) => (o === '*' ? '[data-microseg-offer]' : `[data-microseg-offer="${CSS.escape(o)}"]`)).join(',')}{display:none!important}`;
-  if ('adoptedStyleSheets' in doc && typeof CSSStyleSheet === 'function') {
+  if (typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(rule);
-    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
-    return () => void (doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((s) => s !== sheet));
+    const remove = adoptSheet(doc, sheet);
+    if (remove) return remove;
   }
   const style = createElement(doc, 'style');
   style.nonce = nonce;

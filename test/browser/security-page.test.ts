@@ -126,6 +126,23 @@ microseg.init({ configUrl: '/good.json', autoPage: false }); microseg.track('x')
     });
   }
 
+  it("elements named addEventListener, visibilityState, querySelectorAll: the page is tracked, no error", async () => {
+    const context = await browser.newContext();
+    const w = await watchedPage(context);
+    const markup = `<img name="addEventListener"><img name="removeEventListener"><img name="visibilityState"><form name="querySelectorAll"></form>`;
+    const path = serve(html('', `${markup}<p>shop</p><script>${snippet()}
+window.__codes = []; microseg.on('error', (e) => window.__codes.push(e.code));
+microseg.init({ configUrl: '/good.json', refresh: 60000 });</script>`));
+    await w.page.goto(server.url + path);
+    await ready(w.page);
+    await w.page.evaluate(() => (window as any).microseg.flush());
+    expect((await storedEvents(w.page)).map((e) => e.type)).toContain('page');
+    expect(await configVersion(w.page)).toBe('good');
+    expect(await w.page.evaluate(() => (window as any).__codes)).toEqual([]);
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
   it("elements named like document's methods do not stop slots and offers from rendering", async () => {
     const context = await browser.newContext();
     const w = await watchedPage(context);
@@ -134,7 +151,7 @@ microseg.init({ configUrl: '/good.json', autoPage: false }); microseg.track('x')
       campaigns: [{ id: 'hi', slot: 'hero', segments: ['everyone'], content: { text: 'PERSONAL', attributes: { title: 't' } } }],
       suppressions: [{ id: 'no-sale', when: { segments: { $in: ['everyone'] } }, offers: ['sale'] }],
     };
-    const names = ['createElement', 'createElementNS', 'createTextNode', 'createDocumentFragment', 'querySelectorAll', 'querySelector', 'head', 'currentScript'];
+    const names = ['createElement', 'createElementNS', 'createTextNode', 'createDocumentFragment', 'querySelectorAll', 'querySelector', 'head', 'currentScript', 'documentElement', 'adoptedStyleSheets', 'addEventListener', 'removeEventListener', 'visibilityState'];
     const path = serve(html('', `${names.map((n) => `<img name="${n}">`).join('')}
 <div data-microseg-slot="hero">DEFAULT</div><p data-microseg-offer="sale">SALE</p>
 <script>${snippet()}
