@@ -118,8 +118,9 @@ export function createMeasurement(deps: MeasureDeps) {
     deny: () => outbox?.disable() ?? Promise.resolve(),
     /** An event another tab recorded (that tab forwards it): its goals count here too. */
     observe: safely((event: TrackedEvent) => journeys.observe(event)),
-    /** Commits the outbox and starts sending (does not wait for the network). */
+    /** Writes the windows of what was tracked so far, commits the outbox and starts sending (not waiting for the network). */
     flush: async () => {
+      await journeys.idle();
       await outbox?.commit();
     },
     journeys: () => journeys.open(),

@@ -90,6 +90,9 @@ async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
   }
 }
 
+/** The most config requests any one tab made: a poller makes one every refresh, the others none. */
+const mostPolls = (tabs: Page[], requests: Map<Page, number>) => Math.max(0, ...tabs.map((p) => requests.get(p) ?? 0));
+
 describe('many tabs, one profile', () => {
   it('events tracked in 5 tabs at the same time count exactly once in every tab and in the store', async () => {
     const tabs = await open('/tabs', 5);
@@ -162,7 +165,7 @@ describe('many tabs, one profile', () => {
     const tabs = await open('/polling', 5);
     const requests = new Map<Page, number>();
     for (const p of tabs) p.on('request', (r) => r.url().endsWith('/config.json') && requests.set(p, (requests.get(p) ?? 0) + 1));
-    await new Promise((r) => setTimeout(r, 1000));
+    await until(async () => mostPolls(tabs, requests) >= 6, 10_000);
     const pollers = tabs.filter((p) => (requests.get(p) ?? 0) >= 3);
     expect(pollers).toHaveLength(1);
     expect(tabs.filter((p) => (requests.get(p) ?? 0) > 0)).toHaveLength(1); // the others only fetched once, on load
@@ -184,7 +187,7 @@ describe('many tabs, one profile', () => {
     requests.clear();
     version = 3;
     await until(async () => (await Promise.all(rest.map((p) => p.evaluate(() => (window as any).microseg.config()?.version)))).every((v) => v === 'tabs.3'));
-    await new Promise((r) => setTimeout(r, 500));
+    await until(async () => mostPolls(rest, requests) >= 6, 10_000);
     expect(rest.filter((p) => (requests.get(p) ?? 0) >= 3)).toHaveLength(1);
     console.log(`cross-tab latency: config ${configLatency} ms`);
   });

@@ -193,4 +193,13 @@ describe('journey steps', () => {
     expect([...a.outcomes, ...b.outcomes].map((o) => o.outcome)).toEqual(['progression']);
     expect([...a.exposures, ...b.exposures].map((x) => x.at)).toEqual([T0, T0 + HOUR]);
   });
+
+  it('flush() resolves once what was tracked before it has opened its windows (the page may go right after)', async () => {
+    const { ms, exposures } = start();
+    await ms.ready;
+    expose(ms);
+    ms.track('view_item', { category: 'bags' });
+    await ms.flush();
+    expect(exposures.map((x) => x.journey)).toEqual(['welcome-step', 'browse-step']);
+  });
 });
