@@ -147,6 +147,8 @@ export interface Microseg {
   destroy(): void;
 }
 
+/** How far behind another tab's events a stored engine record can be: its write races their arrival. */
+const RECORD_LAG = 60_000;
 const EVENT_NAME = /^[\w$][\w$ .:/-]{0,99}$/;
 const NUMERIC_OPTIONS = ['retentionDays', 'maxEvents', 'refresh', 'labelsRefresh'] as const;
 
@@ -624,8 +626,12 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     const storedLabels = ingestLabels(storedList(await store.get('labels')), 'storage');
     if (storedLabels.length) setLabels(mergeLabels(labelRecords, storedLabels));
     decisions.restore(await store.get('exposures'));
-    // Already under a config (storage was blocked or slow): rebuilt on the stored state, this page's events replayed.
-    await segments.restore(await store.get<EngineState>('engine'), segments.config() ? await store.events(startedAt) : []);
+    // The stored state, then the stored events it may lack: tabs write it in turn, and the last write can
+    // come from a tab that had not yet heard of another's newest events. Ids it counted are skipped; under a
+    // config already (storage was blocked or slow) this page's events are replayed the same way.
+    const saved = await store.get<EngineState>('engine');
+    const since = Math.min(segments.config() ? startedAt : Infinity, typeof saved?.at === 'number' ? saved.at - RECORD_LAG : Infinity);
+    await segments.restore(saved, Number.isFinite(since) ? await store.events(since) : []);
     // Events a closed page could not commit: the engine counts each id once.
     for (const event of recovered) segments.ingest(event);
   }

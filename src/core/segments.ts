@@ -67,13 +67,15 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
      * The engine state stored by an earlier page. Normally it arrives before any config; when
      * storage was slow or blocked, a config is already in force: the engine is rebuilt on the
      * stored state and `replay` (this page's events; ids deduplicate) is counted again, so the
-     * stored aggregates are never overwritten by this page's alone.
+     * stored aggregates are never overwritten by this page's alone. `replay` also holds the stored
+     * events the record may have missed (another tab's write that landed last).
      */
     restore(saved: EngineState | undefined, replay: TrackedEvent[] = []): Promise<void> {
       if (!saved || typeof saved !== 'object') return Promise.resolve();
       state = saved;
       if (!engine || !config) {
         if (Array.isArray(saved.memberships)) known = saved.memberships;
+        early.push(...replay); // counted once a config arrives; ids the record holds are skipped
         return Promise.resolve();
       }
       known = engine.segments();

@@ -82,7 +82,7 @@ async function open(path: string, n: number): Promise<Page[]> {
 const taps = (p: Page) =>
   p.evaluate(() => (window as any).microseg.explain('tapper').clauses.find((c: any) => c.path === 'metrics.taps').actual as number);
 
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out');
