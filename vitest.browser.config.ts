@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     include: ['test/browser/**/*.test.ts'],
     environment: 'node',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Ceilings, not waits: every test waits on state; a busy 2-core machine can take minutes.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     // Each file launches its own Chromium; two at a time suits a 2-core machine.
     maxWorkers: 2,
   },

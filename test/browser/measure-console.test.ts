@@ -12,7 +12,7 @@ let demo: TestDemo;
 beforeAll(async () => {
   [browser, demo] = await Promise.all([launch(), startDemo()]);
   await postEvents(demo.url, simulatePopulation({ visitors: 1200, seed: 9 }));
-});
+}, 180_000); // 1,200 visitors through the collector: minutes on a busy 2-core machine
 
 afterAll(async () => {
   await browser?.close();

