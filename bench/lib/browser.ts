@@ -151,3 +151,24 @@ export function mainThreadTime(events: TraceEvent[], origin: string): MainThread
   }
   return best;
 }
+
+export interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** A sampling CPU profile (100 µs interval) of the page around `during()`. */
+export async function cpuProfiled(cdp: CDPSession, during: () => Promise<void>): Promise<CpuProfile> {
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  await cdp.send('Profiler.start');
+  try {
+    await during();
+  } catch (err) {
+    await cdp.send('Profiler.stop');
+    throw err;
+  }
+  const { profile } = await cdp.send('Profiler.stop');
+  return profile as CpuProfile;
+}
