@@ -21,6 +21,8 @@ const BATCHES = 100;
 
 async function measure(browser: Browser, origin: string, index: number, segments: number) {
   const context = await browser.newContext();
+  // tsx keeps function names through a __name() helper, absent from the page the function runs in.
+  await context.addInitScript('window.__name = function (f) { return f; };');
   const page = await context.newPage();
   try {
     await page.goto(`${origin}/track/${index}`);
