@@ -78,7 +78,7 @@ function segmentSettings(origin: string) {
 }
 
 /** Gzip and brotli bytes of everything but the document that a page downloads. */
-function downloads(page: Page): () => Promise<{ gzip: number; brotli: number; files: string[] }> {
+function downloads(page: Page): () => Promise<Bytes> {
   const bodies: Array<Promise<{ url: string; body?: Buffer }>> = [];
   page.on('response', (r) => {
     if (r.request().resourceType() === 'document' || r.status() !== 200) return;
@@ -119,12 +119,18 @@ interface Load {
   heap: number;
   readyMs: number;
 }
+type MeasuredLoad = Load & { files: string[]; decisions: string };
+interface Bytes {
+  gzip: number;
+  brotli: number;
+  files: string[];
+}
 
 /**
  * A measured returning visit: CPU ×4, traced from navigation to 6 s after load, then the heap.
  * Nothing is evaluated in the page until the trace ends: the driver's own scripts would count.
  */
-async function measuredVisit(context: BrowserContext, origin: string, url: string): Promise<Load & { files: string[] }> {
+async function measuredVisit(context: BrowserContext, origin: string, url: string): Promise<MeasuredLoad> {
   const { page, cdp } = await throttledTab(context, origin);
   const files: string[] = [];
   page.on('request', (r) => r.resourceType() !== 'document' && files.push(new URL(r.url()).pathname));
@@ -134,15 +140,14 @@ async function measuredVisit(context: BrowserContext, origin: string, url: strin
   });
   const heap = await heapAfterGc(cdp);
   await waitDone(page);
-  const readyMs = await page.evaluate(() => (window as any).__bench.readyMs as number);
+  const { readyMs, decisions } = await page.evaluate(() => (window as any).__bench as { readyMs: number; decisions: unknown[] });
   await page.close();
-  return { ...mainThreadTime(events, origin), heap, readyMs, files };
+  return { ...mainThreadTime(events, origin), heap, readyMs, files, decisions: JSON.stringify(decisions) };
 }
 
 /** One visitor of one SDK: first visit, a second (the code cache is written), warm, then cold. */
 async function oneVisitor(origin: string, sdk: Sdk, index: number, measureBytes: boolean) {
-  const v = visitor();
-  const { context, close } = await v;
+  const { context, close } = await visitor();
   try {
     const pageUrl = `${origin}/page/${index}`;
     const bytes = await visit(context, `${pageUrl}?v=warm`, sdk, measureBytes);
@@ -167,7 +172,7 @@ export async function run(): Promise<Record<string, unknown>> {
     routes: (app) => app.get('/v1/projects/:key/settings', (c) => c.json(segmentSettings(origin))),
   });
   origin = server.url;
-  const samples = SDKS.map(() => ({ warm: [] as Array<Load & { files: string[] }>, cold: [] as Array<Load & { files: string[] }>, bytes: undefined as undefined | { gzip: number; brotli: number; files: string[] } }));
+  const samples = SDKS.map(() => ({ warm: [] as MeasuredLoad[], cold: [] as MeasuredLoad[], bytes: undefined as Bytes | undefined }));
   try {
     // Rounds interleave the SDKs, so a slow moment of the machine hits every row alike.
     for (let r = 0; r < n; r++) {
@@ -184,8 +189,8 @@ export async function run(): Promise<Record<string, unknown>> {
   return summarise(samples, n);
 }
 
-function summarise(samples: Array<{ warm: Array<Load & { files: string[] }>; cold: Array<Load & { files: string[] }>; bytes?: { gzip: number; brotli: number; files: string[] } }>, n: number) {
-  const med = (loads: Load[], key: Exclude<keyof Load, never>) => median(loads.map((l) => l[key]));
+function summarise(samples: Array<{ warm: MeasuredLoad[]; cold: MeasuredLoad[]; bytes?: Bytes }>, n: number) {
+  const med = (loads: Load[], key: keyof Load) => median(loads.map((l) => l[key]));
   const base = samples[0]!;
   const baseBytes = base.bytes ?? { gzip: 0, brotli: 0 };
   const rows = SDKS.map((sdk, i) => {
@@ -219,6 +224,8 @@ function summarise(samples: Array<{ warm: Array<Load & { files: string[] }>; col
     boot: rows,
     ratios,
     firstVisitDownloads: Object.fromEntries(SDKS.map((sdk, i) => [sdk.name, samples[i]!.bytes?.files.join(' ') ?? ''])),
+    // What each SDK decided for the four slots (same rules, same visitor): a check that all did the work.
+    decisions: Object.fromEntries(SDKS.map((sdk, i) => [sdk.name, samples[i]!.cold[0]?.decisions ?? ''])),
     returningVisitRequests: Object.fromEntries(SDKS.map((sdk, i) => [sdk.name, [...new Set(samples[i]!.cold[0]?.files ?? [])].join(' ')])),
   };
 }

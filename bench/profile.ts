@@ -34,7 +34,7 @@ function locator(): (frame: CpuProfile['nodes'][number]['callFrame']) => { name:
     const file = frame.url.split('/').pop()?.split('?')[0] ?? '';
     if (file === 'microseg.iife.js' && frame.lineNumber >= 0) {
       const pos = originalPositionFor(map, { line: frame.lineNumber + 1, column: frame.columnNumber });
-      if (pos.source) return { name: pos.name ?? (frame.functionName || '(anonymous)'), where: `${pos.source.replace(/^(\.\.\/)+/, '')}:${pos.line}` };
+      if (pos.source) return { name: pos.name ?? (frame.functionName || '(anonymous)'), where: `${pos.source.replace(/^.*?(node_modules\/|src\/)/, '$1')}:${pos.line}` };
     }
     return { name: frame.functionName || `(${frame.url ? 'anonymous' : 'native'})`, where: file ? `${file}:${frame.lineNumber + 1}` : '' };
   };

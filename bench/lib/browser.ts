@@ -67,7 +67,7 @@ const CATEGORIES = ['devtools.timeline', 'v8', 'v8.execute', 'disabled-by-defaul
 /** Records a trace around `during()`; returns its events. */
 export async function traced(cdp: CDPSession, during: () => Promise<void>): Promise<TraceEvent[]> {
   const events: TraceEvent[] = [];
-  const collect = (e: { value: TraceEvent[] }) => events.push(...e.value);
+  const collect = (e: { value: unknown[] }) => events.push(...(e.value as TraceEvent[]));
   cdp.on('Tracing.dataCollected', collect);
   await cdp.send('Tracing.start', { traceConfig: { includedCategories: CATEGORIES }, transferMode: 'ReportEvents' });
   try {

@@ -30,6 +30,15 @@ function fileUnder(dir: string, path: string): Buffer | undefined {
 
 const typeOf = (path: string) => (path.endsWith('.json') ? 'application/json' : path.endsWith('.html') ? 'text/html' : 'text/javascript');
 
+/** Files under `dir` at `prefix/*`, immutable per URL. */
+function serveDir(app: Hono, prefix: string, dir: string): void {
+  app.get(`${prefix}/*`, (c) => {
+    const rel = c.req.path.slice(prefix.length);
+    const body = fileUnder(dir, rel);
+    return body ? c.body(new Uint8Array(body), 200, { 'content-type': typeOf(rel), 'cache-control': CACHED }) : c.notFound();
+  });
+}
+
 /**
  * `routes` first, then `/dist/*` the built SDK, `/nm/*` node_modules, `pages` (path → HTML, never cached), `json`
  * (path → body, with an ETag answered by 304), and `{}` for anything else (peers' collectors).
@@ -53,23 +62,10 @@ export async function benchServer(options: {
       return c.body(body, 200, { 'content-type': 'application/json', etag, 'cache-control': 'no-cache' });
     });
   }
-  const files = (dir: string) => (c: { req: { path: string }; body: (b: Buffer, s: 200, h: Record<string, string>) => Response; notFound: () => Response | Promise<Response> }) => {
-    const rel = c.req.path.replace(/^\/[^/]+/, '');
-    const body = fileUnder(dir, rel);
-    return body ? c.body(body, 200, { 'content-type': typeOf(rel), 'cache-control': CACHED }) : c.notFound();
-  };
-  app.get('/dist/*', files(join(ROOT, 'dist')));
-  app.get('/nm/*', files(join(ROOT, 'node_modules')));
-  // Segment loads its lazy chunks from `${cdn}/analytics-next/bundles/`.
-  app.get('/analytics-next/bundles/*', (c) => {
-    const body = fileUnder(join(ROOT, 'node_modules/@segment/analytics-next/dist/umd'), c.req.path.replace('/analytics-next/bundles', ''));
-    return body ? c.body(body, 200, { 'content-type': 'text/javascript', 'cache-control': CACHED }) : c.notFound();
-  });
-  // PostHog loads its extensions from `${api_host}/static/`.
-  app.get('/static/*', (c) => {
-    const body = fileUnder(join(ROOT, 'node_modules/posthog-js/dist'), c.req.path.replace('/static', ''));
-    return body ? c.body(body, 200, { 'content-type': 'text/javascript', 'cache-control': CACHED }) : c.notFound();
-  });
+  serveDir(app, '/dist', join(ROOT, 'dist'));
+  serveDir(app, '/nm', join(ROOT, 'node_modules'));
+  serveDir(app, '/analytics-next/bundles', join(ROOT, 'node_modules/@segment/analytics-next/dist/umd')); // Segment's lazy chunks, from `${cdn}`
+  serveDir(app, '/static', join(ROOT, 'node_modules/posthog-js/dist')); // PostHog's extensions, from `${api_host}`
   app.all('*', (c) => c.json({}));
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
