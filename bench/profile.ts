@@ -1,7 +1,8 @@
 // Where a returning visitor's start goes: a sampling CPU profile (CPU ×4) from navigation to
 // every slot decided and the writes of the start settled, with 10k events stored by the SDK.
 // Top functions by self time, minified positions mapped back through dist/microseg.iife.js.map.
-import { readFileSync, writeFileSync } from 'node:fs';
+// `npm run bench -- profile-start` writes bench/results/profile-start.json.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 import { cpuProfiled, throttledTab, visitor, type CpuProfile } from './lib/browser';
@@ -83,7 +84,7 @@ export async function run(): Promise<Record<string, unknown>> {
       await page.evaluate(() => (window as any).microseg.flush()); // the start's own writes
     });
     const summary = topFunctions(profile);
-    const result = {
+    return {
       conditions: `Chromium, CPU ×4, returning visitor with ${STORED_EVENTS} stored events, shop config; navigation → decisions → start's writes flushed; 100 µs sampling`,
       'ready ms': round(times.readyMs),
       'first decision ms': round(times.decisionMs),
@@ -91,8 +92,6 @@ export async function run(): Promise<Record<string, unknown>> {
       'in microseg.* files ms': summary.sdkMs,
       top: summary.rows,
     };
-    writeFileSync(join(import.meta.dirname, 'results', 'profile-start.json'), JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2) + '\n');
-    return result;
   } finally {
     await close();
     await server.close();

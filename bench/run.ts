@@ -13,7 +13,7 @@ const BENCHES: Array<[name: string, module: string]> = [
   ['boot', './boot.ts'],
   ['history', './history.ts'],
   ['track', './track.ts'],
-  ['profile', './profile.ts'],
+  ['profile-start', './profile.ts'],
 ];
 
 const only = process.argv.slice(2);
