@@ -167,8 +167,15 @@ async function oneVisitor(origin: string, sdk: Sdk, index: number, measureBytes:
   }
 }
 
+/** BENCH_BOOT_SDKS="microseg,GrowthBook" measures those only (beside the page without SDK). */
+function chosen(): Sdk[] {
+  const names = (process.env.BENCH_BOOT_SDKS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return names.length ? SDKS.filter((s) => s === BASELINE || names.includes(s.name.toLowerCase())) : SDKS;
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const n = rounds();
+  const sdks = chosen();
   const pages: Record<string, (q: URLSearchParams) => string> = {};
   SDKS.forEach((sdk, i) => (pages[`/page/${i}`] = (q) => shopPage(sdk.head(q.get('v') ?? 'x'))));
   pages['/blank'] = () => '<!doctype html><title>blank</title>';
@@ -179,12 +186,12 @@ export async function run(): Promise<Record<string, unknown>> {
     routes: (app) => app.get('/v1/projects/:key/settings', (c) => c.json(segmentSettings(origin))),
   });
   origin = server.url;
-  const samples = SDKS.map(() => ({ warm: [] as MeasuredLoad[], cold: [] as MeasuredLoad[], bytes: undefined as Bytes | undefined }));
+  const samples = sdks.map(() => ({ warm: [] as MeasuredLoad[], cold: [] as MeasuredLoad[], bytes: undefined as Bytes | undefined }));
   try {
     // Rounds interleave the SDKs, so a slow moment of the machine hits every row alike.
     for (let r = 0; r < n; r++) {
-      for (let i = 0; i < SDKS.length; i++) {
-        const got = await oneVisitor(origin, SDKS[i]!, i, r === 0);
+      for (let i = 0; i < sdks.length; i++) {
+        const got = await oneVisitor(origin, sdks[i]!, SDKS.indexOf(sdks[i]!), r === 0);
         samples[i]!.warm.push(got.warm);
         samples[i]!.cold.push(got.cold);
         samples[i]!.bytes ??= got.bytes;
@@ -193,14 +200,14 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     await server.close();
   }
-  return summarise(samples, n);
+  return summarise(sdks, samples, n);
 }
 
-function summarise(samples: Array<{ warm: MeasuredLoad[]; cold: MeasuredLoad[]; bytes?: Bytes }>, n: number) {
+function summarise(sdks: Sdk[], samples: Array<{ warm: MeasuredLoad[]; cold: MeasuredLoad[]; bytes?: Bytes }>, n: number) {
   const med = (loads: Load[], key: keyof Load) => median(loads.map((l) => l[key]));
   const base = samples[0]!;
   const baseBytes = base.bytes ?? { gzip: 0, brotli: 0 };
-  const rows = SDKS.map((sdk, i) => {
+  const rows = sdks.map((sdk, i) => {
     const s = samples[i]!;
     return {
       SDK: sdk.name,
@@ -217,8 +224,8 @@ function summarise(samples: Array<{ warm: MeasuredLoad[]; cold: MeasuredLoad[]; 
       'KB brotli': round(((s.bytes?.brotli ?? 0) - (i ? baseBytes.brotli : 0)) / 1024),
     };
   });
-  const ours = rows[1]!;
-  const ratios = rows.slice(2).map((r) => ({
+  const ours = rows.find((r) => r.SDK === 'microseg') ?? rows[0]!;
+  const ratios = rows.filter((r) => r !== ours && r !== rows[0]).map((r) => ({
     SDK: r.SDK,
     'JS cold ÷ microseg': ratio(r['JS ms cold'], ours['JS ms cold']),
     'JS warm ÷ microseg': ratio(r['JS ms warm'], ours['JS ms warm']),
@@ -230,9 +237,11 @@ function summarise(samples: Array<{ warm: MeasuredLoad[]; cold: MeasuredLoad[]; 
     goal: 'microseg below every peer in JS time (cold and warm) and heap',
     boot: rows,
     ratios,
-    firstVisitDownloads: Object.fromEntries(SDKS.map((sdk, i) => [sdk.name, samples[i]!.bytes?.files.join(' ') ?? ''])),
+    firstVisitDownloads: Object.fromEntries(sdks.map((sdk, i) => [sdk.name, samples[i]!.bytes?.files.join(' ') ?? ''])),
     // What each SDK decided for the four slots (same rules, same visitor): a check that all did the work.
-    decisions: Object.fromEntries(SDKS.map((sdk, i) => [sdk.name, samples[i]!.cold[0]?.decisions ?? ''])),
-    returningVisitRequests: Object.fromEntries(SDKS.map((sdk, i) => [sdk.name, [...new Set(samples[i]!.cold[0]?.files ?? [])].join(' ')])),
+    decisions: Object.fromEntries(sdks.map((sdk, i) => [sdk.name, samples[i]!.cold[0]?.decisions ?? ''])),
+    returningVisitRequests: Object.fromEntries(
+      sdks.map((sdk, i) => [sdk.name, `cold: ${[...new Set(samples[i]!.cold[0]?.files ?? [])].join(' ')}; warm: ${[...new Set(samples[i]!.warm[0]?.files ?? [])].join(' ')}`]),
+    ),
   };
 }

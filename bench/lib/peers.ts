@@ -9,7 +9,7 @@ type Cond = Record<string, any>;
 interface ShopConfig {
   params?: Record<string, number>;
   segments: Array<{ id: string; when?: Cond; fallback?: boolean }>;
-  campaigns: Array<{ id: string; slot: string; segments: string[]; priority?: number; holdout?: number; content?: unknown }>;
+  campaigns: Array<{ id: string; slot: string; segments: string[]; priority?: number; holdout?: number; start?: string; end?: string; content?: unknown }>;
 }
 
 export const SHOP_CONFIG_TEXT = readFileSync(join(ROOT, 'examples/shop.config.json'), 'utf8');
@@ -23,7 +23,9 @@ export const VISITOR_ATTRIBUTES = {
   metrics: { orders: 2, spend: 640, orders_60d: 1, handbag_views_7d: 3, shoe_views_30d: 6, ski_views_30d: 0, cart_adds_7d: 1, checkouts_7d: 0, orders_7d: 0 },
   scores: { churn: 0.4, ski_lookalike: 0.2, predicted_value: 420 },
   campaigns: { 'handbag-welcome': { clicks: 1 } },
-  labels: {},
+  // No complaint in force. Not an absent label: GrowthBook compares a missing path as null, and
+  // null < 14 holds, so "labels.complaint.ageDays < 14" would match every visitor there.
+  labels: { complaint: { ageDays: 400 } },
 };
 
 /** Segment references and `$params.*` replaced by what they stand for: plain attribute conditions. */
@@ -47,11 +49,12 @@ function resolve(cond: Cond, config = SHOP_CONFIG): Cond {
   return and.length ? { $and: [out, ...and] } : out;
 }
 
-/** The campaigns of a slot, highest priority first, each with the condition of its segments. */
+/** The campaigns of a slot live today, highest priority first, each with the condition of its segments. */
 function slotRules(slot: string) {
   const when = new Map(SHOP_CONFIG.segments.map((s) => [s.id, s]));
+  const today = new Date().toISOString().slice(0, 10);
   return SHOP_CONFIG.campaigns
-    .filter((c) => c.slot === slot)
+    .filter((c) => c.slot === slot && (!c.start || c.start <= today) && (!c.end || today <= c.end))
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
     .map((c) => {
       const conds = c.segments.filter((id) => !when.get(id)?.fallback).map((id) => resolve(when.get(id)?.when ?? {}));
