@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { heapAfterGc, mainThreadTime, throttledTab, traced, visitor } from './lib/browser';
 import { benchServer, ROOT } from './lib/server';
-import { SHOP_CONFIG_TEXT, SLOTS, VISITOR_ATTRIBUTES, flatAttributes, growthbookPayload, optimizelyDatafile } from './lib/peers';
+import { SHOP_CONFIG_TEXT, SLOTS, VISITOR_ATTRIBUTES, flatAttributes, growthbookPayload, optimizelyDatafile, shopTemplates } from './lib/peers';
 import { median, ratio, round, rounds } from './lib/stats';
 
 /** The fixed observation window after the load event. */
@@ -20,7 +20,7 @@ function shopPage(head: string): string {
   const slots = SLOTS.map((s) => `<section data-microseg-slot="${s}"><h2>${s}</h2><p>Default content</p></section>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
 <script>window.__bench = { done: false }; function benchDone(decisions) { window.__bench = { done: true, readyMs: performance.now(), decisions: decisions }; }</script>
-${head}</head><body><header>Shop</header><main>${slots}<div data-microseg-offer="spring-sale">Spring sale</div></main></body></html>`;
+${head}</head><body><header>Shop</header><main>${slots}<div data-microseg-offer="spring-sale">Spring sale</div></main>${shopTemplates()}</body></html>`;
 }
 
 const json = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');

@@ -1,7 +1,7 @@
 // A page that loads the built script-tag SDK with a served config and records, in the page,
 // when the script arrived, when the SDK was ready and when every slot had its decision.
 import type { Page } from 'playwright-core';
-import { SLOTS } from './peers';
+import { SLOTS, shopTemplates } from './peers';
 
 export interface StartTimes {
   /** Script bytes arrived → `ready` resolved, ms. */
@@ -23,7 +23,7 @@ microseg.ready.then(function () {
   var script = performance.getEntriesByType('resource').filter(function (e) { return /microseg\\.iife\\.js/.test(e.name); })[0];
   var start = script ? script.responseEnd : 0;
   __benchResolve({ readyMs: readyAt - start, decisionMs: decidedAt - start });
-});</script></head><body>${SLOTS.map((s) => `<section data-microseg-slot="${s}">default</section>`).join('')}</body></html>`;
+});</script></head><body>${SLOTS.map((s) => `<section data-microseg-slot="${s}">default</section>`).join('')}${shopTemplates()}</body></html>`;
 }
 
 /** Waits for the page's start times (a promise in the page: no polling that would cost it CPU). */

@@ -16,6 +16,18 @@ export const SHOP_CONFIG_TEXT = readFileSync(join(ROOT, 'examples/shop.config.js
 export const SHOP_CONFIG = JSON.parse(SHOP_CONFIG_TEXT) as ShopConfig;
 export const SLOTS = [...new Set(SHOP_CONFIG.campaigns.map((c) => c.slot))];
 
+/**
+ * The templates the shop's campaigns name (and `offer`, of the generated configs), as the shop's
+ * pages ship them: without them the SDK reports a missing template for every slot it fills.
+ */
+export function shopTemplates(): string {
+  const names = new Set(SHOP_CONFIG.campaigns.map((c) => (c.content as { template?: string } | undefined)?.template).filter(Boolean));
+  names.add('offer');
+  return [...names]
+    .map((name) => `<template data-microseg-template="${name}"><div><h2 data-microseg-text="title">…</h2><p data-microseg-text="text">…</p></div></template>`)
+    .join('');
+}
+
 /** What a returning visitor's page knows about them, as attributes (peers have no on-device history). */
 export const VISITOR_ATTRIBUTES = {
   id: 'visitor-42',
