@@ -10,6 +10,9 @@ export interface StartTimes {
   decisionMs: number;
 }
 
+/** Logged once the start's writes are flushed: a driver can wait for it without running code in the page. */
+export const SETTLED = 'microseg-bench:settled';
+
 export function microsegPage(configUrl: string, init: Record<string, unknown> = {}): string {
   const options = JSON.stringify({ configUrl, ...init });
   return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
@@ -23,6 +26,7 @@ microseg.ready.then(function () {
   var script = performance.getEntriesByType('resource').filter(function (e) { return /microseg\\.iife\\.js/.test(e.name); })[0];
   var start = script ? script.responseEnd : 0;
   __benchResolve({ readyMs: readyAt - start, decisionMs: decidedAt - start });
+  microseg.flush().then(function () { console.debug(${JSON.stringify(SETTLED)}); });
 });</script></head><body>${SLOTS.map((s) => `<section data-microseg-slot="${s}">default</section>`).join('')}${shopTemplates()}</body></html>`;
 }
 
