@@ -1,14 +1,33 @@
 // Main-thread cost of track() and ingestion throughput into IndexedDB, in Chromium, over the built IIFE.
+import type { Browser } from 'playwright-core';
 import { html, launch, startServer } from '../test/browser/harness';
+import { median, p95, rounds } from './lib/stats';
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))]!;
-};
+/** A burst of 50,000 events in a fresh context, timed until the store has committed them all. */
+async function ingestOnce(browser: Browser, url: string) {
+  const fresh = await (await browser.newContext()).newPage();
+  await fresh.goto(url);
+  await fresh.evaluate(() => (window as any).microseg.ready);
+  const got = await fresh.evaluate(async () => {
+    const ms = (window as any).microseg;
+    const N = 50_000;
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) ms.track('view_item', { i, value: i % 300, items: [{ item_id: `p${i % 97}`, item_category: 'shoes' }] });
+    await ms.flush();
+    const ms_ = performance.now() - t0;
+    const stored: number = await new Promise((resolve, reject) => {
+      const req = indexedDB.open('microseg');
+      req.onsuccess = () => {
+        const all = req.result.transaction('chunks').objectStore('chunks').getAll();
+        all.onsuccess = () => resolve(new Set(all.result.flatMap((c: { events: { id: string }[] }) => c.events.map((e) => e.id))).size);
+        all.onerror = () => reject(all.error);
+      };
+    });
+    return { events: N, ms: ms_, stored };
+  });
+  await fresh.context().close();
+  return got;
+}
 
 export async function run() {
   const browser = await launch();
@@ -35,40 +54,27 @@ export async function run() {
     });
     await page.close();
 
-    // Ingestion: a burst of 50,000 events, timed until the store has committed them all.
-    const fresh = await (await browser.newContext()).newPage();
-    await fresh.goto(server.url + '/bench');
-    await fresh.evaluate(() => (window as any).microseg.ready);
-    const ingest = await fresh.evaluate(async () => {
-      const ms = (window as any).microseg;
-      const N = 50_000;
-      const t0 = performance.now();
-      for (let i = 0; i < N; i++) ms.track('view_item', { i, value: i % 300, items: [{ item_id: `p${i % 97}`, item_category: 'shoes' }] });
-      await ms.flush();
-      const ms_ = performance.now() - t0;
-      const stored: number = await new Promise((resolve, reject) => {
-        const req = indexedDB.open('microseg');
-        req.onsuccess = () => {
-          const all = req.result.transaction('chunks').objectStore('chunks').getAll();
-          all.onsuccess = () => resolve(new Set(all.result.flatMap((c: { events: { id: string }[] }) => c.events.map((e) => e.id))).size);
-          all.onerror = () => reject(all.error);
-        };
-      });
-      return { events: N, ms: ms_, stored };
-    });
+    // Ingestion: p50 and p95 over rounds, each in a fresh context.
+    const ingests = [];
+    for (let r = 0; r < rounds(); r++) ingests.push(await ingestOnce(browser, server.url + '/bench'));
+    const perSecond = ingests.map((i) => i.events / (i.ms / 1000));
+    const seconds = ingests.map((i) => i.ms / 1000);
     return {
       track: {
-        unit: 'µs per call (main thread)',
-        median: +median(batches).toFixed(2),
-        p95: +pct(batches, 95).toFixed(2),
+        unit: 'µs per call (main thread), no config loaded (with configs: the track bench)',
+        p50: +median(batches).toFixed(2),
+        p95: +p95(batches).toFixed(2),
         target: '≤ 10 µs median',
       },
       ingestion: {
-        events: ingest.events,
-        stored: ingest.stored,
-        lost: ingest.events - ingest.stored,
-        seconds: +(ingest.ms / 1000).toFixed(2),
-        eventsPerSecond: Math.round(ingest.events / (ingest.ms / 1000)),
+        events: ingests[0]!.events,
+        rounds: ingests.length,
+        'lost (worst round)': Math.max(...ingests.map((i) => i.events - i.stored)),
+        'seconds p50': +median(seconds).toFixed(2),
+        'seconds p95': +p95(seconds).toFixed(2),
+        'events/s p50': Math.round(median(perSecond)),
+        // The slow tail: the 95th percentile of the time is the 5th percentile of the rate.
+        'events/s at p95 time': Math.round(ingests[0]!.events / p95(seconds)),
         target: '≥ 20,000 events/s, zero loss',
       },
     };

@@ -10,6 +10,10 @@ const BENCHES: Array<[name: string, module: string]> = [
   ['engine-membership-chromium', './engine/membership-chromium.ts'],
   ['engine-startup', './engine/startup.ts'],
   ['render', './render.ts'],
+  ['boot', './boot.ts'],
+  ['history', './history.ts'],
+  ['track', './track.ts'],
+  ['profile-start', './profile.ts'],
 ];
 
 const only = process.argv.slice(2);

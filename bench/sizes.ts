@@ -22,10 +22,15 @@ export async function run() {
   const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
   rows.push({ library: 'microseg (IIFE)', version, ...ours, note: 'whole SDK, script-tag build' });
   rows.push({ library: 'microseg (snippet)', version, ...sizes('dist/snippet.min.js'), note: 'inline loader' });
+  // A first visit validates the config it fetches: the validator downloads beside the SDK.
+  const validator = sizes('dist/microseg.schema.js');
+  rows.push({ library: 'microseg (validator)', version, ...validator, note: 'microseg.schema.js, loaded on a first visit (and with an inline config)' });
+  const firstVisit = { raw: ours.raw + validator.raw, gzip: ours.gzip + validator.gzip, brotli: ours.brotli + validator.brotli };
+  rows.push({ library: 'microseg (first visit)', version, ...firstVisit, note: 'IIFE + validator (gzip and brotli per file, summed)' });
   for (const [name, pkg, file, note] of PEERS) {
     const { path, version: v } = pkgFile(pkg, file);
     const s = sizes(path);
-    rows.push({ library: name, version: v, ...s, note, ratio: +(s.gzip / ours.gzip).toFixed(1) });
+    rows.push({ library: name, version: v, ...s, note, ratio: +(s.gzip / ours.gzip).toFixed(1), 'ratio to first visit': +(s.gzip / firstVisit.gzip).toFixed(1) });
   }
   return { unit: 'bytes', rows };
 }
