@@ -3,6 +3,7 @@
 
 import type { Condition } from '../config/types';
 import { compareVersions, parseVersion, type Version } from './semver';
+import { isPlainObject } from '../shared/util';
 
 /** A compiled condition. */
 export type Matcher = (doc: unknown) => boolean;
@@ -69,10 +70,6 @@ export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[]
 /** "segments[0].when" + ["$and", 0, "a"] → "segments[0].when.$and[0].a" (the compiler's path style). */
 const formatPath = (base: string, keys: (string | number)[]) =>
   keys.reduce<string>((at, k) => (typeof k === 'number' ? `${at}[${k}]` : join(at, k)), base);
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** A document (sub-)object: a plain object, not an array and not a Date (a value of its own type). */
 const isDocument = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && !(v instanceof Date);

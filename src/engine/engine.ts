@@ -3,22 +3,21 @@
 // exact moments they can change (nextChangeAt), never by polling.
 
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
-import type { Profile, TrackedEvent } from '../core/types';
+import type { Profile, TrackedEvent } from '../shared/types';
 import { asRecords, labelsInForce, recordList, type Label, type LabelInput, type LabelRecords } from '../labels/labels';
-import { dict } from '../core/dict';
-import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
+import { dict } from '../shared/dict';
+import { compileCondition, ConditionError, type Matcher } from './condition';
 import { explainCondition, type ClauseResult } from './explain';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
 import { compileScore, type CompiledScore } from './scores';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
+import { DAY, MINUTE, VISIT_IDLE } from '../shared/constants';
+import { isPlainObject } from '../shared/util';
 
-const DAY = 86_400_000;
-/** A visit ends after this long without any event (as in the tracker). */
-const VISIT_IDLE = 30 * 60_000;
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
 /** A step back of the device clock this large is a clock set back (followed), not a sync (ignored). */
-const CLOCK_SET_BACK = 5 * 60_000;
+const CLOCK_SET_BACK = 5 * MINUTE;
 const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
 const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'params', 'labels', 'segments', 'campaigns']);

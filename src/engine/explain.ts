@@ -1,7 +1,8 @@
 // Why a condition holds or not: one entry per clause, with the value the visitor had.
 
 import type { Condition } from '../config/types';
-import { compilePath, compileQuery, compileValueTest, isPlainObject, resolvedValues, Fanout } from './condition';
+import { compilePath, compileQuery, compileValueTest, resolvedValues, Fanout } from './condition';
+import { isPlainObject } from '../shared/util';
 
 export interface ClauseResult {
   /** Context path ("metrics.orders"); absent for $and/$or/$nor/$not groups. */

@@ -14,15 +14,13 @@
 // buckets, not events.
 
 import type { MetricAgg, MetricDef } from '../config/types';
-import type { TrackedEvent } from '../core/types';
+import type { TrackedEvent } from '../shared/types';
 import { parseDuration } from '../config/time';
-import { dict } from '../core/dict';
+import { dict } from '../shared/dict';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from './condition';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
+import { DAY, HOUR, MINUTE } from '../shared/constants';
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 const DEFAULT_DISTINCT_LIMIT = 1000;
 const NEEDS_FIELD: MetricAgg[] = ['sum', 'min', 'max', 'avg', 'first', 'last', 'distinct'];
 const AGGS: MetricAgg[] = ['count', 'sum', 'min', 'max', 'avg', 'first', 'last', 'firstAt', 'lastAt', 'distinct'];

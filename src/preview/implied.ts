@@ -5,8 +5,8 @@
 // evaluating the rule, so any label rule works, not only "ageDays < n".
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
 import { collectPaths, explainCondition, compileCondition, type ClauseResult, type EvaluationContext, type LabelContext } from '../engine';
+import { DAY } from '../shared/constants';
 
-const DAY = 86_400_000;
 /** Enough to try every operand of an ordinary rule; bounded so a large rule cannot stall the preview. */
 const MAX_TRIES = 512;
 /** Channels to try when a rule wants a label from anywhere but the ones it names. */

@@ -1,8 +1,9 @@
 import { openDB, deleteDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { TrackedEvent } from '../core/types';
-import { describe, type Reporter } from '../core/errors';
-import { DAY } from '../core/util';
+import type { TrackedEvent } from '../shared/types';
+import { describe, type Reporter } from '../shared/errors';
+import { DAY } from '../shared/constants';
 import { clearLocal, localKeys, readLocal, removeLocal, writeLocal } from './local';
+import type { RuntimeErrorCode } from '../shared/errors';
 
 export { readLocal, writeLocal, removeLocal } from './local';
 
@@ -125,7 +126,7 @@ export function createStore(options: StoreOptions) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
 
-  function fallBackToMemory(code: string, message: string, cause?: unknown): void {
+  function fallBackToMemory(code: RuntimeErrorCode, message: string, cause?: unknown): void {
     shed = 0;
     for (const e of [...inflight, ...pendingEvents]) memEvents.set(e.id, e);
     for (const [k, v] of pendingKv) memKv.set(k, v);
