@@ -99,7 +99,7 @@ interface StoredConfig {
 }
 
 /** A document's place in the order of publications; one without a whole `issued` comes before all that have one. */
-export function issuedOf(doc: unknown): number {
+function issuedOf(doc: unknown): number {
   const issued = (doc as { issued?: unknown } | null)?.issued;
   return typeof issued === 'number' && Number.isSafeInteger(issued) && issued >= 0 ? issued : -1;
 }

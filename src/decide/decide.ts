@@ -5,7 +5,7 @@
 import type { CampaignContent, CampaignDef, MicrosegConfig, SuppressionDef } from '../config/types';
 import { isActiveOn } from '../config/matrix';
 import { parseDuration } from '../config/time';
-import { compileCondition, type Matcher } from '../engine/condition';
+import { compileCondition, type Matcher } from '../condition';
 import type { ExposureHistory, Moment } from './history';
 import { holdoutBucket } from './hash';
 import { own } from '../shared/dict';

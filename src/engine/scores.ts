@@ -3,7 +3,7 @@
 
 import { own } from '../shared/dict';
 import type { ScoreDef } from '../config/types';
-import { compilePath, ConditionError } from './condition';
+import { compilePath, ConditionError } from '../condition';
 
 export interface CompiledScore {
   id: string;

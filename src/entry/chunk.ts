@@ -17,7 +17,7 @@ const base = (() => {
 })();
 
 /** A script URL the SDK may load: the SDK's origin, inside its folder. */
-export function admitted(url: string): boolean {
+function admitted(url: string): boolean {
   try {
     const u = new URL(url);
     return !!base && u.origin === base.origin && u.pathname.startsWith(base.pathname) && !u.pathname.slice(base.pathname.length).includes('/');

@@ -16,7 +16,7 @@ interface ReadOptions {
 }
 
 /** One record from outside, checked field by field: the label, or why it was refused. */
-export function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label } | { refused: string } {
+function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label } | { refused: string } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { refused: 'a label must be an object' };
   const r = raw as Record<string, unknown>;
   const name = r.name;

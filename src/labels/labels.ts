@@ -42,7 +42,7 @@ export function isLabelName(name: unknown): name is string {
 }
 
 /** The order of two records: time, then this device's sequence, then a tombstone, then content (total, so every tab agrees). */
-export function compareRecords(a: Label, b: Label): number {
+function compareRecords(a: Label, b: Label): number {
   return a.at - b.at || (a.seq ?? 0) - (b.seq ?? 0) || Number(!!a.deleted) - Number(!!b.deleted) || contentOrder(a, b);
 }
 

@@ -134,8 +134,6 @@ export function createMeasurement(deps: MeasureDeps) {
     flush: async () => {
       await outbox?.commit();
     },
-    journeys: () => journeys.open(),
-    outboxSize: () => outbox?.size() ?? Promise.resolve(0),
     stop(): void {
       for (const off of offs) off();
       journeys.stop();

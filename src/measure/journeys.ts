@@ -281,10 +281,6 @@ export function createJourneys(deps: JourneyDeps) {
     check,
     /** Resolves when every change asked for so far is written and told. */
     idle: (): Promise<void> => queue,
-    /** The windows still open. */
-    open(): JourneyExposure[] {
-      return state.open.slice();
-    },
     /** Consent denied or forget(): nothing remains here. */
     reset(): void {
       generation++;

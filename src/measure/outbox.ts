@@ -58,7 +58,7 @@ type Answer = { ok: true } | { ok: false; retry: boolean; status?: number; retry
  * share of the page's 64 KB budget), and after a dozen such answers every later fetch fails.
  * Collector answers are small; the request's 30 s timeout also bounds the read.
  */
-export async function discardBody(res: Response): Promise<void> {
+async function discardBody(res: Response): Promise<void> {
   try {
     if (res.body) await res.arrayBuffer();
   } catch {
@@ -482,12 +482,6 @@ export function createOutbox(deps: OutboxDeps) {
       }
       // They stay in the outbox until a confirmed send: the backend drops the duplicates.
       recent = [];
-    },
-
-    /** How many messages wait (stored and buffered). */
-    async size(): Promise<number> {
-      const db = enabled ? await deps.database() : null;
-      return buffer.length + (db ? await db.count('outbox') : memory.size);
     },
 
     stop(): void {

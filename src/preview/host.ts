@@ -7,7 +7,7 @@ import { loadOverlay } from './load';
 import type { Persona, PreviewBridge, PreviewSession, PreviewView } from './types';
 import type { RuntimeErrorCode } from '../shared/errors';
 
-export const PREVIEW_PARAM = 'microseg_preview';
+const PREVIEW_PARAM = 'microseg_preview';
 
 export interface PreviewHostDeps {
   key: PublicKeyInput | PublicKeyInput[] | undefined;

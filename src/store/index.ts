@@ -42,7 +42,7 @@ const countOf = (key: string) => Number(key.split(':')[1]) || 0;
 const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;
 
 /** Bump with a new step in `migrate` whenever the object stores change. */
-export const DB_VERSION = 2;
+const DB_VERSION = 2;
 
 function migrate(db: IDBPDatabase<MicrosegDB>, oldVersion: number): void {
   // Each step runs once, in order, from the version this browser holds (a switch cannot fall
