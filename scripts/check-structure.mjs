@@ -15,7 +15,7 @@ const MAX_FUNCTION = 150;
 const FLOOR = {
   shared: 0,
   condition: 1,
-  track: 2, store: 2, config: 2, engine: 2, labels: 2, decide: 2, render: 2, measure: 2, preview: 2, core: 2,
+  track: 2, store: 2, config: 2, engine: 2, labels: 2, decide: 2, render: 2, measure: 2, preview: 2,
   sdk: 3,
   entry: 4, react: 4, server: 4, cli: 4, snippet: 4, '.': 4,
 };

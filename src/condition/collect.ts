@@ -1,7 +1,7 @@
 // Reading a condition without compiling it: which context paths it tests, with which operands,
 // and the literal values inside those operands (the engine's dependency graph and the preview).
 import { isPlainObject } from '../shared/util';
-import { operatorSpec } from './operators';
+import { operandValues, operatorSpec } from './operators';
 
 /** Context paths a condition reads (not those inside $elemMatch, which are relative). */
 export function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
@@ -24,7 +24,7 @@ export function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
  */
 export function walkOperands(operands: unknown[], visit: { literal: (v: unknown) => void; pattern?: (source: unknown) => void }): void {
   const walk = (v: unknown, key?: string) => {
-    const values = key === undefined ? 'literal' : operatorSpec(key)?.values ?? 'literal';
+    const values = key === undefined ? 'literal' : operandValues(key);
     if (values === 'none') return;
     if (values === 'pattern') return visit.pattern?.(v);
     if (Array.isArray(v)) v.forEach((x) => walk(x));

@@ -70,7 +70,7 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: str
     return allOf(parts);
   }
   const op = ops[0]!;
-  return operatorSpec(op)?.fast?.(operand[op], { segs, at, slow, element: elementTest });
+  return operatorSpec(op)?.fast?.(operand[op], segs, slow, join(at, op));
 }
 
 /**
@@ -87,7 +87,7 @@ export function compileValueTest(operand: unknown, at: string, element = false):
       if (!(modified in operand)) throw new ConditionError(join(at, op), `${op} needs ${modified}`);
       continue;
     }
-    tests.push(compileFieldOperator(op, operand[op], { at: join(at, op), expand: !element, siblings: operand, valueTest: compileValueTest, element: elementTest }));
+    tests.push(compileFieldOperator(op, operand[op], join(at, op), !element, operand));
   }
   if (tests.length === 1) return tests[0]!;
   return (r) => {
@@ -97,7 +97,7 @@ export function compileValueTest(operand: unknown, at: string, element = false):
 }
 
 
-function elementTest(operand: unknown, at: string): Test {
+export function elementTest(operand: unknown, at: string): Test {
   if (!isPlainObject(operand)) throw new ConditionError(at, '$elemMatch takes a condition object');
   if (isElemMatchValueForm(operand)) {
     const t = compileValueTest(operand, at, true);

@@ -51,7 +51,7 @@ export function oneOf(operand: unknown, at: string): Test {
 
 const TYPE_CODES: Record<number, string> = { 1: 'double', 2: 'string', 3: 'object', 4: 'array', 8: 'bool', 9: 'date', 10: 'null', 16: 'int', 18: 'long' };
 /** The numeric BSON type codes $type accepts. */
-export const TYPE_CODE_NUMBERS = Object.keys(TYPE_CODES).map(Number);
+export const TYPE_CODE_NUMBERS = /* @__PURE__ */ Object.keys(TYPE_CODES).map(Number);
 /** The type names $type accepts. */
 export const TYPE_NAMES = ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 'date'];
 

@@ -4,6 +4,9 @@
 // its operand. A new operator is one entry; nothing else names operators.
 import { compare, oneOf, regex, typeTest, versionTest, type Order } from './operands';
 import { readPath } from './paths';
+// compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
+// function declarations, so the import cycle is safe.
+import { compileValueTest, elementTest } from './compile';
 import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, isValidRegex, matches, not, some, type Matcher, type ResolvedTest, type Test } from './values';
 import { isPlainObject } from '../shared/util';
 
@@ -14,31 +17,28 @@ export type OperandKind =
 /** What an operand holds, for those who read conditions without compiling them. */
 export type OperandValues = 'literal' | 'pattern' | 'none';
 
-/** How a field operator is compiled: `expand` also tries the elements of array values. */
-export interface FieldCompile {
-  at: string;
-  expand: boolean;
-  siblings: Record<string, unknown>;
-  valueTest(operand: unknown, at: string, element?: boolean): ResolvedTest;
-  element(operand: unknown, at: string): Test;
+/** Operands that hold no value of the field: type names, sizes, flags, existence. */
+const NO_VALUES: ReadonlySet<OperandKind> = new Set<OperandKind>(['size', 'exists', 'type', 'options']);
+
+/** What the operand of `name` holds: values of the field (also for a field name), a pattern, or neither. */
+export function operandValues(name: string): OperandValues {
+  const kind = operatorSpec(name)?.operand;
+  return kind === 'regex' ? 'pattern' : kind && NO_VALUES.has(kind) ? 'none' : 'literal';
 }
 
-/** A scalar comparison compiled as one closure with the path read inline; `slow` handles arrays and fan-outs. */
-export interface FastCompile {
-  segs: string[];
-  at: string;
-  slow: ResolvedTest;
-  element(operand: unknown, at: string): Test;
-}
+/** A field operator's test of the resolved value; `expand` also tries the elements of array values. */
+export type FieldCompiler = (operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>) => ResolvedTest;
+
+/** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the operator's path. */
+export type FastCompiler = (operand: unknown, segs: string[], slow: ResolvedTest, at: string) => Matcher | undefined;
 
 export interface OperatorSpec {
   operand: OperandKind;
-  values: OperandValues;
   /** At the query level ({ "$or": [...] }): the operand's conditions into one matcher. */
   query?: (operand: unknown, at: string, query: (cond: unknown, at: string) => Matcher) => Matcher;
   /** On a field ({ "metrics.orders": { "$gt": 1 } }). */
-  field?: (operand: unknown, c: FieldCompile) => ResolvedTest;
-  fast?: (operand: unknown, c: FastCompile) => Matcher | undefined;
+  field?: FieldCompiler;
+  fast?: FastCompiler;
   /** Where a comparison of a whole-day counter with `c` can flip, for the engine's clock. */
   dayFlips?: (c: number) => number[];
   /** Not an operator of its own: a flag of the operator named here ($options of $regex). */
@@ -58,11 +58,10 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
     return join(operand.map((c, i) => query(c, `${at}[${i}]`)));
   };
 
-const ordered = (op: string, order: Order, flips: (c: number) => number[]): OperatorSpec => ({
+const ordered = (op: string, test: Order['test'], inclusive: boolean, flips: (c: number) => number[]): OperatorSpec => ({
   operand: 'order',
-  values: 'literal',
-  field: (x, c) => some(compare(op, x, c.at, order), c.expand),
-  fast: (y, c) => (isScalarConstant(y) ? fastCompare(op, y, c) : undefined),
+    field: (x, at, expand) => some(compare(op, x, at, { test, inclusive }), expand),
+  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(op, y, segs, slow) : undefined),
   dayFlips: flips,
 });
 const equalFlips = (c: number) => (Number.isInteger(c) ? [c, c + 1] : []);
@@ -72,9 +71,8 @@ const floorFlip = (c: number) => [Math.floor(c) + 1];
 /** A semantic-version comparison: `pass` reads compareVersions(seen, wanted); `negate` for "not equal". */
 const versioned = (op: string, pass: (c: number) => boolean, negate = false): OperatorSpec => ({
   operand: 'semver',
-  values: 'literal',
-  field: (x, c) => {
-    const t = some(versionTest(op, x, c.at, pass), c.expand);
+    field: (x, at, expand) => {
+    const t = some(versionTest(op, x, at, pass), expand);
     return negate ? not(t) : t;
   },
 });
@@ -82,14 +80,14 @@ const versioned = (op: string, pass: (c: number) => boolean, negate = false): Op
 /** The operators, by name. */
 export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
   $eq: {
-    operand: 'any', values: 'literal', dayFlips: equalFlips,
-    field: (x, c) => some(equals(x), c.expand),
-    fast: (y, c) => (isScalarConstant(y) ? fastEquals(y, c) : undefined),
+    operand: 'any', dayFlips: equalFlips,
+    field: (x, at, expand) => some(equals(x), expand),
+    fast: (y, segs, slow) => (isScalarConstant(y) ? fastEquals(y, segs, slow) : undefined),
   },
   $ne: {
-    operand: 'any', values: 'literal', dayFlips: equalFlips,
-    field: (x, c) => not(some(equals(x), c.expand)),
-    fast: (y, { segs, slow }) => {
+    operand: 'any', dayFlips: equalFlips,
+    field: (x, at, expand) => not(some(equals(x), expand)),
+    fast: (y, segs, slow) => {
       if (!isScalarConstant(y)) return undefined;
       return (doc) => {
         const v = readPath(doc, segs);
@@ -97,32 +95,30 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       };
     },
   },
-  $gt: ordered('$gt', { test: (a, b) => a > b, inclusive: false }, floorFlip),
-  $gte: ordered('$gte', { test: (a, b) => a >= b, inclusive: true }, ceilFlip),
-  $lt: ordered('$lt', { test: (a, b) => a < b, inclusive: false }, ceilFlip),
-  $lte: ordered('$lte', { test: (a, b) => a <= b, inclusive: true }, floorFlip),
-  $in: { operand: 'list', values: 'literal', dayFlips: equalFlips, field: (x, c) => some(oneOf(x, c.at), c.expand), fast: (y, c) => fastOneOf(y, true, c) },
-  $nin: { operand: 'list', values: 'literal', dayFlips: equalFlips, field: (x, c) => not(some(oneOf(x, c.at), c.expand)), fast: (y, c) => fastOneOf(y, false, c) },
+  $gt: ordered('$gt', (a, b) => a > b, false, floorFlip),
+  $gte: ordered('$gte', (a, b) => a >= b, true, ceilFlip),
+  $lt: ordered('$lt', (a, b) => a < b, false, ceilFlip),
+  $lte: ordered('$lte', (a, b) => a <= b, true, floorFlip),
+  $in: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => some(oneOf(x, at), expand), fast: (y, segs, slow) => fastOneOf(y, true, segs, slow) },
+  $nin: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => not(some(oneOf(x, at), expand)), fast: (y, segs, slow) => fastOneOf(y, false, segs, slow) },
   $all: {
-    operand: 'list', values: 'literal',
-    field: (operand, c) => {
-      if (!Array.isArray(operand)) throw new ConditionError(c.at, '$all takes an array');
+    operand: 'list',     field: (operand, at, expand) => {
+      if (!Array.isArray(operand)) throw new ConditionError(at, '$all takes an array');
       // MongoDB: { $all: [a, b] } is { $and: [{ f: a }, { f: b }] }; an empty $all matches nothing.
       if (operand.length === 0) return () => false;
       const parts = operand.map((x, i) =>
-        isPlainObject(x) && '$elemMatch' in x ? c.valueTest(x, `${c.at}[${i}]`) : some(equals(x), c.expand),
+        isPlainObject(x) && '$elemMatch' in x ? compileValueTest(x, `${at}[${i}]`) : some(equals(x), expand),
       );
       return (r) => parts.every((t) => t(r));
     },
   },
   $elemMatch: {
-    operand: 'elem', values: 'literal',
-    field: (operand, c) => {
-      const el = c.element(operand, c.at);
+    operand: 'elem',     field: (operand, at, expand) => {
+      const el = elementTest(operand, at);
       return some((v) => Array.isArray(v) && v.some(el), false);
     },
-    fast: (y, { segs, at, slow, element }) => {
-      const el = element(y, at);
+    fast: (y, segs, slow, at) => {
+      const el = elementTest(y, at);
       return (doc) => {
         const v = readPath(doc, segs);
         if (Array.isArray(v)) {
@@ -134,22 +130,20 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
     },
   },
   $size: {
-    operand: 'size', values: 'none',
-    field: (operand, c) => {
+    operand: 'size',     field: (operand, at, expand) => {
       if (typeof operand !== 'number' || !Number.isInteger(operand) || operand < 0) {
-        throw new ConditionError(c.at, '$size takes a non-negative integer');
+        throw new ConditionError(at, '$size takes a non-negative integer');
       }
       return some((v) => Array.isArray(v) && v.length === operand, false);
     },
   },
   $exists: {
-    operand: 'exists', values: 'none',
-    field: (operand, c) => {
-      if (typeof operand !== 'boolean' && operand !== 0 && operand !== 1) throw new ConditionError(c.at, '$exists takes true or false');
+    operand: 'exists',     field: (operand, at, expand) => {
+      if (typeof operand !== 'boolean' && operand !== 0 && operand !== 1) throw new ConditionError(at, '$exists takes true or false');
       const present = some((v) => v !== undefined, false);
       return operand ? present : not(present);
     },
-    fast: (y, { segs, slow }) => {
+    fast: (y, segs, slow) => {
       if (typeof y !== 'boolean' && y !== 0 && y !== 1) return undefined;
       const want = !!y;
       return (doc) => {
@@ -159,21 +153,19 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
     },
   },
   $type: {
-    operand: 'type', values: 'none',
-    field: (operand, c) => {
+    operand: 'type',     field: (operand, at, expand) => {
       const names = Array.isArray(operand) ? operand : [operand];
-      if (names.length === 0) throw new ConditionError(c.at, '$type takes a type name or a non-empty list of them');
-      const tests = names.map((n, i) => typeTest(n, Array.isArray(operand) ? `${c.at}[${i}]` : c.at));
-      return some((v) => tests.some((t) => t(v)), c.expand);
+      if (names.length === 0) throw new ConditionError(at, '$type takes a type name or a non-empty list of them');
+      const tests = names.map((n, i) => typeTest(n, Array.isArray(operand) ? `${at}[${i}]` : at));
+      return some((v) => tests.some((t) => t(v)), expand);
     },
   },
   $regex: {
-    operand: 'regex', values: 'pattern',
-    field: (operand, c) => {
-      const re = regex(operand, regexOptions(c.siblings), c.at);
-      return some((v) => typeof v === 'string' && matches(re, v), c.expand);
+    operand: 'regex',     field: (operand, at, expand, siblings) => {
+      const re = regex(operand, regexOptions(siblings), at);
+      return some((v) => typeof v === 'string' && matches(re, v), expand);
     },
-    fast: (y, { segs, slow }) => {
+    fast: (y, segs, slow) => {
       if (typeof y !== 'string' || !isValidRegex(y)) return undefined;
       const re = new RegExp(y);
       return (doc) => {
@@ -182,21 +174,20 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       };
     },
   },
-  $options: { operand: 'options', values: 'none', modifies: '$regex' },
+  $options: { operand: 'options', modifies: '$regex' },
   $not: {
-    operand: 'not', values: 'literal',
-    query: (operand, at, query) => {
+    operand: 'not',     query: (operand, at, query) => {
       const inner = query(operand, at);
       return (doc) => !inner(doc);
     },
-    field: (operand, c) => {
-      if (!isOperatorObject(operand, c.at)) throw new ConditionError(c.at, '$not takes an operator object, e.g. { "$not": { "$gt": 5 } }');
-      return not(c.valueTest(operand, c.at, !c.expand));
+    field: (operand, at, expand) => {
+      if (!isOperatorObject(operand, at)) throw new ConditionError(at, '$not takes an operator object, e.g. { "$not": { "$gt": 5 } }');
+      return not(compileValueTest(operand, at, !expand));
     },
   },
-  $and: { operand: 'conditions', values: 'literal', query: combine('$and', allOf) },
-  $or: { operand: 'conditions', values: 'literal', query: combine('$or', anyOf) },
-  $nor: { operand: 'conditions', values: 'literal', query: combine('$nor', (list) => { const any = anyOf(list); return (doc) => !any(doc); }) },
+  $and: { operand: 'conditions', query: combine('$and', allOf) },
+  $or: { operand: 'conditions', query: combine('$or', anyOf) },
+  $nor: { operand: 'conditions', query: combine('$nor', (list) => { const any = anyOf(list); return (doc) => !any(doc); }) },
   $veq: versioned('$veq', (c) => c === 0),
   $vne: versioned('$vne', (c) => c === 0, true),
   $vgt: versioned('$vgt', (c) => c > 0),
@@ -206,7 +197,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
 };
 
 /** Every operator name, in the table's order. */
-export const KNOWN_OPERATORS: readonly string[] = Object.keys(OPERATORS);
+export const KNOWN_OPERATORS: readonly string[] = /* @__PURE__ */ Object.keys(OPERATORS);
 
 /** The operator of that name, or undefined (never an inherited property). */
 export function operatorSpec(name: string): OperatorSpec | undefined {
@@ -247,11 +238,11 @@ export function isOperatorObject(v: unknown, at: string): v is Record<string, un
 }
 
 /** A field operator's test, or the compiler's error for a name that is not one. */
-export function compileFieldOperator(op: string, operand: unknown, c: FieldCompile): ResolvedTest {
+export function compileFieldOperator(op: string, operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>): ResolvedTest {
   const spec = operatorSpec(op);
-  if (spec?.field) return spec.field(operand, c);
-  if (spec?.query) throw new ConditionError(c.at, `${op} belongs at the query level, not inside a field`);
-  throw new ConditionError(c.at, `unknown operator "${op}"`);
+  if (spec?.field) return spec.field(operand, at, expand, siblings);
+  if (spec?.query) throw new ConditionError(at, `${op} belongs at the query level, not inside a field`);
+  throw new ConditionError(at, `unknown operator "${op}"`);
 }
 
 /** A query-level operator's matcher, or the compiler's error. */
@@ -266,7 +257,7 @@ export function compileQueryOperator(op: string, operand: unknown, at: string, q
 
 const isScalarConstant = (y: unknown): y is string | number => typeof y === 'string' || (typeof y === 'number' && Number.isFinite(y));
 
-function fastEquals(y: string | number, { segs, slow }: FastCompile): Matcher {
+function fastEquals(y: string | number, segs: string[], slow: ResolvedTest): Matcher {
   return (doc) => {
     const v = readPath(doc, segs);
     if (v === y) return true;
@@ -274,7 +265,7 @@ function fastEquals(y: string | number, { segs, slow }: FastCompile): Matcher {
   };
 }
 
-function fastCompare(op: string, y: string | number, { segs, slow }: FastCompile): Matcher {
+function fastCompare(op: string, y: string | number, segs: string[], slow: ResolvedTest): Matcher {
   const kind = typeof y;
   const other = (v: unknown) => typeof v === 'object' && v !== null && slow(v);
   switch (op) {
@@ -301,7 +292,7 @@ function fastCompare(op: string, y: string | number, { segs, slow }: FastCompile
   }
 }
 
-function fastOneOf(y: unknown, want: boolean, { segs, slow }: FastCompile): Matcher | undefined {
+function fastOneOf(y: unknown, want: boolean, segs: string[], slow: ResolvedTest): Matcher | undefined {
   if (!Array.isArray(y) || !y.every((v) => v !== null && typeof v !== 'object')) return undefined;
   const set = new Set(y);
   return (doc) => {

@@ -279,8 +279,6 @@ export function createJourneys(deps: JourneyDeps) {
     },
     observe: (event: TrackedEvent) => observe(event),
     check,
-    /** Resolves when every change asked for so far is written and told. */
-    idle: (): Promise<void> => queue,
     /** Consent denied or forget(): nothing remains here. */
     reset(): void {
       generation++;

@@ -11,7 +11,7 @@ import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
 import { createRenderer } from '../render/renderer';
 import { parseDuration } from '../config/time';
-import { createSegmentRuntime } from '../core/segments';
+import { createSegmentRuntime } from '../engine/runtime';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
 import type { MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';

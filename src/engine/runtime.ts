@@ -6,7 +6,7 @@ import type { Profile, TrackedEvent } from '../shared/types';
 import type { Reporter } from '../shared/errors';
 import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
-import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from '../engine';
+import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
 
 export interface SegmentRuntimeDeps {
