@@ -1,8 +1,8 @@
-export { createMicroseg } from './core/microseg';
+export { createMicroseg } from './sdk/microseg';
 export { defineConfig } from './config/define';
-export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, IdentifyOptions, MicrosegEventType, MicrosegEvents } from './core/microseg';
-export type { MicrosegError } from './core/errors';
-export type { TrackedEvent, Profile, DeviceClass } from './core/types';
+export type { Microseg, MicrosegOptions, ConsentState, LabelOptions, IdentifyOptions, MicrosegEventType, MicrosegEvents } from './sdk/microseg';
+export type { MicrosegError } from './shared/errors';
+export type { TrackedEvent, Profile, DeviceClass } from './shared/types';
 export type { Label } from './labels';
 export type { Decision, Considered, Outcome, CapKind } from './decide';
 export type { Explanation, ClauseResult } from './engine';

@@ -1,7 +1,7 @@
 // A realistic large engine workload: 200 metrics and 1,000 segments over a shop's event mix.
 // Browser-safe (no Node imports), so the Chromium benchmark can bundle it as is.
 import type { Condition, MetricAgg, MetricDef, MicrosegConfig, SegmentDef } from '../../src/config/types';
-import type { TrackedEvent } from '../../src/core/types';
+import type { TrackedEvent } from '../../src/shared/types';
 import { createEngine, type Engine } from '../../src/engine';
 
 const MINUTE = 60_000;

@@ -15,6 +15,7 @@ import {
 } from '../config';
 // Not in the public face: the browser build never needs zod's JSON Schema generator.
 import { configJsonSchema } from '../config/json-schema';
+import { KNOWN_OPERATORS } from '../condition';
 
 export interface Io {
   out(text: string): void;
@@ -310,7 +311,6 @@ async function check(text: string, publicKey?: string, mustBeSigned = false): Pr
   return result;
 }
 
-const OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$all', '$elemMatch', '$size', '$exists', '$type', '$regex', '$options', '$not', '$and', '$or', '$nor', '$veq', '$vne', '$vgt', '$vgte', '$vlt', '$vlte'];
 let fieldNames: string[] | undefined;
 
 /** "unknown operator "$gtt"" → "… (did you mean "$gt"?)": the closest known name, if one is close. */
@@ -320,7 +320,7 @@ function withHint(message: string, doc: any): string {
   const kind = m[1] ?? m[2];
   const ids = (list: unknown) => (Array.isArray(list) ? list.map((x) => x?.id).filter((id) => typeof id === 'string') : []);
   const candidates =
-    kind === 'operator' ? OPERATORS
+    kind === 'operator' ? KNOWN_OPERATORS
     : kind === 'field' ? (fieldNames ??= propertyNames(configJsonSchema()))
     : kind === 'metric' ? Object.keys(doc?.metrics ?? {})
     : kind === 'score' ? Object.keys(doc?.scores ?? {})
@@ -363,7 +363,7 @@ function summary(c: MicrosegConfig): string {
 }
 
 /** One grid per slot: segments × dates, a letter per campaign, and a legend. */
-export function formatMatrix(config: MicrosegConfig, m: CampaignMatrix): string {
+function formatMatrix(config: MicrosegConfig, m: CampaignMatrix): string {
   const ids = config.campaigns?.map((c) => c.id) ?? [];
   const code = (id: string) => {
     const i = ids.indexOf(id);

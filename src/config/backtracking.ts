@@ -40,7 +40,7 @@ const DIGIT: Ranges = [[48, 57]];
 const WORD: Ranges = [[48, 57], [65, 90], [95, 95], [97, 122]];
 const SPACE: Ranges = [[9, 13], [32, 32], [160, 160], [5760, 5760], [8192, 8202], [8232, 8233], [8239, 8239], [8287, 8287], [12288, 12288], [65279, 65279]];
 /** Longest pattern checked: longer ones are refused (and are no condition a marketer writes). */
-export const MAX_PATTERN = 1000;
+const MAX_PATTERN = 1000;
 
 function union(...sets: Ranges[]): Ranges {
   const all = sets.flat().sort((a, b) => a[0] - b[0]);
@@ -64,7 +64,7 @@ function complement(set: Ranges): Ranges {
   return out;
 }
 
-export function overlaps(a: Ranges, b: Ranges): boolean {
+function overlaps(a: Ranges, b: Ranges): boolean {
   for (const [alo, ahi] of a) for (const [blo, bhi] of b) if (alo <= bhi && blo <= ahi) return true;
   return false;
 }

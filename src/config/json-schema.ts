@@ -4,6 +4,7 @@ import { toJSONSchema } from 'zod/mini';
 import { configSchema } from './schema';
 import { SCHEMA_VERSION } from './types';
 import { FIELD_DESCRIPTIONS } from './descriptions';
+import { OPERATORS, TYPE_CODE_NUMBERS, TYPE_NAMES, type OperandKind } from '../condition';
 
 /** Where the published schema lives: editors and backends fetch it from here. */
 export const SCHEMA_ID = 'https://unpkg.com/microseg/dist/microseg.config.schema.json';
@@ -15,7 +16,34 @@ const conditions = { type: 'array', minItems: 1, items: ref('condition') };
 const order = { type: ['number', 'string', 'boolean', 'null'] };
 const list = { type: 'array' };
 const version = { type: 'string', pattern: '^v?\\d+(\\.\\d+)*(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$' };
-const typeName = { enum: ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 'date', 1, 2, 3, 4, 8, 9, 10, 16, 18] };
+const typeName = { enum: [...TYPE_NAMES, ...TYPE_CODE_NUMBERS] };
+
+/** Each operand kind of the condition language's operator table, as JSON Schema. */
+const OPERAND_SCHEMA: Record<OperandKind, Json> = {
+  any: {},
+  order,
+  list,
+  elem: { type: 'object' },
+  size: { type: 'integer', minimum: 0 },
+  exists: { enum: [true, false, 0, 1] },
+  type: { anyOf: [typeName, { type: 'array', minItems: 1, items: typeName }] },
+  regex: { type: 'string' },
+  options: { type: 'string', pattern: '^[imsu]*$' },
+  not: ref('operators'),
+  semver: version,
+  conditions,
+};
+
+const specs = Object.entries(OPERATORS);
+/** The operators that apply to a field (and the flags beside them), in the table's order. */
+const fieldOperators = Object.fromEntries(
+  specs.filter(([, s]) => s.field || s.modifies).map(([name, s]) => [name, OPERAND_SCHEMA[s.operand]]),
+);
+/** The query-level operators: the lists of conditions first, then $not over a condition. */
+const queryOperators = Object.fromEntries([
+  ...specs.filter(([, s]) => s.query && s.operand === 'conditions').map(([name]) => [name, conditions]),
+  ...specs.filter(([, s]) => s.query && s.operand !== 'conditions').map(([name]) => [name, ref('condition')]),
+]);
 
 /**
  * zod sees a condition as "an object"; here it gets its operators, so editors complete them and
@@ -25,7 +53,7 @@ const defs = {
   condition: {
     description: 'A MongoDB-style query: dotted paths mapped to a value (equality) or to operators, plus $and/$or/$nor/$not.',
     type: 'object',
-    properties: { $and: conditions, $or: conditions, $nor: conditions, $not: ref('condition') },
+    properties: queryOperators,
     patternProperties: { '^[^$]': ref('fieldTest') },
     additionalProperties: false,
   },
@@ -39,19 +67,7 @@ const defs = {
   operators: {
     type: 'object',
     minProperties: 1,
-    properties: {
-      $eq: {}, $ne: {},
-      $gt: order, $gte: order, $lt: order, $lte: order,
-      $in: list, $nin: list, $all: list,
-      $elemMatch: { type: 'object' },
-      $size: { type: 'integer', minimum: 0 },
-      $exists: { enum: [true, false, 0, 1] },
-      $type: { anyOf: [typeName, { type: 'array', minItems: 1, items: typeName }] },
-      $regex: { type: 'string' },
-      $options: { type: 'string', pattern: '^[imsu]*$' },
-      $not: ref('operators'),
-      $veq: version, $vne: version, $vgt: version, $vgte: version, $vlt: version, $vlte: version,
-    },
+    properties: fieldOperators,
     additionalProperties: false,
   },
 };

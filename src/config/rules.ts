@@ -2,8 +2,7 @@
 // Runs on unvalidated input too (every access is guarded), so a broken config gets every
 // problem reported in one go.
 import { DATE_RE, dayNumber } from './time';
-import { compileCondition, isElemMatchValueForm, MAX_NESTING, tooDeep } from '../engine/condition';
-import { parseVersion } from '../engine/semver';
+import { compileCondition, isElemMatchValueForm, MAX_NESTING, operatorSpec, parseVersion, regexOptions, tooDeep, TYPE_CODE_NUMBERS, TYPE_NAMES } from '../condition';
 import { backtrackingProblem } from './backtracking';
 
 export interface ConfigIssue {
@@ -27,11 +26,8 @@ export function jsonPath(path: Path): string {
   return out;
 }
 
-const LOGICAL = ['$and', '$or', '$nor', '$not'];
-// The same operand rules as the engine's compiler (src/engine/condition.ts), which also
-// compiles every condition that passes here, as a safety net: what validates, compiles.
-const TYPES = ['number', 'double', 'decimal', 'int', 'long', 'string', 'bool', 'boolean', 'null', 'array', 'object', 'date'];
-const TYPE_CODES = [1, 2, 3, 4, 8, 9, 10, 16, 18];
+// Operand kinds come from the condition language's one table (src/condition/operators.ts); the
+// compiler also compiles every condition that passes here, as a safety net: what validates, compiles.
 const LABEL_FIELDS = ['at', 'ageDays', 'channel', 'value', 'expires'];
 const CAMPAIGN_FIELDS = ['exposures', 'clicks', 'lastAt'];
 /** Aggregates of a value in the event, which therefore need `field`. */
@@ -120,9 +116,10 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       const value = cond[key];
       const at = [...path, key];
       if (key.startsWith('$')) {
-        if (key === '$not') checkCondition(value, at, scope);
-        else if (!LOGICAL.includes(key)) {
-          issue(at, OPERATORS.has(key) ? `${key} applies to a field, e.g. {"metrics.orders": {"${key}": …}}` : `unknown operator "${key}"`);
+        const spec = operatorSpec(key);
+        if (spec?.query && spec.operand !== 'conditions') checkCondition(value, at, scope);
+        else if (!spec?.query) {
+          issue(at, spec ? `${key} applies to a field, e.g. {"metrics.orders": {"${key}": …}}` : `unknown operator "${key}"`);
         } else if (!Array.isArray(value) || !value.length) {
           issue(at, `${key} needs a non-empty list of conditions`);
         } else value.forEach((c, i) => checkCondition(c, [...at, i], scope));
@@ -147,7 +144,8 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
 
   const checkOperator = (op: string, v: unknown, path: Path, isSegments: boolean, scope: Scope, siblings: Any): void => {
     const need = (ok: boolean, what: string) => ok || issue(path, `${op} needs ${what}`);
-    switch (OPERATORS.get(op)) {
+    const spec = operatorSpec(op);
+    switch (spec?.field || spec?.modifies ? spec.operand : undefined) {
       case 'any':
         if (isSegments) collectSegments(v, path);
         return;
@@ -171,13 +169,14 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         return;
       case 'type':
         need(
-          [v].flat().every((t) => TYPES.includes(t as string) || TYPE_CODES.includes(t as number)) && [v].flat().length > 0,
-          `type names from ${TYPES.map((t) => `"${t}"`).join(', ')}`,
+          [v].flat().every((t) => TYPE_NAMES.includes(t as string) || TYPE_CODE_NUMBERS.includes(t as number)) && [v].flat().length > 0,
+          `type names from ${TYPE_NAMES.map((t) => `"${t}"`).join(', ')}`,
         );
         return;
       case 'regex': {
         if (!need(str(v), 'a regular expression as a string')) return;
-        const flags = str(siblings.$options) && /^[imsu]*$/.test(siblings.$options) ? siblings.$options : '';
+        const options = regexOptions(siblings);
+        const flags = str(options) && /^[imsu]*$/.test(options) ? options : '';
         try {
           new RegExp(v as string, flags);
         } catch {
@@ -190,7 +189,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
       }
       case 'options':
         if (need(str(v) && /^[imsu]*$/.test(v), 'flags from "imsu"')) {
-          need('$regex' in siblings, 'a $regex beside it');
+          need(spec!.modifies! in siblings, `a ${spec!.modifies} beside it`);
         }
         return;
       case 'not':
@@ -202,7 +201,7 @@ export function checkRules(config: unknown, out: ConfigIssue[]): void {
         need(str(v) && !!parseVersion(v), 'a version like "1.4.2"');
         return;
       default:
-        issue(path, LOGICAL.includes(op) ? `${op} belongs at the condition level, not inside a field` : `unknown operator "${op}"`);
+        issue(path, spec?.query ? `${op} belongs at the condition level, not inside a field` : `unknown operator "${op}"`);
     }
   };
 
@@ -335,21 +334,6 @@ function checkReservedNames(cfg: Any, issue: (path: Path, message: string) => vo
   }
   arr(cfg.campaigns).forEach((c, i) => keysOf(obj(obj(c).content).data, ['campaigns', i, 'content', 'data']));
 }
-
-/** Operator → the kind of operand it takes. */
-const OPERATORS = new Map<string, string>([
-  ...['$eq', '$ne'].map((op) => [op, 'any'] as const),
-  ...['$gt', '$gte', '$lt', '$lte'].map((op) => [op, 'order'] as const),
-  ...['$in', '$nin', '$all'].map((op) => [op, 'list'] as const),
-  ['$elemMatch', 'elem'],
-  ['$size', 'size'],
-  ['$exists', 'exists'],
-  ['$type', 'type'],
-  ['$regex', 'regex'],
-  ['$options', 'options'],
-  ['$not', 'not'],
-  ...['$veq', '$vne', '$vgt', '$vgte', '$vlt', '$vlte'].map((op) => [op, 'semver'] as const),
-]);
 
 /** The first circle in a dependency graph, as a list of ids that starts and ends on the same one. */
 function findCycle(deps: Map<string, string[]>): string[] | undefined {

@@ -11,7 +11,7 @@ import { checkRules, jsonPath, type ConfigIssue } from './rules';
 export type { ConfigIssue } from './rules';
 
 /** Ids end up in dotted context paths ("campaigns.<id>.exposures") and HTML attributes. */
-export const ID_RE = /^[A-Za-z0-9_-]+$/;
+const ID_RE = /^[A-Za-z0-9_-]+$/;
 
 function build() {
   const id = z.string().check(z.regex(ID_RE, 'must be letters, digits, "-" or "_"'));

@@ -50,7 +50,7 @@ export async function verifyEnvelope(envelope: unknown, publicKey: PublicKeyInpu
   throw new SignatureError('config-signature-invalid', `the config's signature does not match the public key${env.kid ? ` (kid "${env.kid}")` : ''}`);
 }
 
-export async function importPublicKey(input: PublicKeyInput): Promise<CryptoKey> {
+async function importPublicKey(input: PublicKeyInput): Promise<CryptoKey> {
   try {
     if (typeof input === 'object' && 'algorithm' in input) return input as CryptoKey;
     let jwk = input as JsonWebKey;

@@ -6,9 +6,11 @@ import type { ConfigIssue } from './schema';
 import { loadValidator, type Validate } from './validator';
 import { isEnvelope, verifyEnvelope, type PublicKeyInput } from './signature';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
-import { toJson } from '../core/util';
-import { listen, pageHidden } from '../core/page';
-import { setTimer } from '../core/timer';
+import { toJson } from '../shared/util';
+import { listen, pageHidden } from '../shared/page';
+import { setTimer } from '../shared/timer';
+import { backoffDelay, MAX_BACKOFF } from '../shared/backoff';
+import type { ConfigErrorCode } from '../shared/errors';
 
 /** Where the last good config is kept between pages (the core passes its IndexedDB key-value store). */
 export interface ConfigStorage {
@@ -19,9 +21,7 @@ export interface ConfigStorage {
 export type ConfigSource = 'cache' | 'network' | 'inline' | 'sse' | 'tab';
 
 export interface ConfigSyncError {
-  /** config-not-json, config-invalid, config-schema-newer, config-unsigned, config-signature-invalid,
-   *  config-envelope-invalid, config-key-invalid, config-fetch, config-sse */
-  code: string;
+  code: ConfigErrorCode | 'internal';
   message: string;
   /** JSON path of the first offending node, when the config itself is at fault. */
   path?: string;
@@ -99,7 +99,7 @@ interface StoredConfig {
 }
 
 /** A document's place in the order of publications; one without a whole `issued` comes before all that have one. */
-export function issuedOf(doc: unknown): number {
+function issuedOf(doc: unknown): number {
   const issued = (doc as { issued?: unknown } | null)?.issued;
   return typeof issued === 'number' && Number.isSafeInteger(issued) && issued >= 0 ? issued : -1;
 }
@@ -107,7 +107,6 @@ export function issuedOf(doc: unknown): number {
 /** Sources whose older documents are worth an error: what the site publishes or puts in the page. */
 const TELLS_OLDER: ConfigSource[] = ['network', 'sse', 'inline'];
 
-const FIRST_RETRY = 1000;
 const STORAGE_TIMEOUT = 1000;
 const VISIBLE_RECHECK = 1000;
 
@@ -115,7 +114,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
   const url = opts.configUrl;
   const key = opts.storageKey ?? 'config';
   const random = opts.random ?? Math.random;
-  const maxBackoff = opts.maxBackoff ?? 300_000;
+  const maxBackoff = opts.maxBackoff ?? MAX_BACKOFF;
   const doFetch = opts.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
 
   let current: MicrosegConfig | undefined;
@@ -172,7 +171,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
         try {
           payload = await verifyEnvelope(doc, opts.publicKey);
         } catch (err) {
-          return fail({ code: (err as { code?: string }).code ?? 'config-signature-invalid', message: `${from}: ${(err as Error).message}`, source });
+          return fail({ code: (err as { code?: ConfigErrorCode }).code ?? 'config-signature-invalid', message: `${from}: ${(err as Error).message}`, source });
         }
       }
       try {
@@ -283,11 +282,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (stopped || !url) return;
     failures = ok ? 0 : failures + 1;
     let delay = opts.refresh;
-    if (!ok) {
-      // Half fixed, half random: many tabs that failed together do not retry together.
-      const backoff = Math.min(maxBackoff, FIRST_RETRY * 2 ** Math.min(failures - 1, 30));
-      delay = backoff * (0.5 + random() * 0.5);
-    }
+    if (!ok) delay = backoffDelay(failures, { max: maxBackoff, random });
     if (!delay || delay <= 0) return;
     clearTimeout(timer);
     timer = setTimer(() => {

@@ -1,9 +1,10 @@
 // Durations ("30m", "12h", "7d", "2w") and local dates ("2026-11-23") of the config contract.
+import { SECOND, MINUTE, HOUR, DAY, WEEK } from '../shared/constants';
 
 export const DURATION_RE = /^[1-9]\d*[smhdw]$/;
 export const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-const UNIT: Record<string, number> = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
+const UNIT: Record<string, number> = { s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: WEEK };
 
 /** Milliseconds in a duration such as "30m", "12h", "7d" or "2w"; NaN if it is not one. */
 export function parseDuration(s: string): number {
@@ -16,10 +17,10 @@ export function dayNumber(date: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const t = Date.UTC(y, m - 1, d);
   // Date.UTC rolls "02-30" over into March: a real date survives the round trip.
-  return new Date(t).getUTCDate() === d && new Date(t).getUTCMonth() === m - 1 ? t / 864e5 : NaN;
+  return new Date(t).getUTCDate() === d && new Date(t).getUTCMonth() === m - 1 ? t / DAY : NaN;
 }
 
 /** The "YYYY-MM-DD" date `n` days after `date`. */
 export function addDays(date: string, n: number): string {
-  return new Date((dayNumber(date) + n) * 864e5).toISOString().slice(0, 10);
+  return new Date((dayNumber(date) + n) * DAY).toISOString().slice(0, 10);
 }

@@ -1,8 +1,9 @@
 // The configuration contract, as TypeScript types. The zod schema in schema.ts must
 // accept exactly these shapes (a compile-time check there keeps them in step).
 
-/** A MongoDB-style query over the evaluation context or an event's properties. */
-export type Condition = { [pathOrOperator: string]: unknown };
+import type { Condition } from '../condition/values';
+
+export type { Condition };
 
 /** "30m", "12h", "7d", "2w" */
 export type Duration = string;

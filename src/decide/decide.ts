@@ -5,10 +5,11 @@
 import type { CampaignContent, CampaignDef, MicrosegConfig, SuppressionDef } from '../config/types';
 import { isActiveOn } from '../config/matrix';
 import { parseDuration } from '../config/time';
-import { compileCondition, type Matcher } from '../engine/condition';
+import { compileCondition, type Matcher } from '../condition';
 import type { ExposureHistory, Moment } from './history';
 import { holdoutBucket } from './hash';
-import { own } from '../core/dict';
+import { own } from '../shared/dict';
+import { DAY } from '../shared/constants';
 
 /** What conditions see; the segment engine's EvaluationContext, or a preview's stand-in. */
 export interface DecideContext {
@@ -227,8 +228,8 @@ export function nextDecisionChange(config: MicrosegConfig | undefined, ctx: Deci
   if (config.suppressions?.length && labels) {
     for (const l of Object.values(labels)) {
       if (typeof l?.at !== 'number') continue;
-      const age = Math.floor((state.now - l.at) / 86_400_000);
-      next = Math.min(next, l.at + (age + 1) * 86_400_000);
+      const age = Math.floor((state.now - l.at) / DAY);
+      next = Math.min(next, l.at + (age + 1) * DAY);
     }
   }
   return next;

@@ -3,7 +3,7 @@
 // exactly like one who saw the content, or the comparison would not be fair.
 import type { CampaignDef } from '../config/types';
 import { parseDuration } from '../config/time';
-import { dict, own } from '../core/dict';
+import { dict, own } from '../shared/dict';
 
 export interface CampaignExposures {
   total: number;

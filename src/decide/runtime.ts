@@ -1,11 +1,11 @@
 // Keeps the decisions live inside the SDK: recomputes every slot when something they read may
 // have moved (segments, labels, config, events, a page view, the clock), announces the slots
 // whose decision changed with `decision` events, and records exposures and clicks.
-import { dict, own } from '../core/dict';
+import { dict, own } from '../shared/dict';
 import type { MicrosegConfig } from '../config/types';
-import type { Reporter } from '../core/errors';
-import { describe } from '../core/errors';
-import { setTimer } from '../core/timer';
+import type { Reporter } from '../shared/errors';
+import { describe } from '../shared/errors';
+import { setTimer } from '../shared/timer';
 import {
   activeSuppressions,
   decide,
@@ -18,7 +18,7 @@ import {
   type Decision,
 } from './decide';
 import { addClick, addExposure, isHistory, type ExposureHistory } from './history';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
 
 export interface DecisionRuntimeDeps {
   now: () => number;
@@ -30,7 +30,7 @@ export interface DecisionRuntimeDeps {
   /** The current page view's id (one exposure per campaign and page view). */
   view: () => string;
   track: (type: string, props: Record<string, unknown>) => void;
-  emit: (type: string, payload: unknown) => void;
+  emit: (type: 'decision', payload: Decision) => void;
   save: (history: ExposureHistory) => void;
   report: Reporter;
   /** The suppressed offers changed. */

@@ -3,24 +3,21 @@
 // exact moments they can change (nextChangeAt), never by polling.
 
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
-import type { Profile, TrackedEvent } from '../core/types';
+import type { Profile, TrackedEvent } from '../shared/types';
 import { asRecords, labelsInForce, recordList, type Label, type LabelInput, type LabelRecords } from '../labels/labels';
-import { dict } from '../core/dict';
-import { compileCondition, ConditionError, isPlainObject, type Matcher } from './condition';
-import { explainCondition, type ClauseResult } from './explain';
+import { dict } from '../shared/dict';
+import { collectPaths, compileCondition, ConditionError, explainCondition, IMPLICIT_OPERATOR, operatorSpec, walkOperands, type ClauseResult, type Matcher } from '../condition';
 import { compileMetric, hash, MetricRuntime, type MetricState } from './metrics';
 import { compileScore, type CompiledScore } from './scores';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
+import { DAY, MINUTE, VISIT_IDLE } from '../shared/constants';
+import { isPlainObject } from '../shared/util';
 
-const DAY = 86_400_000;
-/** A visit ends after this long without any event (as in the tracker). */
-const VISIT_IDLE = 30 * 60_000;
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
 /** A step back of the device clock this large is a clock set back (followed), not a sync (ignored). */
-const CLOCK_SET_BACK = 5 * 60_000;
+const CLOCK_SET_BACK = 5 * MINUTE;
 const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
-const COMPARISONS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin']);
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'params', 'labels', 'segments', 'campaigns']);
 
 /** A cross-journey label ("sticky note"), as the labels part keeps it. */
@@ -201,16 +198,13 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     if (!operands) return [];
     const out: number[] = [];
     for (const operand of operands) {
-      const values = isPlainObject(operand) ? Object.entries(operand) : [['$eq', operand] as const];
+      const values = isPlainObject(operand) ? Object.entries(operand) : [[IMPLICIT_OPERATOR, operand] as const];
       for (const [op, x] of values) {
-        const list = op === '$in' || op === '$nin' ? x : [x];
-        if (!COMPARISONS.has(op) || !Array.isArray(list) || !list.every((v) => typeof v === 'number')) return null;
+        const flips = operatorSpec(op)?.dayFlips;
+        const list = operatorSpec(op)?.operand === 'list' ? x : [x];
+        if (!flips || !Array.isArray(list) || !list.every((v) => typeof v === 'number')) return null;
         // The whole-day value rises by one a day: where can the comparison with c flip?
-        for (const c of list as number[]) {
-          if (op === '$lt' || op === '$gte') out.push(Math.ceil(c));
-          else if (op === '$gt' || op === '$lte') out.push(Math.floor(c) + 1);
-          else if (Number.isInteger(c)) out.push(c, c + 1);
-        }
+        for (const c of list as number[]) out.push(...flips(c));
       }
     }
     return out;
@@ -764,29 +758,17 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
   return { order: runtimes, usedPaths, readers, dayOperands };
 }
 
-/** Context paths a condition reads (not those inside $elemMatch, which are relative). */
-export function collectPaths(cond: unknown, out: Map<string, unknown[]>): void {
-  if (!isPlainObject(cond)) return;
-  for (const [key, operand] of Object.entries(cond)) {
-    if (key === '$and' || key === '$or' || key === '$nor') (operand as unknown[]).forEach((c) => collectPaths(c, out));
-    else if (key === '$not') collectPaths(operand, out);
-    else if (!key.startsWith('$')) push(out, key, operand);
-  }
-}
-
 /** Segment ids a `segments` clause names: its strings, and the ids its regexes match. */
 function referencedSegments(operands: unknown[], allIds: string[]): string[] {
   const refs: string[] = [];
-  const walk = (v: unknown, key?: string) => {
-    if (key === '$type' || key === '$options' || key === '$size' || key === '$exists') return;
-    if (key === '$regex' && typeof v === 'string') {
-      const re = new RegExp(v);
+  walkOperands(operands, {
+    literal: (v) => typeof v === 'string' && refs.push(v),
+    pattern: (source) => {
+      if (typeof source !== 'string') return;
+      const re = new RegExp(source);
       refs.push(...allIds.filter((id) => re.test(id)));
-    } else if (typeof v === 'string') refs.push(v);
-    else if (Array.isArray(v)) v.forEach((x) => walk(x));
-    else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) walk(x, k);
-  };
-  operands.forEach((o) => walk(o));
+    },
+  });
   return refs;
 }
 

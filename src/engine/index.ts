@@ -1,8 +1,7 @@
 // The segment engine: compiled conditions, incremental metrics, on-device scores, real-time membership.
-export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from './condition';
-export { explainCondition, type ClauseResult } from './explain';
+export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from '../condition';
+export { collectPaths, explainCondition, type ClauseResult } from '../condition';
 export {
-  collectPaths,
   createEngine,
   type Engine,
   type EngineOptions,

@@ -14,15 +14,13 @@
 // buckets, not events.
 
 import type { MetricAgg, MetricDef } from '../config/types';
-import type { TrackedEvent } from '../core/types';
+import type { TrackedEvent } from '../shared/types';
 import { parseDuration } from '../config/time';
-import { dict } from '../core/dict';
-import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from './condition';
-import { toJson } from '../core/util';
+import { dict } from '../shared/dict';
+import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from '../condition';
+import { toJson } from '../shared/util';
+import { DAY, HOUR, MINUTE } from '../shared/constants';
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 const DEFAULT_DISTINCT_LIMIT = 1000;
 const NEEDS_FIELD: MetricAgg[] = ['sum', 'min', 'max', 'avg', 'first', 'last', 'distinct'];
 const AGGS: MetricAgg[] = ['count', 'sum', 'min', 'max', 'avg', 'first', 'last', 'firstAt', 'lastAt', 'distinct'];
@@ -83,7 +81,7 @@ export interface WindowGrid {
 }
 
 /** At least 24 buckets per window, as coarse as possible: "7d" → hours, "60d" → days, "12h" → minutes. */
-export function windowGrid(windowMs: number): WindowGrid {
+function windowGrid(windowMs: number): WindowGrid {
   const size = windowMs >= 24 * DAY ? DAY : windowMs >= 24 * HOUR ? HOUR : MINUTE;
   return { ms: windowMs, size, cellsPer: size / MINUTE };
 }
@@ -166,7 +164,7 @@ function hashMetric(def: MetricDef, limit: number): string {
 }
 
 /** JSON with sorted keys, so key order in the config does not change the hash. */
-export function canonical(v: unknown): string {
+function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (typeof v === 'object' && v !== null) {
     const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
@@ -222,10 +220,10 @@ function collect(r: unknown, out: unknown[]): void {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-export const newAcc = (): Acc => ({ n: 0, s: 0, lo: undefined, hi: undefined, fv: undefined, fa: undefined, lv: undefined, la: undefined, d: undefined });
+const newAcc = (): Acc => ({ n: 0, s: 0, lo: undefined, hi: undefined, fv: undefined, fa: undefined, lv: undefined, la: undefined, d: undefined });
 
 /** Adds an event's observations (non-empty) at time `ts`. */
-export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: number): void {
+function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: number): void {
   switch (metric.agg) {
     case 'count':
       acc.n += values.length;
@@ -252,7 +250,7 @@ export function addTo(acc: Acc, metric: CompiledMetric, values: unknown[], ts: n
 }
 
 /** Folds a bucket into a running total (buckets come oldest first). */
-export function mergeInto(total: Acc, b: AnyAcc): void {
+function mergeInto(total: Acc, b: AnyAcc): void {
   total.n += b.n ?? 0;
   total.s += b.s ?? 0;
   if (b.lo !== undefined && (total.lo === undefined || b.lo < total.lo)) total.lo = b.lo;

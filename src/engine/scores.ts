@@ -1,9 +1,9 @@
 // On-device predictive scores: linear / logistic models and lookalike (cosine) similarity,
 // with coefficients published by the backend.
 
-import { own } from '../core/dict';
+import { own } from '../shared/dict';
 import type { ScoreDef } from '../config/types';
-import { compilePath, ConditionError } from './condition';
+import { compilePath, ConditionError } from '../condition';
 
 export interface CompiledScore {
   id: string;

@@ -2,7 +2,7 @@
 // beside the SDK's own file, with the page's nonce and through a Trusted Types policy that admits
 // only files beside the SDK. Each hands itself over in a window global that the SDK reserves as
 // its own property before loading, so that no element named like it can answer instead.
-import { createElement, ownGlobal, pageHead, reserveGlobal, runningScript } from '../core/page';
+import { createElement, ownGlobal, pageHead, reserveGlobal, runningScript } from '../shared/page';
 
 /** The SDK's own script element, read while it runs (later, document.currentScript is someone else's). */
 export const sdkScript = runningScript();
@@ -17,7 +17,7 @@ const base = (() => {
 })();
 
 /** A script URL the SDK may load: the SDK's origin, inside its folder. */
-export function admitted(url: string): boolean {
+function admitted(url: string): boolean {
   try {
     const u = new URL(url);
     return !!base && u.origin === base.origin && u.pathname.startsWith(base.pathname) && !u.pathname.slice(base.pathname.length).includes('/');

@@ -5,7 +5,7 @@
 import { createSlots, OWNER } from '../render/slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView } from '../render/snapshot';
 import type { PaintHandover } from '../render/renderer';
-import { ownGlobal } from '../core/page';
+import { ownGlobal } from '../shared/page';
 import { handoverView, readHandover } from '../render/handover';
 
 try {

@@ -1,8 +1,8 @@
 // The script-tag build: defines `window.microseg`, takes over the snippet's command queue and
 // replays every call made before the SDK loaded, in order.
-import { createMicroseg, type Microseg, type MicrosegOptions } from '../core/microseg';
-import { ownGlobal } from '../core/page';
-import { settleable } from '../core/inert';
+import { createMicroseg, type Microseg, type MicrosegOptions } from '../sdk/microseg';
+import { ownGlobal } from '../shared/page';
+import { settleable } from '../shared/inert';
 import { sdkScript } from './chunk';
 import { FACADE_METHODS } from './methods';
 

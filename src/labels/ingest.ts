@@ -2,6 +2,7 @@
 // version — checked field by field: a bad record is refused on its own, the others are kept.
 import { CHANNEL_LENGTH, EVERY_CHANNEL, isLabelName, type Label } from './labels';
 import { boundedValue } from './value';
+import type { RuntimeError } from '../shared/errors';
 
 /** A device's sequence stays far below this; a bigger one could make later calls' numbers unsafe. */
 const MAX_SEQ = 2 ** 40;
@@ -15,7 +16,7 @@ interface ReadOptions {
 }
 
 /** One record from outside, checked field by field: the label, or why it was refused. */
-export function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label } | { refused: string } {
+function readLabel(raw: unknown, opts: ReadOptions = {}): { label: Label } | { refused: string } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { refused: 'a label must be an object' };
   const r = raw as Record<string, unknown>;
   const name = r.name;
@@ -61,7 +62,7 @@ export function readLabels(list: unknown, opts: ReadOptions = {}): { labels: Lab
 }
 
 /** The one `error` event for the records of one answer, message or stored copy that were refused. */
-export function refusedError(source: string, refused: string[], kept: number): { code: string; message: string } {
+export function refusedError(source: string, refused: string[], kept: number): RuntimeError {
   const first = refused.slice(0, 3).join('; ');
   const more = refused.length > 3 ? ` and ${refused.length - 3} more` : '';
   return { code: 'labels-invalid', message: `${refused.length} label record(s) from ${source} refused (${first}${more}); the other ${kept} kept` };

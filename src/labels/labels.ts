@@ -5,7 +5,8 @@
 // Records are ordered by time, then by this device's sequence: on one device the later call
 // wins even within one millisecond.
 import { boundedValue } from './value';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
+import { DAY } from '../shared/constants';
 
 export interface Label {
   name: string;
@@ -41,7 +42,7 @@ export function isLabelName(name: unknown): name is string {
 }
 
 /** The order of two records: time, then this device's sequence, then a tombstone, then content (total, so every tab agrees). */
-export function compareRecords(a: Label, b: Label): number {
+function compareRecords(a: Label, b: Label): number {
   return a.at - b.at || (a.seq ?? 0) - (b.seq ?? 0) || Number(!!a.deleted) - Number(!!b.deleted) || contentOrder(a, b);
 }
 
@@ -126,7 +127,7 @@ function publicLabel(l: Label): Label {
 }
 
 /** Drops what can no longer matter: tombstones and expired records older than `keep` (default 30 days). */
-export function pruneLabels(records: LabelRecords, now: number, keep = 30 * 86_400_000): LabelRecords {
+export function pruneLabels(records: LabelRecords, now: number, keep = 30 * DAY): LabelRecords {
   const out: LabelRecords = new Map();
   for (const [name, channels] of records) {
     const kept = new Map<string, Label>();

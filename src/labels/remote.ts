@@ -5,6 +5,7 @@
 import { REQUEST_REFERRER_POLICY } from '../track/url';
 import { mergeLabels, recordList, type Label, type LabelRecords } from './labels';
 import { readLabels, refusedError } from './ingest';
+import type { RuntimeError } from '../shared/errors';
 
 /** Offsets below this are within the Date header's one-second resolution and network noise. */
 const MIN_SKEW = 1000;
@@ -54,7 +55,7 @@ export interface RemoteLabelsOptions {
   allowed: () => boolean;
   now: () => number;
   onLabels: (labels: Label[]) => void;
-  onError: (error: { code: string; message: string; cause?: unknown }) => void;
+  onError: (error: RuntimeError) => void;
   fetch?: typeof fetch;
   EventSource?: new (url: string) => EventSource;
 }

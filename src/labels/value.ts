@@ -2,9 +2,9 @@
 // JSON data within a depth and a size, copied by a walk that stops at the first bound crossed.
 
 /** Label values: at most this many levels of nested arrays/objects. */
-export const MAX_VALUE_DEPTH = 8;
+const MAX_VALUE_DEPTH = 8;
 /** Label values: at most this many characters as JSON. */
-export const MAX_VALUE_SIZE = 4096;
+const MAX_VALUE_SIZE = 4096;
 
 class Refused extends Error {}
 

@@ -1,18 +1,30 @@
 // Measurement: journey steps (progression and aversion) on the device, and forwarding of
 // events, exposures, outcomes and segment changes to the site's collector.
 import type { MicrosegConfig } from '../config/types';
-import type { TrackedEvent } from '../core/types';
-import type { Reporter } from '../core/errors';
-import { describe } from '../core/errors';
-import { randomId } from '../core/util';
+import type { TrackedEvent } from '../shared/types';
+import type { Reporter } from '../shared/errors';
+import { describe } from '../shared/errors';
+import { randomId } from '../shared/util';
 import type { Store } from '../store';
 import { createJourneys, type JourneyExposure, type JourneyOutcome, type JourneyState } from './journeys';
 import { createOutbox, type CollectOptions } from './outbox';
-import { listen, pageHidden } from '../core/page';
+import { listen, pageHidden } from '../shared/page';
+import type { Emitter } from '../shared/emitter';
 
 export type { JourneyExposure, JourneyOutcome, JourneyState, Outcome } from './journeys';
 export { createJourneys, compileSteps, mergeStates } from './journeys';
 export { createOutbox, parseRetryAfter, type CollectOptions, type Message, type Outbox } from './outbox';
+
+/** The SDK events measurement listens to and the ones it emits. */
+export interface MeasureEvents {
+  track: TrackedEvent;
+  'segment:enter': { id: string };
+  'segment:exit': { id: string };
+  config: unknown;
+  consent: 'granted' | 'pending' | 'denied';
+  'journey:exposure': JourneyExposure;
+  'journey:outcome': JourneyOutcome;
+}
 
 export interface MeasureDeps {
   collectUrl?: string;
@@ -20,8 +32,8 @@ export interface MeasureDeps {
   now: () => number;
   report: Reporter;
   store: Store;
-  on: (type: string, handler: (payload: any) => void) => () => void;
-  emit: (type: string, payload: unknown) => void;
+  on: Emitter<MeasureEvents>['on'];
+  emit: Emitter<Pick<MeasureEvents, 'journey:exposure' | 'journey:outcome'>>['emit'];
   segments: () => string[];
   /** The configuration in force. */
   config: () => MicrosegConfig | undefined;
@@ -123,8 +135,6 @@ export function createMeasurement(deps: MeasureDeps) {
       await journeys.idle();
       await outbox?.commit();
     },
-    journeys: () => journeys.open(),
-    outboxSize: () => outbox?.size() ?? Promise.resolve(0),
     stop(): void {
       for (const off of offs) off();
       journeys.stop();

@@ -8,10 +8,10 @@
 // window is open, or one before the moment the last window ended, opens nothing. Exposure
 // and outcome ids derive from the exposing event's id, so a resend is the same message.
 import type { JourneyDef, MicrosegConfig } from '../config/types';
-import type { TrackedEvent } from '../core/types';
+import type { TrackedEvent } from '../shared/types';
 import { parseDuration } from '../config/time';
-import { dict } from '../core/dict';
-import { setTimer } from '../core/timer';
+import { dict } from '../shared/dict';
+import { setTimer } from '../shared/timer';
 import { compileCondition, type Matcher } from '../engine';
 
 export interface JourneyExposure {
@@ -279,12 +279,6 @@ export function createJourneys(deps: JourneyDeps) {
     },
     observe: (event: TrackedEvent) => observe(event),
     check,
-    /** Resolves when every change asked for so far is written and told. */
-    idle: (): Promise<void> => queue,
-    /** The windows still open. */
-    open(): JourneyExposure[] {
-      return state.open.slice();
-    },
     /** Consent denied or forget(): nothing remains here. */
     reset(): void {
       generation++;

@@ -5,11 +5,13 @@
 import type { IDBPDatabase } from 'idb';
 import type { MicrosegDB } from '../store';
 import { localKeys, readLocal, removeLocal, writeLocal } from '../store/local';
-import type { Reporter } from '../core/errors';
-import { describe } from '../core/errors';
-import { setTimer } from '../core/timer';
+import type { Reporter } from '../shared/errors';
+import { describe } from '../shared/errors';
+import { setTimer } from '../shared/timer';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
+import { DAY } from '../shared/constants';
+import { backoffDelay, MAX_BACKOFF } from '../shared/backoff';
 
 /** Anything with an id and a time (tracked events, and messages shaped like them). */
 export interface Message {
@@ -46,7 +48,7 @@ const RECENT = 500;
 /** Failed tries (5xx, 408, 429) of one batch before it is split to find a message the collector chokes on. */
 const SPLIT_AFTER = 3;
 /** A Retry-After further ahead than this is read as this (a new page tries again anyway). */
-const MAX_RETRY_AFTER = 24 * 3_600_000;
+const MAX_RETRY_AFTER = DAY;
 
 /** What one request came to. */
 type Answer = { ok: true } | { ok: false; retry: boolean; status?: number; retryAfter?: string | null };
@@ -56,7 +58,7 @@ type Answer = { ok: true } | { ok: false; retry: boolean; status?: number; retry
  * share of the page's 64 KB budget), and after a dozen such answers every later fetch fails.
  * Collector answers are small; the request's 30 s timeout also bounds the read.
  */
-export async function discardBody(res: Response): Promise<void> {
+async function discardBody(res: Response): Promise<void> {
   try {
     if (res.body) await res.arrayBuffer();
   } catch {
@@ -78,7 +80,7 @@ export function createOutbox(deps: OutboxDeps) {
   const batchSize = Math.max(1, Math.min(500, deps.batchSize ?? 50));
   const interval = deps.interval ?? 5000;
   const maxQueued = deps.maxQueued ?? 10_000;
-  const maxBackoff = deps.maxBackoff ?? 300_000;
+  const maxBackoff = deps.maxBackoff ?? MAX_BACKOFF;
   const random = deps.random ?? Math.random;
   const doFetch = (...args: Parameters<typeof fetch>) => (deps.fetch ?? fetch)(...args);
   const tabId = Math.random().toString(36).slice(2, 10);
@@ -372,9 +374,7 @@ export function createOutbox(deps: OutboxDeps) {
   /** Waits before the next try: exponential backoff with jitter, never less; a quick step while isolating a bad message. */
   function retry(retryAfter: string | null | undefined, isolating = false): void {
     attempt++;
-    const backoff = isolating ? 1000 : Math.min(maxBackoff, 1000 * 2 ** Math.min(attempt - 1, 20));
-    // Jitter: visitors that went offline together must not come back in lockstep.
-    let delay = backoff / 2 + (random() * backoff) / 2;
+    let delay = isolating ? backoffDelay(1, { random }) : backoffDelay(attempt, { max: maxBackoff, random });
     // Retry-After may lengthen the wait, never shorten it below the backoff (no tight loop on "0").
     const after = parseRetryAfter(retryAfter);
     if (after !== undefined) delay = Math.max(delay, Math.min(after, MAX_RETRY_AFTER));
@@ -482,12 +482,6 @@ export function createOutbox(deps: OutboxDeps) {
       }
       // They stay in the outbox until a confirmed send: the backend drops the duplicates.
       recent = [];
-    },
-
-    /** How many messages wait (stored and buffered). */
-    async size(): Promise<number> {
-      const db = enabled ? await deps.database() : null;
-      return buffer.length + (db ? await db.count('outbox') : memory.size);
     },
 
     stop(): void {

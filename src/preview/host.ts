@@ -1,12 +1,13 @@
 // The preview's foot in the core bundle: reads ?microseg_preview=, loads the overlay chunk (which
 // checks the token) and lets it paint its own decisions. Everything else lives in the chunk.
 import type { PublicKeyInput } from '../config/signature';
-import type { Reporter } from '../core/errors';
+import type { Reporter } from '../shared/errors';
 import type { Decision } from '../decide/decide';
 import { loadOverlay } from './load';
 import type { Persona, PreviewBridge, PreviewSession, PreviewView } from './types';
+import type { RuntimeErrorCode } from '../shared/errors';
 
-export const PREVIEW_PARAM = 'microseg_preview';
+const PREVIEW_PARAM = 'microseg_preview';
 
 export interface PreviewHostDeps {
   key: PublicKeyInput | PublicKeyInput[] | undefined;
@@ -84,7 +85,7 @@ export function createPreviewHost(deps: PreviewHostDeps) {
       void start({ ...claims.persona, blank: true }, true);
     } catch (err) {
       link = 'refused';
-      const code = (err as { code?: string }).code ?? 'preview-token-invalid';
+      const code = (err as { code?: RuntimeErrorCode }).code ?? 'preview-token-invalid';
       deps.report({ code, message: `${(err as Error)?.message}; preview refused`, cause: err });
     }
   }

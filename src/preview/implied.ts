@@ -4,9 +4,10 @@
 // (collectPaths); candidate values come from the rule's own operands and are checked by
 // evaluating the rule, so any label rule works, not only "ageDays < n".
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
-import { collectPaths, explainCondition, compileCondition, type ClauseResult, type EvaluationContext, type LabelContext } from '../engine';
+import { collectPaths, explainCondition, compileCondition, walkOperands, type ClauseResult } from '../condition';
+import type { EvaluationContext, LabelContext } from '../engine';
+import { DAY } from '../shared/constants';
 
-const DAY = 86_400_000;
 /** Enough to try every operand of an ordinary rule; bounded so a large rule cannot stall the preview. */
 const MAX_TRIES = 512;
 /** Channels to try when a rule wants a label from anywhere but the ones it names. */
@@ -89,13 +90,7 @@ function merge(into: Map<string, Map<string, unknown[]>>, name: string, fields: 
 /** Literal values inside operands: numbers, strings, booleans, members of lists, values of operator objects. */
 function literals(operands: unknown[]): unknown[] {
   const out: unknown[] = [];
-  const walk = (v: unknown, key?: string) => {
-    if (key === '$type' || key === '$size' || key === '$options' || key === '$regex') return;
-    if (Array.isArray(v)) v.forEach((x) => walk(x));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
-    else if (key !== '$exists') out.push(v);
-  };
-  operands.forEach((o) => walk(o));
+  walkOperands(operands, { literal: (v) => out.push(v) });
   return out;
 }
 

@@ -5,7 +5,7 @@
 import type { ClauseResult } from '../engine';
 import { evaluatePersona, type PersonaResult } from './persona';
 import type { Persona, PreviewBridge, PreviewSession } from './types';
-import { createElement, listen, nodeFactory, queryAll, querySelector } from '../core/page';
+import { createElement, listen, nodeFactory, queryAll, querySelector } from '../shared/page';
 
 const STYLE = `
 :host { all: initial; }

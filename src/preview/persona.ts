@@ -1,7 +1,7 @@
 // The page as a persona would see it: a private engine built from a copy of the visitor's state
 // (or from nothing, for a new visitor) at the persona's moment, the persona's overrides on top,
 // then the same decide() the live page uses. Pure: nothing here is stored or sent.
-import { dict } from '../core/dict';
+import { dict } from '../shared/dict';
 import type { MicrosegConfig, SuppressionDef } from '../config/types';
 import { activeSuppressions, decide, localDate, slotsOf, suppressedOffers, type Decision } from '../decide/decide';
 import type { ExposureHistory } from '../decide/history';
@@ -10,9 +10,9 @@ import { compileScore } from '../engine/scores';
 import { newProfile, pageContext } from '../track';
 import { implyLabels, labelsRead } from './implied';
 import type { Persona, PreviewView } from './types';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
+import { DAY } from '../shared/constants';
 
-const DAY = 86_400_000;
 
 export interface PersonaInput {
   config: MicrosegConfig;

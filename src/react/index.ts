@@ -7,7 +7,7 @@
 // React loaded (both paint the same tree with the same functions), so hydration finds the DOM it
 // expects. Live decisions take over once the SDK is ready; the same campaign is the same tree.
 import { createContext, createElement, Fragment, useContext, useEffect, useMemo, useRef, useState, type ReactElement, type ReactNode } from 'react';
-import { createMicroseg, type Microseg, type MicrosegOptions } from '../core/microseg';
+import { createMicroseg, type Microseg, type MicrosegOptions } from '../sdk/microseg';
 import type { Decision } from '../decide/decide';
 import { decisionsOf } from '../decide/runtime';
 import type { Label } from '../labels/labels';
@@ -16,7 +16,7 @@ import { handoverView, readHandover, type Handover } from '../render/handover';
 import { OWNER, SLOT, type View } from '../render/slots';
 import { readSnapshot, snapshotView } from '../render/snapshot';
 import { toReact } from './tree';
-import { pageHidden } from '../core/page';
+import { pageHidden } from '../shared/page';
 
 export type { Handover, Decision, Label, Microseg, MicrosegOptions };
 

@@ -3,7 +3,7 @@
 import type { CampaignContent } from '../config/types';
 import { sanitizeHtml } from './sanitize';
 import { fromDom, safeAttr, safeUrl, type Tree } from './tree';
-import { queryAll } from '../core/page';
+import { queryAll } from '../shared/page';
 
 export const TEMPLATE = 'data-microseg-template';
 

@@ -4,8 +4,8 @@
 // so the same campaign later is the same view (equal keys): no content change, no flicker.
 import type { CampaignContent } from '../config/types';
 import { hash32 } from '../decide/hash';
-import { toJson } from '../core/util';
-import { querySelector } from '../core/page';
+import { toJson } from '../shared/util';
+import { querySelector } from '../shared/page';
 import { contentTree } from './content';
 import type { View } from './slots';
 import type { Tree } from './tree';

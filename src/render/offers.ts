@@ -2,7 +2,7 @@
 // suppression lifts, including offers a script or framework adds later. Each hidden element
 // remembers exactly what it looked like, so showing it again restores the page's own state.
 import { isOfferSuppressed } from '../decide/decide';
-import { queryAll, rootElement } from '../core/page';
+import { queryAll, rootElement } from '../shared/page';
 
 const ATTR = 'data-microseg-offer';
 const STATE = 'data-microseg-state';

@@ -3,12 +3,12 @@
 // re-renders when they change, records exposures and clicks, and keeps the snapshot current.
 import type { MicrosegConfig } from '../config/types';
 import type { Decision } from '../decide/decide';
-import type { Reporter } from '../core/errors';
-import { listen, ownGlobal, pageHidden } from '../core/page';
+import type { Reporter } from '../shared/errors';
+import { listen, ownGlobal, pageHidden } from '../shared/page';
 import { contentTree } from './content';
 import { createSlots, OWNER, SLOT, type Entry, type View } from './slots';
 import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
 import { handoverView, readHandover, viewKey } from './handover';
 
 export interface RendererDeps {

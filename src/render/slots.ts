@@ -3,8 +3,8 @@
 // content that the parser (or a framework) puts into a personalized slot is moved aside before
 // anyone sees it. The same code runs in the first-paint script and in the SDK.
 import { build, type Tree } from './tree';
-import { nodeFactory, queryAll, rootElement } from '../core/page';
-import { setTimer } from '../core/timer';
+import { nodeFactory, queryAll, rootElement } from '../shared/page';
+import { setTimer } from '../shared/timer';
 
 export const SLOT = 'data-microseg-slot';
 const STATE = 'data-microseg-state';

@@ -2,7 +2,7 @@
 // in localStorage (only with consent) so that the next page can paint them while it parses.
 import type { Tree } from './tree';
 import type { View } from './slots';
-import { adoptSheet, createElement, pageHead, querySelector, runningScript } from '../core/page';
+import { adoptSheet, createElement, pageHead, querySelector, runningScript } from '../shared/page';
 
 export const SNAPSHOT_KEY = 'microseg:paint';
 

@@ -4,7 +4,7 @@
 // built into the DOM with createElement/setAttribute only — no HTML parsing, no sinks, so it
 // works under Trusted Types. The builder filters again: a snapshot in localStorage is input too.
 
-import { nodeFactory } from '../core/page';
+import { nodeFactory } from '../shared/page';
 
 export type TreeNode = string | [tag: string, attrs: Record<string, string> | 0, ...children: TreeNode[]];
 export type Tree = TreeNode[];

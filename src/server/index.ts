@@ -3,8 +3,8 @@
 // what it knows (the request's URL and user agent, a verified user's traits and labels) and
 // hands its decisions to the page, whose SDK continues from them without a content change.
 import type { CampaignContent, MicrosegConfig } from '../config/types';
-import type { DeviceClass, Profile, TrackedEvent } from '../core/types';
-import { randomId } from '../core/util';
+import type { DeviceClass, Profile, TrackedEvent } from '../shared/types';
+import { randomId } from '../shared/util';
 import { activeSuppressions, decide, localDate, slotsOf, suppressedOffers, type Decision } from '../decide/decide';
 import { createEngine, type EvaluationContext, type Explanation } from '../engine';
 import { mergeLabels, type Label } from '../labels/labels';

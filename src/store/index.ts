@@ -1,8 +1,9 @@
 import { openDB, deleteDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { TrackedEvent } from '../core/types';
-import { describe, type Reporter } from '../core/errors';
-import { DAY } from '../core/util';
+import type { TrackedEvent } from '../shared/types';
+import { describe, type Reporter } from '../shared/errors';
+import { DAY } from '../shared/constants';
 import { clearLocal, localKeys, readLocal, removeLocal, writeLocal } from './local';
+import type { RuntimeErrorCode } from '../shared/errors';
 
 export { readLocal, writeLocal, removeLocal } from './local';
 
@@ -41,7 +42,7 @@ const countOf = (key: string) => Number(key.split(':')[1]) || 0;
 const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;
 
 /** Bump with a new step in `migrate` whenever the object stores change. */
-export const DB_VERSION = 2;
+const DB_VERSION = 2;
 
 function migrate(db: IDBPDatabase<MicrosegDB>, oldVersion: number): void {
   // Each step runs once, in order, from the version this browser holds (a switch cannot fall
@@ -125,7 +126,7 @@ export function createStore(options: StoreOptions) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
 
-  function fallBackToMemory(code: string, message: string, cause?: unknown): void {
+  function fallBackToMemory(code: RuntimeErrorCode, message: string, cause?: unknown): void {
     shed = 0;
     for (const e of [...inflight, ...pendingEvents]) memEvents.set(e.id, e);
     for (const [k, v] of pendingKv) memKv.set(k, v);

@@ -1,6 +1,6 @@
 // localStorage under one prefix: small synchronous records (visitor id, profile, journals).
 // Every access is guarded: storage can be disabled, full, or throw on access.
-import { toJson } from '../core/util';
+import { toJson } from '../shared/util';
 
 const PREFIX = 'microseg:';
 

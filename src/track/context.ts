@@ -1,4 +1,4 @@
-import type { DeviceClass } from '../core/types';
+import type { DeviceClass } from '../shared/types';
 import { recordedReferrer, recordedUrl } from './url';
 
 export interface PageContext {

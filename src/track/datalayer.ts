@@ -1,6 +1,6 @@
-import { isArguments, isPlainObject } from '../core/util';
+import { isArguments, isPlainObject } from '../shared/util';
 import { recordedReferrer, recordedUrl } from './url';
-import { ownGlobal } from '../core/page';
+import { ownGlobal } from '../shared/page';
 
 export type Sink = (type: string, props: Record<string, unknown>) => void;
 

@@ -1,9 +1,10 @@
-import type { Profile } from '../core/types';
-import { randomId, MINUTE } from '../core/util';
+import type { Profile } from '../shared/types';
+import { randomId } from '../shared/util';
+import { VISIT_IDLE } from '../shared/constants';
 import { acquisition, deviceClass, type PageContext } from './context';
 
 /** A visit ends after this long without any event. */
-export const VISIT_IDLE = 30 * MINUTE;
+export { VISIT_IDLE };
 
 export function newProfile(now: number, page: PageContext, anonymousId = randomId()): Profile {
   const acq = acquisition(page.url, page.referrer);

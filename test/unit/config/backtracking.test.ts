@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { backtrackingProblem, starHeight } from '../../../src/config/backtracking';
 import { parseConfig } from '../../../src/config/schema';
-import { compileCondition, MAX_REGEX_INPUT } from '../../../src/engine/condition';
+import { compileCondition, MAX_REGEX_INPUT } from '../../../src/condition';
 
 describe('backtrackingProblem', () => {
   const refused: Array<[string, RegExp]> = [

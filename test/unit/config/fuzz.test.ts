@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromJSONSchema } from 'zod';
 import { createConfigSync, parseConfig, type MicrosegConfig } from '../../../src/config';
 import { configJsonSchema } from '../../../src/config/json-schema';
-import { compileCondition } from '../../../src/engine/condition';
+import { compileCondition } from '../../../src/condition';
 import { shop } from './helpers';
 
 type Json = any;

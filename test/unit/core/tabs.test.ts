@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it, vi } from 'vitest';
-import { createTabChannel, type TabMessage } from '../../../src/core/tabs';
+import { createTabChannel, type TabMessage } from '../../../src/sdk/tabs';
 import type { TrackedEvent } from '../../../src';
 
 const event = (id: string): TrackedEvent => ({

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { clampDelay, MAX_TIMER_DELAY } from '../../../src/core/timer';
+import { clampDelay, MAX_TIMER_DELAY } from '../../../src/shared/timer';
 
 describe('every timer delay goes through one clamp', () => {
   it('keeps delays setTimeout honours; too long, infinite or not a number waits the longest, never 0', () => {

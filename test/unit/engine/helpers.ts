@@ -1,5 +1,5 @@
 import type { MicrosegConfig } from '../../../src/config/types';
-import type { Profile, TrackedEvent } from '../../../src/core/types';
+import type { Profile, TrackedEvent } from '../../../src/shared/types';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

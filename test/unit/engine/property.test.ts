@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Condition, MetricAgg, MetricDef, MicrosegConfig, SegmentDef } from '../../../src/config/types';
-import type { TrackedEvent } from '../../../src/core/types';
+import type { TrackedEvent } from '../../../src/shared/types';
 import { createEngine, type Engine, type Label } from '../../../src/engine';
 import { parseDuration } from '../../../src/config/time';
 import { DAY, HOUR, MINUTE, profile } from './helpers';

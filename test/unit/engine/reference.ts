@@ -2,7 +2,7 @@
 // metric, score and membership from the raw events each time. The property test holds the
 // incremental engine to it. Conditions use compileCondition (tested operator by operator).
 import type { MetricDef, MicrosegConfig, ScoreDef } from '../../../src/config/types';
-import type { Profile, TrackedEvent } from '../../../src/core/types';
+import type { Profile, TrackedEvent } from '../../../src/shared/types';
 import { compileCondition } from '../../../src/engine';
 import type { Label } from '../../../src/engine';
 

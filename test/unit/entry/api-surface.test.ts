@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMicroseg } from '../../../src/core/microseg';
+import { createMicroseg } from '../../../src/sdk/microseg';
 import { FACADE_METHODS } from '../../../src/entry/methods';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

@@ -3,7 +3,7 @@ import { build, fromDom, safeUrl, type Tree } from '../../../src/render/tree';
 import { sanitizeHtml } from '../../../src/render/sanitize';
 import { contentTree } from '../../../src/render/content';
 import { createSlots, type View } from '../../../src/render/slots';
-import { createMicroseg } from '../../../src/core/microseg';
+import { createMicroseg } from '../../../src/sdk/microseg';
 
 const html = (tree: Tree) => {
   const div = document.createElement('div');

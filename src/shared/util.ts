@@ -108,5 +108,3 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export const MINUTE = 60_000;
-export const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 // The events `on(type, handler)` delivers, by name: a misspelt name or payload field is a type error.
-import type { TrackedEvent } from './types';
-import type { MicrosegError } from './errors';
+import type { TrackedEvent } from '../shared/types';
+import type { MicrosegError } from '../shared/errors';
 import type { Label } from '../labels/labels';
 import type { Decision } from '../decide/decide';
 import type { ConfigSource } from '../config/sync';

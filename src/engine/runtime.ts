@@ -2,16 +2,16 @@
 // persisted state, feeds it events, profile and labels, wakes it exactly when time can change a
 // membership, and turns its changes into `segment:enter` / `segment:exit` events.
 import type { MicrosegConfig } from '../config/types';
-import type { Profile, TrackedEvent } from './types';
-import type { Reporter } from './errors';
-import { describe } from './errors';
-import { setTimer } from './timer';
-import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from '../engine';
+import type { Profile, TrackedEvent } from '../shared/types';
+import type { Reporter } from '../shared/errors';
+import { describe } from '../shared/errors';
+import { setTimer } from '../shared/timer';
+import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
 
 export interface SegmentRuntimeDeps {
   now: () => number;
-  emit: (type: string, payload: unknown) => void;
+  emit: (type: 'segment:enter' | 'segment:exit', payload: { id: string }) => void;
   report: Reporter;
   /** Retained raw events, for metrics that a new config adds. */
   events: () => Promise<TrackedEvent[]>;

@@ -1,7 +1,7 @@
 // Many tabs, one profile: each tab tells the others what it recorded, so every tab's segment engine
 // counts every event exactly once (event ids deduplicate) and label changes and forget() reach
 // every open tab at once. Messages are batched per task: a burst of track() calls posts once.
-import type { TrackedEvent } from './types';
+import type { TrackedEvent } from '../shared/types';
 import type { Label } from '../labels';
 
 export type TabMessage =

@@ -1,8 +1,8 @@
-import type { Profile, TrackedEvent } from './types';
-import { createEmitter } from './emitter';
-import { createReporter, guard, type MicrosegError } from './errors';
-import { randomId, toPlainData, isPlainObject } from './util';
-import { setTimer } from './timer';
+import type { Profile, TrackedEvent } from '../shared/types';
+import { createEmitter } from '../shared/emitter';
+import { createReporter, guard, type MicrosegError } from '../shared/errors';
+import { randomId, toPlainData, isPlainObject } from '../shared/util';
+import { setTimer } from '../shared/timer';
 import { createStore, readLocal, writeLocal } from '../store';
 import { ingestDataLayer, isProfile, newProfile, pageContext, touchProfile, urlParamNames, watchNavigation, type PageContext } from '../track';
 import { activeKey, activeLabels, boundedValue, createRemoteLabels, forgetUrlBeside, unlinkDevice, EVERY_CHANNEL, isLabelName, localStamp, mergeLabels, mergeRemote, nextExpiry, pruneLabels, readLabels, recordList, refusedError, storedList, type Label, type LabelRecords, type RemoteLabels } from '../labels';
@@ -11,7 +11,7 @@ import type { Decision } from '../decide/decide';
 import { watchOffers, type OfferWatcher } from '../render/offers';
 import { createRenderer } from '../render/renderer';
 import { parseDuration } from '../config/time';
-import { createSegmentRuntime } from './segments';
+import { createSegmentRuntime } from '../engine/runtime';
 import { createConfigSync, type ConfigSync, type PublicKeyInput } from '../config';
 import type { MicrosegConfig } from '../config/types';
 import type { EngineState, Explanation } from '../engine';
@@ -20,11 +20,13 @@ import { createPreviewHost } from '../preview/host';
 import type { Persona } from '../preview/types';
 import { createTabChannel, type TabMessage } from './tabs';
 import { acquireLease, type Lease } from './lease';
-import { hostileThen, inertMicroseg } from './inert';
+import { hostileThen } from '../shared/inert';
+import { inertMicroseg } from './inert';
 import { debugWanted, logDebug } from './debug';
 import type { ConsentState, MicrosegEvents, MicrosegEventType } from './events';
 import type { SignedEnvelope } from '../config/signature';
-import { listen, pageHidden } from './page';
+import { listen, pageHidden } from '../shared/page';
+import { MINUTE } from '../shared/constants';
 
 export type { ConsentState, MicrosegEvents, MicrosegEventType };
 
@@ -181,8 +183,8 @@ function plainOptions(input: MicrosegOptions): MicrosegOptions {
 
 export function createMicroseg(input: MicrosegOptions = {}): Microseg {
   const options = plainOptions(input);
-  const emitter = createEmitter();
-  const report = createReporter(emitter);
+  const emitter = createEmitter<MicrosegEvents>();
+  const report = createReporter((error) => emitter.emit('error', error));
   const hostile = hostileThen();
   if (hostile) return inertMicroseg(emitter, report, hostile);
   const now = options.now ?? Date.now;
@@ -240,7 +242,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
     report,
     store,
     on: emitter.on,
-    emit: (type, payload) => emitter.emit(type, payload),
+    emit: emitter.emit,
     segments: () => segments.segments(),
     config: () => segments.config(),
     visitor: () => ({ aid: profile.anonymousId, uid: profile.userId, visit: profile.visits, page }),
@@ -690,7 +692,7 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
           segments.wake(); // timers sleep in background tabs
           if (labelsKey !== activeKey(labelRecords, now())) setLabels(labelRecords);
           decisions.schedule();
-          remote?.refreshIfOlder(options.labelsRefresh ?? 5 * 60_000);
+          remote?.refreshIfOlder(options.labelsRefresh ?? 5 * MINUTE);
         };
         const onVisibility = () => {
           if (pageHidden()) onHide();

@@ -2,8 +2,9 @@
 // days) as 0, so a far-off moment (a Retry-After weeks ahead, a window that closes in 60 days)
 // would fire at once and again and again. Delays are clamped; a later moment is reached in steps.
 
-/** setTimeout's longest delay. */
-export const MAX_TIMER_DELAY = 2_147_483_647;
+import { MAX_TIMER_DELAY } from './constants';
+
+export { MAX_TIMER_DELAY };
 
 /** A delay setTimeout honours: negative is 0, too long (or not a number) is the longest one. */
 export function clampDelay(ms: number): number {

@@ -1,7 +1,11 @@
 // Why a condition holds or not: one entry per clause, with the value the visitor had.
 
-import type { Condition } from '../config/types';
-import { compilePath, compileQuery, compileValueTest, isPlainObject, resolvedValues, Fanout } from './condition';
+import type { Condition } from './values';
+import { compileQuery, compileValueTest } from './compile';
+import { compilePath, resolvedValues } from './paths';
+import { Fanout } from './values';
+import { EACH_CONDITION, IMPLICIT_OPERATOR, isModifier, operatorSpec } from './operators';
+import { isPlainObject } from '../shared/util';
 
 export interface ClauseResult {
   /** Context path ("metrics.orders"); absent for $and/$or/$nor/$not groups. */
@@ -51,36 +55,44 @@ function compileNodes(cond: Condition, at: string): ExplainNode[] {
   for (const key of Object.keys(cond)) {
     const operand = cond[key];
     const here = at ? `${at}.${key}` : key;
-    if (key === '$and' || key === '$or' || key === '$nor') {
+    const spec = key.startsWith('$') ? operatorSpec(key) : undefined;
+    if (spec?.operand === 'conditions') {
       const test = compileQuery({ [key]: operand }, at);
       const children = (operand as Condition[]).map((c, i) => ({
-        operator: '$and',
+        operator: EACH_CONDITION,
         test: compileQuery(c, `${here}[${i}]`),
         children: compileNodes(c, `${here}[${i}]`),
       }));
       nodes.push({ operator: key, test, children });
-    } else if (key === '$not') {
+    } else if (spec?.query) {
       const inner = compileQuery(operand, here);
-      nodes.push({ operator: '$not', test: (d) => !inner(d), children: compileNodes(operand as Condition, here) });
+      nodes.push({ operator: key, test: (d) => !inner(d), children: compileNodes(operand as Condition, here) });
     } else if (key.startsWith('$')) {
       compileQuery({ [key]: operand }, at); // throws the proper error
     } else {
       const read = compilePath(key, here);
       const ops = isPlainObject(operand) && Object.keys(operand).some((k) => k.startsWith('$'))
-        ? Object.keys(operand).filter((k) => k !== '$options')
+        ? Object.keys(operand).filter((k) => !isModifier(k))
         : undefined;
       if (!ops) {
         const t = compileValueTest(operand, here);
-        nodes.push({ path: key, operator: '$eq', expected: operand, read, test: (d) => t(read(d)) });
+        nodes.push({ path: key, operator: IMPLICIT_OPERATOR, expected: operand, read, test: (d) => t(read(d)) });
         continue;
       }
       for (const op of ops) {
         const obj = operand as Record<string, unknown>;
-        const part = op === '$regex' && '$options' in obj ? { $regex: obj.$regex, $options: obj.$options } : { [op]: obj[op] };
+        const part = withModifiers(op, obj);
         const t = compileValueTest(part, here);
         nodes.push({ path: key, operator: op, expected: obj[op], read, test: (d) => t(read(d)) });
       }
     }
   }
   return nodes;
+}
+
+/** One operator of an operator object, with the flags that modify it ($regex with its $options). */
+function withModifiers(op: string, obj: Record<string, unknown>): Record<string, unknown> {
+  const part: Record<string, unknown> = { [op]: obj[op] };
+  for (const k of Object.keys(obj)) if (operatorSpec(k)?.modifies === op) part[k] = obj[k];
+  return part;
 }

@@ -1,0 +1,109 @@
+// The condition compiler: MongoDB query syntax compiled once into plain closures.
+// No eval and no `new Function`, so it runs under the strictest Content-Security-Policy.
+// Operators come from the one table (operators.ts); paths from paths.ts; values from values.ts.
+
+import { isPlainObject } from '../shared/util';
+import { compileFieldOperator, compileQueryOperator, isElemMatchValueForm, isModifier, isOperatorObject, operatorSpec } from './operators';
+import { pathSegments, readPath } from './paths';
+import { allOf, ConditionError, Fanout, formatPath, isDocument, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
+
+/**
+ * Compiles a condition once; the matcher is then called per evaluation. `path` is where the
+ * condition sits in the config ("segments[3].when"): errors name the offending part from there.
+ */
+export function compileCondition(cond: Condition, path = ''): Matcher {
+  const deep = tooDeep(cond);
+  if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
+  return compileQuery(cond, path);
+}
+
+export function compileQuery(cond: unknown, path: string): Matcher {
+  if (!isPlainObject(cond)) throw new ConditionError(path, 'a condition must be an object');
+  const parts: Matcher[] = [];
+  for (const key of Object.keys(cond)) {
+    const at = join(path, key);
+    const operand = cond[key];
+    if (key.startsWith('$')) parts.push(compileQueryOperator(key, operand, at, compileQuery));
+    else parts.push(compileField(key, operand, at));
+  }
+  return allOf(parts);
+}
+
+function compileField(path: string, operand: unknown, at: string): Matcher {
+  const segs = pathSegments(path, at);
+  // The general test handles arrays and fan-outs; a fast clause builds it on first need.
+  let general: ResolvedTest | undefined;
+  const fast = fastField(segs, operand, (r) => (general ??= compileValueTest(operand, at))(r), at);
+  if (fast) return fast;
+  const test = compileValueTest(operand, at); // also where a bad operand throws
+  return (doc) => test(readPath(doc, segs));
+}
+
+
+/**
+ * The common clauses (a scalar compared with a constant) as one closure with the path read and
+ * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
+ * layer saved counts. Arrays and fan-outs take the general `slow` test.
+ */
+function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: string): Matcher | undefined {
+  if (!isPlainObject(operand)) {
+    if (operand === null || typeof operand === 'object') return undefined;
+    const x = operand;
+    return (doc) => {
+      const v = readPath(doc, segs);
+      if (v === x) return true;
+      return Array.isArray(v) ? v.indexOf(x) >= 0 : v instanceof Fanout && slow(v);
+    };
+  }
+  const ops = Object.keys(operand);
+  if (ops.length === 0 || ops.some(isModifier)) return undefined;
+  if (ops.length > 1) {
+    // { $gte: 18, $lt: 23 }: one fast closure per operator, when each has one.
+    const parts: Matcher[] = [];
+    for (const op of ops) {
+      const one = { [op]: operand[op] };
+      let general: ResolvedTest | undefined;
+      const part = fastField(segs, one, (r) => (general ??= compileValueTest(one, at))(r), at);
+      if (!part) return undefined;
+      parts.push(part);
+    }
+    return allOf(parts);
+  }
+  const op = ops[0]!;
+  return operatorSpec(op)?.fast?.(operand[op], segs, slow, join(at, op));
+}
+
+/**
+ * What a field's value must satisfy: an operator object, or a value for implicit equality.
+ * `element`: the value is one array element of a value-form $elemMatch, tested as it is (an
+ * array element that is itself an array is not searched, as in MongoDB).
+ */
+export function compileValueTest(operand: unknown, at: string, element = false): ResolvedTest {
+  if (!isOperatorObject(operand, at)) return some(equals(operand), !element);
+  const tests: ResolvedTest[] = [];
+  for (const op of Object.keys(operand)) {
+    const modified = operatorSpec(op)?.modifies;
+    if (modified !== undefined) {
+      if (!(modified in operand)) throw new ConditionError(join(at, op), `${op} needs ${modified}`);
+      continue;
+    }
+    tests.push(compileFieldOperator(op, operand[op], join(at, op), !element, operand));
+  }
+  if (tests.length === 1) return tests[0]!;
+  return (r) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(r)) return false;
+    return true;
+  };
+}
+
+
+export function elementTest(operand: unknown, at: string): Test {
+  if (!isPlainObject(operand)) throw new ConditionError(at, '$elemMatch takes a condition object');
+  if (isElemMatchValueForm(operand)) {
+    const t = compileValueTest(operand, at, true);
+    return (el) => t(el);
+  }
+  const q = compileQuery(operand, at);
+  return (el) => (isDocument(el) || Array.isArray(el)) && q(el);
+}
+

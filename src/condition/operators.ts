@@ -1,0 +1,305 @@
+// The condition language's one operator table: every MongoDB operator (and the semantic-version
+// ones) is one entry here, with the kind of operand it takes (what config rules check), how it
+// compiles, its fast closure where it has one, and what the engine and preview may read from
+// its operand. A new operator is one entry; nothing else names operators.
+import { compare, oneOf, regex, typeTest, versionTest, type Order } from './operands';
+import { readPath } from './paths';
+// compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
+// function declarations, so the import cycle is safe.
+import { compileValueTest, elementTest } from './compile';
+import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, isValidRegex, matches, not, some, type Matcher, type ResolvedTest, type Test } from './values';
+import { isPlainObject } from '../shared/util';
+
+/** What an operand must be: config rules check each kind, and the compiler throws on a bad one. */
+export type OperandKind =
+  | 'any' | 'order' | 'list' | 'elem' | 'size' | 'exists' | 'type' | 'regex' | 'options' | 'not' | 'semver' | 'conditions';
+
+/** What an operand holds, for those who read conditions without compiling them. */
+export type OperandValues = 'literal' | 'pattern' | 'none';
+
+/** Operands that hold no value of the field: type names, sizes, flags, existence. */
+const NO_VALUES: ReadonlySet<OperandKind> = new Set<OperandKind>(['size', 'exists', 'type', 'options']);
+
+/** What the operand of `name` holds: values of the field (also for a field name), a pattern, or neither. */
+export function operandValues(name: string): OperandValues {
+  const kind = operatorSpec(name)?.operand;
+  return kind === 'regex' ? 'pattern' : kind && NO_VALUES.has(kind) ? 'none' : 'literal';
+}
+
+/** A field operator's test of the resolved value; `expand` also tries the elements of array values. */
+export type FieldCompiler = (operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>) => ResolvedTest;
+
+/** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the operator's path. */
+export type FastCompiler = (operand: unknown, segs: string[], slow: ResolvedTest, at: string) => Matcher | undefined;
+
+export interface OperatorSpec {
+  operand: OperandKind;
+  /** At the query level ({ "$or": [...] }): the operand's conditions into one matcher. */
+  query?: (operand: unknown, at: string, query: (cond: unknown, at: string) => Matcher) => Matcher;
+  /** On a field ({ "metrics.orders": { "$gt": 1 } }). */
+  field?: FieldCompiler;
+  fast?: FastCompiler;
+  /** Where a comparison of a whole-day counter with `c` can flip, for the engine's clock. */
+  dayFlips?: (c: number) => number[];
+  /** Not an operator of its own: a flag of the operator named here ($options of $regex). */
+  modifies?: string;
+}
+
+const fieldOnly = (op: string) => (_: unknown, at: string): Matcher => {
+  throw new ConditionError(at, `operator "${op}" needs a field: write { "<path>": { "${op}": … } }`);
+};
+
+/** { $and | $or | $nor: [conditions] } */
+const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
+  (operand: unknown, at: string, query: (cond: unknown, at: string) => Matcher): Matcher => {
+    if (!Array.isArray(operand) || operand.length === 0) {
+      throw new ConditionError(at, `${op} takes a non-empty array of conditions`);
+    }
+    return join(operand.map((c, i) => query(c, `${at}[${i}]`)));
+  };
+
+const ordered = (op: string, test: Order['test'], inclusive: boolean, flips: (c: number) => number[]): OperatorSpec => ({
+  operand: 'order',
+    field: (x, at, expand) => some(compare(op, x, at, { test, inclusive }), expand),
+  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(op, y, segs, slow) : undefined),
+  dayFlips: flips,
+});
+const equalFlips = (c: number) => (Number.isInteger(c) ? [c, c + 1] : []);
+const ceilFlip = (c: number) => [Math.ceil(c)];
+const floorFlip = (c: number) => [Math.floor(c) + 1];
+
+/** A semantic-version comparison: `pass` reads compareVersions(seen, wanted); `negate` for "not equal". */
+const versioned = (op: string, pass: (c: number) => boolean, negate = false): OperatorSpec => ({
+  operand: 'semver',
+    field: (x, at, expand) => {
+    const t = some(versionTest(op, x, at, pass), expand);
+    return negate ? not(t) : t;
+  },
+});
+
+/** The operators, by name. */
+export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
+  $eq: {
+    operand: 'any', dayFlips: equalFlips,
+    field: (x, at, expand) => some(equals(x), expand),
+    fast: (y, segs, slow) => (isScalarConstant(y) ? fastEquals(y, segs, slow) : undefined),
+  },
+  $ne: {
+    operand: 'any', dayFlips: equalFlips,
+    field: (x, at, expand) => not(some(equals(x), expand)),
+    fast: (y, segs, slow) => {
+      if (!isScalarConstant(y)) return undefined;
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return typeof v === 'object' && v !== null ? slow(v) : v !== y;
+      };
+    },
+  },
+  $gt: ordered('$gt', (a, b) => a > b, false, floorFlip),
+  $gte: ordered('$gte', (a, b) => a >= b, true, ceilFlip),
+  $lt: ordered('$lt', (a, b) => a < b, false, ceilFlip),
+  $lte: ordered('$lte', (a, b) => a <= b, true, floorFlip),
+  $in: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => some(oneOf(x, at), expand), fast: (y, segs, slow) => fastOneOf(y, true, segs, slow) },
+  $nin: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => not(some(oneOf(x, at), expand)), fast: (y, segs, slow) => fastOneOf(y, false, segs, slow) },
+  $all: {
+    operand: 'list',     field: (operand, at, expand) => {
+      if (!Array.isArray(operand)) throw new ConditionError(at, '$all takes an array');
+      // MongoDB: { $all: [a, b] } is { $and: [{ f: a }, { f: b }] }; an empty $all matches nothing.
+      if (operand.length === 0) return () => false;
+      const parts = operand.map((x, i) =>
+        isPlainObject(x) && '$elemMatch' in x ? compileValueTest(x, `${at}[${i}]`) : some(equals(x), expand),
+      );
+      return (r) => parts.every((t) => t(r));
+    },
+  },
+  $elemMatch: {
+    operand: 'elem',     field: (operand, at, expand) => {
+      const el = elementTest(operand, at);
+      return some((v) => Array.isArray(v) && v.some(el), false);
+    },
+    fast: (y, segs, slow, at) => {
+      const el = elementTest(y, at);
+      return (doc) => {
+        const v = readPath(doc, segs);
+        if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) if (el(v[i])) return true;
+          return false;
+        }
+        return v instanceof Fanout && slow(v);
+      };
+    },
+  },
+  $size: {
+    operand: 'size',     field: (operand, at, expand) => {
+      if (typeof operand !== 'number' || !Number.isInteger(operand) || operand < 0) {
+        throw new ConditionError(at, '$size takes a non-negative integer');
+      }
+      return some((v) => Array.isArray(v) && v.length === operand, false);
+    },
+  },
+  $exists: {
+    operand: 'exists',     field: (operand, at, expand) => {
+      if (typeof operand !== 'boolean' && operand !== 0 && operand !== 1) throw new ConditionError(at, '$exists takes true or false');
+      const present = some((v) => v !== undefined, false);
+      return operand ? present : not(present);
+    },
+    fast: (y, segs, slow) => {
+      if (typeof y !== 'boolean' && y !== 0 && y !== 1) return undefined;
+      const want = !!y;
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return v instanceof Fanout ? slow(v) : (v !== undefined) === want;
+      };
+    },
+  },
+  $type: {
+    operand: 'type',     field: (operand, at, expand) => {
+      const names = Array.isArray(operand) ? operand : [operand];
+      if (names.length === 0) throw new ConditionError(at, '$type takes a type name or a non-empty list of them');
+      const tests = names.map((n, i) => typeTest(n, Array.isArray(operand) ? `${at}[${i}]` : at));
+      return some((v) => tests.some((t) => t(v)), expand);
+    },
+  },
+  $regex: {
+    operand: 'regex',     field: (operand, at, expand, siblings) => {
+      const re = regex(operand, regexOptions(siblings), at);
+      return some((v) => typeof v === 'string' && matches(re, v), expand);
+    },
+    fast: (y, segs, slow) => {
+      if (typeof y !== 'string' || !isValidRegex(y)) return undefined;
+      const re = new RegExp(y);
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return typeof v === 'string' ? matches(re, v) : typeof v === 'object' && v !== null && slow(v);
+      };
+    },
+  },
+  $options: { operand: 'options', modifies: '$regex' },
+  $not: {
+    operand: 'not',     query: (operand, at, query) => {
+      const inner = query(operand, at);
+      return (doc) => !inner(doc);
+    },
+    field: (operand, at, expand) => {
+      if (!isOperatorObject(operand, at)) throw new ConditionError(at, '$not takes an operator object, e.g. { "$not": { "$gt": 5 } }');
+      return not(compileValueTest(operand, at, !expand));
+    },
+  },
+  $and: { operand: 'conditions', query: combine('$and', allOf) },
+  $or: { operand: 'conditions', query: combine('$or', anyOf) },
+  $nor: { operand: 'conditions', query: combine('$nor', (list) => { const any = anyOf(list); return (doc) => !any(doc); }) },
+  $veq: versioned('$veq', (c) => c === 0),
+  $vne: versioned('$vne', (c) => c === 0, true),
+  $vgt: versioned('$vgt', (c) => c > 0),
+  $vgte: versioned('$vgte', (c) => c >= 0),
+  $vlt: versioned('$vlt', (c) => c < 0),
+  $vlte: versioned('$vlte', (c) => c <= 0),
+};
+
+/** Every operator name, in the table's order. */
+export const KNOWN_OPERATORS: readonly string[] = /* @__PURE__ */ Object.keys(OPERATORS);
+
+/** The operator of that name, or undefined (never an inherited property). */
+export function operatorSpec(name: string): OperatorSpec | undefined {
+  return Object.prototype.hasOwnProperty.call(OPERATORS, name) ? OPERATORS[name] : undefined;
+}
+
+/** What a field compared with a bare value means ({ "metrics.orders": 0 }). */
+export const IMPLICIT_OPERATOR = '$eq';
+/** How explanations label the conditions of a list. */
+export const EACH_CONDITION = '$and';
+
+/** A field-level operator that only modifies another (so it is not a clause of its own). */
+export const isModifier = (name: string): boolean => operatorSpec(name)?.modifies !== undefined;
+
+/** The flags given beside a $regex. */
+export function regexOptions(siblings: Record<string, unknown>): unknown {
+  return siblings.$options;
+}
+
+/**
+ * { $elemMatch: { $gt: 5, $not: { $gt: 9 } } } tests the element itself; { $elemMatch: { sku: "x" } }
+ * (or $and/$or/$nor, or {}) queries it. As in MongoDB the first key decides, and the query form
+ * sees the elements that are documents or arrays.
+ */
+export function isElemMatchValueForm(operand: Record<string, unknown>): boolean {
+  const first = Object.keys(operand)[0];
+  return first !== undefined && first.startsWith('$') && operatorSpec(first)?.operand !== 'conditions';
+}
+
+export function isOperatorObject(v: unknown, at: string): v is Record<string, unknown> {
+  if (!isPlainObject(v)) return false;
+  const keys = Object.keys(v);
+  if (keys.length === 0) return false;
+  const ops = keys.filter((k) => k.startsWith('$')).length;
+  if (ops === 0) return false;
+  if (ops !== keys.length) throw new ConditionError(at, 'mixes operators ($…) and plain fields in one object');
+  return true;
+}
+
+/** A field operator's test, or the compiler's error for a name that is not one. */
+export function compileFieldOperator(op: string, operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>): ResolvedTest {
+  const spec = operatorSpec(op);
+  if (spec?.field) return spec.field(operand, at, expand, siblings);
+  if (spec?.query) throw new ConditionError(at, `${op} belongs at the query level, not inside a field`);
+  throw new ConditionError(at, `unknown operator "${op}"`);
+}
+
+/** A query-level operator's matcher, or the compiler's error. */
+export function compileQueryOperator(op: string, operand: unknown, at: string, query: (cond: unknown, at: string) => Matcher): Matcher {
+  const spec = operatorSpec(op);
+  if (spec?.query) return spec.query(operand, at, query);
+  if (spec) return fieldOnly(op)(operand, at);
+  throw new ConditionError(at, `unknown operator "${op}"`);
+}
+
+// ---- fast closures ------------------------------------------------------------------------
+
+const isScalarConstant = (y: unknown): y is string | number => typeof y === 'string' || (typeof y === 'number' && Number.isFinite(y));
+
+function fastEquals(y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+  return (doc) => {
+    const v = readPath(doc, segs);
+    if (v === y) return true;
+    return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow(v);
+  };
+}
+
+function fastCompare(op: string, y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+  const kind = typeof y;
+  const other = (v: unknown) => typeof v === 'object' && v !== null && slow(v);
+  switch (op) {
+    case '$gt':
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return typeof v === kind ? (v as number) > (y as number) : other(v);
+      };
+    case '$gte':
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return typeof v === kind ? (v as number) >= (y as number) : other(v);
+      };
+    case '$lt':
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return typeof v === kind ? (v as number) < (y as number) : other(v);
+      };
+    default:
+      return (doc) => {
+        const v = readPath(doc, segs);
+        return typeof v === kind ? (v as number) <= (y as number) : other(v);
+      };
+  }
+}
+
+function fastOneOf(y: unknown, want: boolean, segs: string[], slow: ResolvedTest): Matcher | undefined {
+  if (!Array.isArray(y) || !y.every((v) => v !== null && typeof v !== 'object')) return undefined;
+  const set = new Set(y);
+  return (doc) => {
+    const v = readPath(doc, segs);
+    if (typeof v !== 'object' || v === null) return set.has(v) === want;
+    if (!Array.isArray(v)) return slow(v);
+    for (let i = 0; i < v.length; i++) if (set.has(v[i])) return want;
+    return !want;
+  };
+}

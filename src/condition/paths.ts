@@ -1,0 +1,77 @@
+// Dotted paths the MongoDB way: "items.price" reads every item's price.
+import { ConditionError, Fanout, isDocument, type Resolved } from './values';
+
+/** A reader for a dotted path that crosses arrays the MongoDB way ("items.price" reads every item's price). */
+export function pathSegments(path: string, at: string): string[] {
+  const segs = path.split('.');
+  for (const seg of segs) {
+    if (seg === '' || seg === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
+  }
+  return segs;
+}
+
+export function compilePath(path: string, at = path): (doc: unknown) => Resolved {
+  const segs = pathSegments(path, at);
+  if (segs.length === 1) {
+    const key = segs[0]!;
+    return (doc) => {
+      if (typeof doc !== 'object' || doc === null) return undefined;
+      if (Array.isArray(doc)) return resolve(doc, segs, 0);
+      const v = ownValue(doc, key);
+      return typeof v === 'function' ? undefined : v;
+    };
+  }
+  return (doc) => resolve(doc, segs, 0);
+}
+
+const INDEX = /^\d+$/;
+const hasOwn = Object.prototype.hasOwnProperty;
+/** Only a document's own data: "__proto__" or "constructor" in a path never reaches a prototype. */
+const ownValue = (doc: object, key: string): unknown => (hasOwn.call(doc, key) ? (doc as Record<string, unknown>)[key] : undefined);
+
+function resolve(doc: unknown, segs: string[], from: number): Resolved {
+  let cur = doc;
+  for (let i = from; i < segs.length; i++) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    const seg = segs[i]!;
+    if (Array.isArray(cur) && !INDEX.test(seg)) {
+      // MongoDB: a field name crosses one array level. An element that is not a document (a
+      // scalar, null, a nested array) has the field missing, and so does an empty array: so
+      // {"a.b": null} matches {a: []} and {a: [1, "x"]}, and {"a.b": {$ne: null}} does not.
+      if (cur.length === 0) return new Fanout([undefined]);
+      const out: unknown[] = [];
+      for (const el of cur) {
+        if (!isDocument(el)) {
+          out.push(undefined);
+          continue;
+        }
+        const v = resolve(el, segs, i);
+        if (v instanceof Fanout) out.push(...v.values);
+        else out.push(v);
+      }
+      return new Fanout(out);
+    }
+    const next = ownValue(cur, seg);
+    // Inherited methods ("constructor", "toString") are not data.
+    cur = typeof next === 'function' ? undefined : next;
+  }
+  return cur;
+}
+
+/** The plain value(s) a path reached, for explanations and metric fields. */
+export function resolvedValues(r: Resolved): unknown[] {
+  return r instanceof Fanout ? r.values : [r];
+}
+
+
+/** A path's value: a plain top-level function, so the JIT can inline it into every clause. */
+export function readPath(doc: unknown, segs: string[]): Resolved {
+  let cur = doc;
+  for (let i = 0; i < segs.length; i++) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    if (Array.isArray(cur)) return resolve(cur, segs, i);
+    cur = ownValue(cur, segs[i]!);
+  }
+  return typeof cur === 'function' ? undefined : cur;
+}
+

@@ -1,0 +1,137 @@
+// The values side of the condition language: how a tested value is read and compared, with
+// no operator names (those live in operators.ts, the one table).
+import { isPlainObject } from '../shared/util';
+
+/** A MongoDB-style query over the evaluation context or an event's properties. */
+export type Condition = { [pathOrOperator: string]: unknown };
+
+/** A compiled condition. */
+export type Matcher = (doc: unknown) => boolean;
+export type Test = (value: unknown) => boolean;
+export type ResolvedTest = (resolved: Resolved) => boolean;
+
+/** A config error in a condition, with the JSON path of the offending part. */
+export class ConditionError extends Error {
+  readonly code = 'config-invalid';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(path ? `${path}: ${reason}` : reason);
+    this.name = 'ConditionError';
+  }
+}
+
+/** Several values reached through an array in the middle of a path ("items.price"). */
+export class Fanout {
+  constructor(readonly values: unknown[]) {}
+}
+
+/** A path's value in a document: the value itself, or a Fanout when the path crossed arrays. */
+export type Resolved = unknown;
+
+/** How deep a condition may nest (objects and arrays), as MongoDB limits documents to 100 levels. */
+export const MAX_NESTING = 100;
+
+/**
+ * The keys down to the first node nested deeper than the limit, or undefined. Iterative, so a
+ * hostile config cannot overflow the stack here, and the recursive compilers never see it.
+ */
+export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
+  const stack: [unknown, (string | number)[]][] = [[root, []]];
+  while (stack.length) {
+    const [node, keys] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (keys.length >= limit) return keys;
+    if (Array.isArray(node)) node.forEach((v, i) => stack.push([v, [...keys, i]]));
+    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], [...keys, k]]);
+  }
+  return undefined;
+}
+
+/** "segments[0].when" + ["$and", 0, "a"] → "segments[0].when.$and[0].a" (the compiler's path style). */
+export const formatPath = (base: string, keys: (string | number)[]) =>
+  keys.reduce<string>((at, k) => (typeof k === 'number' ? `${at}[${k}]` : join(at, k)), base);
+
+/** A document (sub-)object: a plain object, not an array and not a Date (a value of its own type). */
+export const isDocument = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && !(v instanceof Date);
+
+export const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
+
+export function allOf(list: Matcher[]): Matcher {
+  if (list.length === 0) return () => true;
+  if (list.length === 1) return list[0]!;
+  if (list.length === 2) {
+    const [a, b] = list as [Matcher, Matcher];
+    return (doc) => a(doc) && b(doc);
+  }
+  return (doc) => {
+    for (let i = 0; i < list.length; i++) if (!list[i]!(doc)) return false;
+    return true;
+  };
+}
+
+export function anyOf(list: Matcher[]): Matcher {
+  if (list.length === 1) return list[0]!;
+  return (doc) => {
+    for (let i = 0; i < list.length; i++) if (list[i]!(doc)) return true;
+    return false;
+  };
+}
+
+/** True when any value the path reached passes; `expand` also tries the elements of array values. */
+export function some(test: Test, expand: boolean): ResolvedTest {
+  const hit = expand
+    ? (v: unknown) => {
+        if (test(v)) return true;
+        if (Array.isArray(v)) for (let i = 0; i < v.length; i++) if (test(v[i])) return true;
+        return false;
+      }
+    : test;
+  return (r) => {
+    if (r instanceof Fanout) {
+      const vs = r.values;
+      for (let i = 0; i < vs.length; i++) if (hit(vs[i])) return true;
+      return false;
+    }
+    return hit(r);
+  };
+}
+
+export const not = (t: ResolvedTest): ResolvedTest => (r) => !t(r);
+
+export function equals(x: unknown): Test {
+  if (x === null || x === undefined) return (v) => v === null || v === undefined;
+  if (typeof x !== 'object') return (v) => v === x;
+  return (v) => deepEqual(v, x);
+}
+
+/** Dates equal by time; a Date never equals anything else (an ISO string included). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+export function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A regex sees at most this many characters of a string (its start): matching time stays bounded. */
+export const MAX_REGEX_INPUT = 1000;
+export const matches = (re: RegExp, v: string): boolean => re.test(v.length > MAX_REGEX_INPUT ? v.slice(0, MAX_REGEX_INPUT) : v);
+
