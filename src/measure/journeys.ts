@@ -279,6 +279,8 @@ export function createJourneys(deps: JourneyDeps) {
     },
     observe: (event: TrackedEvent) => observe(event),
     check,
+    /** Resolves when every change asked for so far is written and told (flush() waits for it). */
+    idle: (): Promise<void> => queue,
     /** Consent denied or forget(): nothing remains here. */
     reset(): void {
       generation++;
