@@ -37,7 +37,11 @@ export default [
   {
     input: { microseg: 'src/index.ts', 'microseg.react': 'src/react/index.ts', 'microseg.server': 'src/server/index.ts' },
     external: [/^idb/, /^zod/, /^react($|\/)/, /^react-dom($|\/)/],
-    output: { dir: 'dist', entryFileNames: '[name].d.ts', chunkFileNames: 'microseg.[name].d.ts', format: 'es' },
+    // .d.mts beside each .mjs too: a relative import of dist/*.mjs (our tests) finds its types.
+    output: [
+      { dir: 'dist', entryFileNames: '[name].d.ts', chunkFileNames: 'microseg.[name].d.ts', format: 'es' },
+      { dir: 'dist', entryFileNames: '[name].d.mts', chunkFileNames: 'microseg.[name].d.mts', format: 'es' },
+    ],
     plugins: [dts({ tsconfig: './tsconfig.json' })],
   },
   // The script-tag build: everything inlined, minified, defines window.microseg.

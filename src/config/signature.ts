@@ -12,7 +12,8 @@ export interface SignedEnvelope {
 }
 
 /** A public key: JWK (object or JSON text), SPKI PEM, SPKI base64, or an imported CryptoKey. */
-export type PublicKeyInput = JsonWebKey | string | CryptoKey;
+/** A public key: a JWK (with a `kid` in a key ring), a PEM string, or a CryptoKey. */
+export type PublicKeyInput = (JsonWebKey & { kid?: string }) | string | CryptoKey;
 
 export class SignatureError extends Error {
   constructor(

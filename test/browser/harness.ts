@@ -105,8 +105,10 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
   return watched;
 }
 
+type StoredEvent = { id: string; type: string; seq: number; ts: number; props: Record<string, unknown> };
+
 /** Reads the SDK's IndexedDB from inside the page. */
-export function storedEvents(page: Page, dbName = 'microseg'): Promise<Array<{ id: string; type: string; seq: number; ts: number; props: Record<string, unknown> }>> {
+export function storedEvents(page: Page, dbName = 'microseg'): Promise<StoredEvent[]> {
   return page.evaluate(async (name) => {
     const names = (await indexedDB.databases()).map((d) => d.name);
     if (!names.includes(name)) return [];
@@ -118,7 +120,7 @@ export function storedEvents(page: Page, dbName = 'microseg'): Promise<Array<{ i
         const get = db.transaction('chunks').objectStore('chunks').getAll();
         get.onsuccess = () => {
           db.close();
-          resolve(get.result.flatMap((chunk: { events: unknown[] }) => chunk.events));
+          resolve(get.result.flatMap((chunk: { events: StoredEvent[] }) => chunk.events));
         };
         get.onerror = () => reject(get.error);
       };

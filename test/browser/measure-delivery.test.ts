@@ -44,7 +44,7 @@ beforeAll(async () => {
     const { events } = JSON.parse(await c.req.text());
     got.push(...events);
     const { status, body } = answer(requests++);
-    return c.body(body || null, status as 202, { 'content-type': 'application/json' });
+    return body ? c.body(body, status as 202, { 'content-type': 'application/json' }) : c.body(null, status as 202, { 'content-type': 'application/json' });
   });
 });
 afterAll(async () => {

@@ -26,7 +26,7 @@ function server(doc: unknown) {
       s.text = typeof next === 'string' ? next : JSON.stringify(next);
       s.etag = etag;
     },
-    fetch: vi.fn(async (_url: string, init?: RequestInit) => {
+    fetch: vi.fn(async (_url: string | URL | Request, init?: RequestInit) => {
       const ifNoneMatch = (init?.headers as Record<string, string> | undefined)?.['If-None-Match'];
       s.requests.push({ ifNoneMatch, at: Date.now() });
       if (s.down) throw new TypeError('Failed to fetch');
@@ -89,7 +89,7 @@ describe('createConfigSync', () => {
     const srv = server(config('v1'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slowFetch = vi.fn(async (u: string, init?: RequestInit) => (await gate, srv.fetch(u, init)));
+    const slowFetch = vi.fn(async (u: string | URL | Request, init?: RequestInit) => (await gate, srv.fetch(u, init)));
     const { sync, seen } = track(start({ configUrl: URL_, fetch: slowFetch, storage }));
     expect((await sync.ready)?.version).toBe('v1'); // without waiting for the network
     expect(seen).toEqual([{ version: 'v1', source: 'cache' }]);
@@ -366,7 +366,7 @@ describe('createConfigSync', () => {
     const srv = server(config('v1'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slow = vi.fn(async (u: string, init?: RequestInit) => (await gate, srv.fetch(u, init)));
+    const slow = vi.fn(async (u: string | URL | Request, init?: RequestInit) => (await gate, srv.fetch(u, init)));
     const { sync, seen, errors } = start({ configUrl: URL_, fetch: slow, refresh: 1000 });
     for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(slow).toHaveBeenCalledTimes(1);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createMicroseg } from '../../../src';
+import { createMicroseg, type MicrosegConfig } from '../../../src';
 
 const DAY = 86_400_000;
 
-const config = {
+const config: MicrosegConfig = {
   schema: 1,
   version: 'v1',
   metrics: {

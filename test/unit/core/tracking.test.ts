@@ -50,7 +50,7 @@ describe('tracking', () => {
       ms.identify('' as string);
       ms.label('bad name!');
       ms.consent('maybe' as 'granted');
-      ms.on(1 as unknown as string, null as unknown as () => void);
+      ms.on(1 as unknown as 'ready', null as unknown as () => void);
     }).not.toThrow();
     expect(events).toHaveLength(0);
     expect(errors.map((e) => e.code)).toEqual(Array(7).fill('bad-argument'));

@@ -27,7 +27,7 @@ describe('the campaign matrix and decide()', () => {
           const [y, m, d] = date.split('-').map(Number) as [number, number, number];
           const now = new Date(y, m - 1, d, 12).getTime();
           expect(localDate(now)).toBe(date);
-          const decision = decide(shop, slot, { segments: [row.segment], labels: {}, metrics: {} }, { now, date, visit: 1, view: 'v', visitor: `visitor-${i}`, history: {} });
+          const decision = decide(shop, slot, { segments: [row.segment], labels: {} }, { now, date, visit: 1, view: 'v', visitor: `visitor-${i}`, history: {} });
           expect(decision.campaign ?? null, `${row.segment} × ${slot} on ${date}`).toBe(row.slots[slot]![i]?.campaign ?? null);
           cells++;
           if (decision.campaign) filled++;

@@ -3,7 +3,7 @@
 // merges in any order, names that are Object.prototype's, and bad records refused one by one.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { createMicroseg, type Microseg } from '../../../src';
+import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 import { activeLabels, mergeLabels, mergeRemote, readLabels, recordList, type Label, type LabelRecords } from '../../../src/labels';
 
 const HOUR = 3_600_000;
@@ -56,7 +56,7 @@ describe('labels per channel', () => {
 
   it('a segment stays entered across the hand-over from one channel’s record to another’s', async () => {
     let t = T;
-    const config = { schema: 1, version: 'v1', segments: [{ id: 'vips', when: { 'labels.vip': { $exists: true } } }, { id: 'all', fallback: true }] };
+    const config: MicrosegConfig = { schema: 1, version: 'v1', segments: [{ id: 'vips', when: { 'labels.vip': { $exists: true } } }, { id: 'all', fallback: true }] };
     const ms = createMicroseg({ config, autoPage: false, consent: 'denied', now: () => t });
     await ms.ready;
     const exits: string[] = [];
@@ -224,7 +224,7 @@ describe('label names that Object.prototype has', () => {
   });
 
   it('reach segments through labels.<name>.*', async () => {
-    const config = {
+    const config: MicrosegConfig = {
       schema: 1, version: 'v1',
       segments: [
         { id: 'c', when: { 'labels.constructor.ageDays': { $lt: 14 } } },

@@ -1,13 +1,13 @@
 // Journey steps over a fake clock: setTimeout and Date are fake, IndexedDB (setImmediate) is real.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMicroseg, type Microseg } from '../../../src';
+import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 import type { JourneyExposure, JourneyOutcome } from '../../../src/measure';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 10, 23, 10);
 
-const config = {
+const config: MicrosegConfig = {
   schema: 1,
   version: 'j1',
   metrics: { orders: { event: 'purchase', agg: 'count' } },

@@ -5,7 +5,7 @@
 // exposure at or after the moment the step's last window ended; a goal inside it is a
 // progression, the window's end without one an aversion.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMicroseg, type Microseg } from '../../../src';
+import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 import { prng } from '../../../scripts/simulate';
 
 const MIN = 60_000;
@@ -14,14 +14,14 @@ const STEPS = [
   { id: 'promo-step', exposure: 'promo_seen', goal: 'buy', within: 2 * 60 * MIN },
   { id: 'bags-step', exposure: 'view_bags', goal: 'add_to_cart', within: 30 * MIN },
 ];
-const config = {
+const config: MicrosegConfig = {
   schema: 1,
   version: 'sim-1',
   segments: [{ id: 'everyone', fallback: true }],
   journeys: STEPS.map((s) => ({ id: s.id, exposure: { event: s.exposure }, goal: { event: s.goal }, within: '1m' })),
 };
-config.journeys[0]!.within = '2h';
-config.journeys[1]!.within = '30m';
+config.journeys![0]!.within = '2h';
+config.journeys![1]!.within = '30m';
 const ACTIONS = ['promo_seen', 'buy', 'view_bags', 'add_to_cart', 'browse'];
 
 interface Did { id: string; type: string; ts: number; seq: number }

@@ -4,6 +4,7 @@ import { sanitizeHtml } from '../../../src/render/sanitize';
 import { contentTree } from '../../../src/render/content';
 import { createSlots, type View } from '../../../src/render/slots';
 import { createMicroseg } from '../../../src/sdk/microseg';
+import type { MicrosegConfig } from '../../../src';
 
 const html = (tree: Tree) => {
   const div = document.createElement('div');
@@ -114,7 +115,7 @@ describe('slots', () => {
 });
 
 describe('the SDK renders decisions', () => {
-  const config = {
+  const config: MicrosegConfig = {
     schema: 1,
     version: 't1',
     segments: [{ id: 'everyone', fallback: true }],

@@ -8,11 +8,11 @@
 // 5. Counts that have no window never change with the clock; every event counts once.
 // 6. profile.hour / weekday and campaign dates use the device's time zone at evaluation time.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMicroseg, type Microseg } from '../../../src';
+import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 
 const H = 3_600_000;
 const DAY = 24 * H;
-const config = {
+const config: MicrosegConfig = {
   schema: 1,
   version: 'clock.1',
   metrics: { taps: { event: 'tap', agg: 'count' }, taps_7d: { event: 'tap', agg: 'count', window: '7d' } },

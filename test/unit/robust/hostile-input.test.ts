@@ -2,9 +2,9 @@
 // into the page or reject a promise; the SDK keeps working afterwards.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMicroseg, type Microseg } from '../../../src';
+import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 
-const CONFIG = {
+const CONFIG: MicrosegConfig = {
   schema: 1,
   version: 'fuzz.1',
   metrics: { taps: { event: 'tap', agg: 'count' }, spend: { event: 'purchase', agg: 'sum', field: 'value', window: '7d' } },

@@ -2,9 +2,9 @@
 // heard of the others' newest events. The next page must still count every stored event once.
 import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
-import { createMicroseg } from '../../../src';
+import { createMicroseg, type MicrosegConfig } from '../../../src';
 
-const config = {
+const config: MicrosegConfig = {
   schema: 1,
   version: 'stale-1',
   metrics: { taps: { event: 'tap', agg: 'count' } },

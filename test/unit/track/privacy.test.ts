@@ -1,7 +1,7 @@
 // URLs and referrers as microseg records them: the referrer's origin only, page URLs without
 // query and fragment except utm_*, ad click ids and the parameters the site names.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMicroseg, type TrackedEvent } from '../../../src';
+import { createMicroseg, type TrackedEvent, type MicrosegConfig } from '../../../src';
 import { acquisition, recordedReferrer, recordedUrl, urlParamNames } from '../../../src/track';
 
 const SECRET_URL = '/account/reset?email=alice%40example.com&reset_token=s3cr3t-9f2&utm_source=news&utm_medium=email&gclid=g-1&ref=partner&session=abc#access_token=t0k3n';
@@ -52,7 +52,7 @@ describe('inside the SDK', () => {
       expect(init?.referrerPolicy).toBe('strict-origin');
       return new Response(url.includes('labels') ? '{"labels":[]}' : null, { status: url.includes('labels') ? 200 : 204 });
     }));
-    const config = {
+    const config: MicrosegConfig = {
       schema: 1, version: 'v1',
       segments: [
         { id: 'leaked', when: { 'profile.url': { $regex: 'alice|token' } } },
