@@ -1,0 +1,217 @@
+// The dependency graph: which segment and score reads which context key, the order segments are
+// evaluated in (after the segments their rules name; fallbacks last), and which paths and
+// whole-day thresholds any rule reads (so timers wake only when a rule can flip).
+
+import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
+import { collectPaths, compileCondition, ConditionError, IMPLICIT_OPERATOR, operatorSpec, walkOperands, type Matcher } from '../condition';
+import { isPlainObject } from '../shared/util';
+import type { CompiledMetric } from './metrics';
+import type { CompiledScore } from './scores';
+
+const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
+const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'params', 'labels', 'segments', 'campaigns']);
+
+export interface SegmentNode {
+  def: SegmentDef;
+  /** position in the config (segments() reports in config order) */
+  configIndex: number;
+  fallback: boolean;
+  matcher: Matcher;
+  /** evaluation positions of segments whose rules name this one */
+  dependents: number[];
+}
+
+export interface DependencyGraph {
+  /** segments in evaluation order */
+  order: SegmentNode[];
+  /** context key ("metrics.orders", "profile", …) → evaluation positions of the segments reading it */
+  readers: Map<string, number[]>;
+  /** root ("profile") → the segments reading anything under it */
+  readersUnder: Map<string, number[]>;
+  scoreReaders: Map<string, CompiledScore[]>;
+  scoreReadersUnder: Map<string, CompiledScore[]>;
+  /** a path is read directly, through a part of it, or through a parent of it */
+  isUsed(path: string): boolean;
+  /** The whole-day values at which rules on `path` can flip; null: any day. */
+  dayThresholds(path: string): number[] | null;
+}
+
+/** Throws ConditionError on a path no context has, an unknown id, a duplicate id or a cycle. */
+export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], scores: CompiledScore[], lazy: boolean): DependencyGraph {
+  const metricIds = new Set(metrics.map((m) => m.id));
+  const scoreIds = new Set(scores.map((s) => s.id));
+  function checkPath(path: string, at: string): void {
+    const { root, id } = splitPath(path);
+    if (!ROOTS.has(root)) throw new ConditionError(at, `unknown context path "${path}" (it starts with one of ${[...ROOTS].join(', ')})`);
+    if (root === 'metrics' && id !== undefined && !metricIds.has(id)) throw new ConditionError(at, `unknown metric "${id}"`);
+    if (root === 'scores' && id !== undefined && !scoreIds.has(id)) throw new ConditionError(at, `unknown score "${id}"`);
+  }
+  for (const s of scores) {
+    for (const path of s.inputs) {
+      const root = path.split('.')[0];
+      if (root === 'scores' || root === 'segments') {
+        throw new ConditionError(`scores.${s.id}`, `a score cannot read "${path}" (scores are computed before segments and from non-score inputs)`);
+      }
+      checkPath(path, `scores.${s.id}`);
+    }
+  }
+  const { order, usedPaths, readers, dayOperands } = compileSegments(config.segments, checkPath, lazy);
+
+  const scoreReaders = new Map<string, CompiledScore[]>();
+  for (const s of scores) for (const key of new Set(s.inputs.map(keyOf))) push(scoreReaders, key, s);
+  const scoreInputs = new Set(scores.flatMap((s) => s.inputs));
+  for (const p of scoreInputs) usedPaths.add(p);
+  /** every used path and all its prefixes ("labels.complaint.ageDays", "labels.complaint", "labels") */
+  const usedPrefixes = new Set([...usedPaths].flatMap((p) => p.split('.').map((_, i, segs) => segs.slice(0, i + 1).join('.'))));
+  const hasUsedParent = (path: string) => {
+    for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) if (usedPaths.has(path.slice(0, i))) return true;
+    return false;
+  };
+
+  function dayThresholds(path: string): number[] | null {
+    const operands = dayOperands.get(path);
+    // A score, or a rule on a parent ("labels.complaint", "profile"), sees the value change every day.
+    if (scoreInputs.has(path) || hasUsedParent(path)) return null;
+    if (!operands) return [];
+    const out: number[] = [];
+    for (const operand of operands) {
+      const values = isPlainObject(operand) ? Object.entries(operand) : [[IMPLICIT_OPERATOR, operand] as const];
+      for (const [op, x] of values) {
+        const flips = operatorSpec(op)?.dayFlips;
+        const list = operatorSpec(op)?.operand === 'list' ? x : [x];
+        if (!flips || !Array.isArray(list) || !list.every((v) => typeof v === 'number')) return null;
+        // The whole-day value rises by one a day: where can the comparison with c flip?
+        for (const c of list as number[]) out.push(...flips(c));
+      }
+    }
+    return out;
+  }
+  return {
+    order,
+    readers,
+    readersUnder: byRoot(readers),
+    scoreReaders,
+    scoreReadersUnder: byRoot(scoreReaders),
+    isUsed: (path) => usedPrefixes.has(path) || hasUsedParent(path),
+    dayThresholds,
+  };
+}
+
+function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: string) => void, lazy: boolean) {
+  const ids = new Map<string, number>();
+  defs.forEach((s, i) => {
+    if (ids.has(s.id)) throw new ConditionError(`segments[${i}].id`, `duplicate segment id "${s.id}"`);
+    ids.set(s.id, i);
+  });
+  const allIds = [...ids.keys()];
+  const usedPaths = new Set<string>();
+  /** operands of rules on whole-day values, for the wake-up times */
+  const dayOperands = new Map<string, unknown[]>();
+  const compiled = defs.map((def, i) => {
+    const at = `segments[${i}].when`;
+    if (def.fallback && def.when) throw new ConditionError(at, 'a fallback segment has no condition: it holds when no other segment does');
+    const when: Condition = def.when ?? {};
+    const matcher = lazy ? (undefined as unknown as Matcher) : compileCondition(when, at);
+    const paths = new Map<string, unknown[]>();
+    collectPaths(when, paths);
+    const deps = new Set<number>();
+    for (const [path, operands] of paths) {
+      checkPath(path, `${at}.${path}`);
+      usedPaths.add(path);
+      if (DAY_PATH.test(path)) for (const o of operands) push(dayOperands, path, o);
+      if (path === 'segments') {
+        for (const ref of referencedSegments(operands, allIds)) {
+          const j = ids.get(ref);
+          if (j === undefined) throw new ConditionError(`${at}.segments`, `unknown segment "${ref}"`);
+          deps.add(j);
+        }
+      }
+    }
+    return { def, matcher, keys: [...new Set([...paths.keys()].map(keyOf))], deps: [...deps] };
+  });
+
+  // Dependency order: a segment comes after the segments its rule names; fallbacks come last.
+  const order: number[] = [];
+  const mark = new Uint8Array(defs.length); // 0 new, 1 visiting, 2 done
+  const visit = (i: number, stack: number[]) => {
+    if (mark[i] === 2) return;
+    if (mark[i] === 1) {
+      const cycle = [...stack.slice(stack.indexOf(i)), i].map((j) => defs[j]!.id).join(' → ');
+      throw new ConditionError(`segments[${i}].when.segments`, `segment cycle: ${cycle}`);
+    }
+    mark[i] = 1;
+    for (const d of compiled[i]!.deps) {
+      if (defs[d]!.fallback) throw new ConditionError(`segments[${i}].when.segments`, `cannot depend on the fallback segment "${defs[d]!.id}"`);
+      visit(d, [...stack, i]);
+    }
+    mark[i] = 2;
+    order.push(i);
+  };
+  defs.forEach((d, i) => !d.fallback && visit(i, []));
+  defs.forEach((d, i) => d.fallback && order.push(i));
+
+  const position = new Map(order.map((ci, pos) => [ci, pos]));
+  const runtimes: SegmentNode[] = order.map((ci) => ({
+    def: defs[ci]!,
+    configIndex: ci,
+    fallback: !!defs[ci]!.fallback,
+    matcher: compiled[ci]!.matcher,
+    dependents: [],
+  }));
+  // Compiled on first evaluation, then the closure replaces itself.
+  if (lazy) for (const r of runtimes) r.matcher = (doc) => (r.matcher = compileCondition(r.def.when ?? {}, `segments[${r.configIndex}].when`))(doc);
+  const readers = new Map<string, number[]>();
+  order.forEach((ci, pos) => {
+    for (const key of compiled[ci]!.keys) push(readers, key, pos);
+    for (const d of compiled[ci]!.deps) runtimes[position.get(d)!]!.dependents.push(pos);
+  });
+  return { order: runtimes, usedPaths, readers, dayOperands };
+}
+
+/** Segment ids a `segments` clause names: its strings, and the ids its regexes match. */
+function referencedSegments(operands: unknown[], allIds: string[]): string[] {
+  const refs: string[] = [];
+  walkOperands(operands, {
+    literal: (v) => typeof v === 'string' && refs.push(v),
+    pattern: (source) => {
+      if (typeof source !== 'string') return;
+      const re = new RegExp(source);
+      refs.push(...allIds.filter((id) => re.test(id)));
+    },
+  });
+  return refs;
+}
+
+const KEYED = new Set(['metrics', 'scores', 'profile', 'labels']);
+
+/** The unit of change tracking: "metrics.<id>", "profile.hour", "labels.<name>", or a root ("traits", "campaigns"). */
+function keyOf(path: string): string {
+  const { root, id } = splitPath(path);
+  return KEYED.has(root) && id !== undefined ? `${root}.${id}` : root;
+}
+
+/** "labels.complaint.ageDays" → root "labels", id "complaint" (without array destructuring: start-up cost). */
+function splitPath(path: string): { root: string; id: string | undefined } {
+  const a = path.indexOf('.');
+  if (a < 0) return { root: path, id: undefined };
+  const b = path.indexOf('.', a + 1);
+  return { root: path.slice(0, a), id: path.slice(a + 1, b < 0 ? undefined : b) };
+}
+
+/** root → everything registered under it ("profile" → readers of profile.hour, profile.device, …). */
+function byRoot<T>(map: Map<string, T[]>): Map<string, T[]> {
+  const out = new Map<string, Set<T>>();
+  for (const [key, list] of map) {
+    const root = key.split('.')[0]!;
+    const set = out.get(root) ?? new Set<T>();
+    for (const x of list) set.add(x);
+    out.set(root, set);
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v]]));
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

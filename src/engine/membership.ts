@@ -1,0 +1,155 @@
+// Membership: which segments hold, kept in step with the context by marking the readers of each
+// changed key dirty and evaluating only those, in dependency order; net changes are reported
+// once per segment since the previous report.
+
+import { explainCondition } from '../condition';
+import type { CompiledScore } from './scores';
+import type { DependencyGraph } from './graph';
+import type { EvaluationContext, Explanation, MembershipChange } from './types';
+
+export interface Membership {
+  /**
+   * Context keys changed ("metrics.orders", "profile.hour", or a whole root such as "profile"):
+   * recompute the scores reading them, then evaluate the segments that read them or their root
+   * (and those depending on these); the context's `segments` follows.
+   */
+  update(keys: Iterable<string>): void;
+  /** Net changes since the last report (a segment entered and left in between is no change). */
+  netChanges(): MembershipChange;
+  /** member ids in evaluation order */
+  memberIds(): string[];
+  /** member ids in config order */
+  segments(): string[];
+  explain(segmentId: string, version: string): Explanation;
+}
+
+/**
+ * `reportedIds`: the memberships last reported (a snapshot's). `resumable`: they are correct for
+ * this config, so they are trusted; otherwise every segment is evaluated now.
+ */
+export function createMembership(graph: DependencyGraph, ctx: EvaluationContext, reportedIds: string[] | undefined, resumable: boolean): Membership {
+  const { order, readers, readersUnder, scoreReaders, scoreReadersUnder } = graph;
+  const n = order.length;
+  const member = new Uint8Array(n);
+  const reported = new Uint8Array(n);
+  const dirty = new Uint8Array(n);
+  /** segments whose membership changed since the last report, once each */
+  const touched: number[] = [];
+  const isTouched = new Uint8Array(n);
+  let nonFallbackMembers = 0;
+  let firstDirty = n;
+  const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
+
+  function mark(list: number[] | undefined): void {
+    if (!list) return;
+    for (const i of list) {
+      dirty[i] = 1;
+      if (i < firstDirty) firstDirty = i;
+    }
+  }
+  const markKey = (key: string) => mark(readers.get(key));
+
+  function changed(keys: Iterable<string>): void {
+    const changedScores = new Set<CompiledScore>();
+    const addScores = (list: CompiledScore[] | undefined) => list && list.forEach((s) => changedScores.add(s));
+    for (const key of keys) {
+      const dot = key.indexOf('.');
+      if (dot < 0) {
+        mark(readersUnder.get(key));
+        addScores(scoreReadersUnder.get(key));
+        continue;
+      }
+      const root = key.slice(0, dot);
+      markKey(key);
+      markKey(root);
+      addScores(scoreReaders.get(key));
+      addScores(scoreReaders.get(root));
+    }
+    for (const s of changedScores) {
+      const v = s.compute(ctx);
+      if (v !== ctx.scores[s.id]) {
+        ctx.scores[s.id] = v;
+        markKey(`scores.${s.id}`);
+        markKey('scores');
+      }
+    }
+  }
+
+  function evaluate(): void {
+    for (let i = firstDirty; i < n; i++) {
+      if (!dirty[i]) continue;
+      dirty[i] = 0;
+      const seg = order[i]!;
+      const holds = seg.fallback ? nonFallbackMembers === 0 : seg.matcher(ctx);
+      if (holds === (member[i] === 1)) continue;
+      member[i] = holds ? 1 : 0;
+      if (!isTouched[i]) (isTouched[i] = 1), touched.push(i);
+      if (!seg.fallback) {
+        nonFallbackMembers += holds ? 1 : -1;
+        for (const f of fallbacks) dirty[f] = 1;
+      }
+      for (const d of seg.dependents) dirty[d] = 1;
+      if (holds) ctx.segments.push(seg.def.id);
+      else ctx.segments.splice(ctx.segments.indexOf(seg.def.id), 1);
+    }
+    firstDirty = n;
+  }
+
+  function memberIds(): string[] {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) if (member[i]) ids.push(order[i]!.def.id);
+    return ids;
+  }
+
+  function netChanges(): MembershipChange {
+    const entered: string[] = [];
+    const exited: string[] = [];
+    if (touched.length > 1) touched.sort((a, b) => order[a]!.configIndex - order[b]!.configIndex);
+    for (const i of touched) {
+      isTouched[i] = 0;
+      if (member[i] !== reported[i]) (member[i] ? entered : exited).push(order[i]!.def.id);
+      reported[i] = member[i]!;
+    }
+    touched.length = 0;
+    return { entered, exited };
+  }
+
+  function segments(): string[] {
+    const ids: [number, string][] = [];
+    for (let i = 0; i < n; i++) if (member[i]) ids.push([order[i]!.configIndex, order[i]!.def.id]);
+    return ids.sort((a, b) => a[0] - b[0]).map(([, id]) => id);
+  }
+
+  function explain(segmentId: string, version: string): Explanation {
+    const i = order.findIndex((s) => s.def.id === segmentId);
+    if (i < 0) {
+      return { segment: segmentId, member: false, fallback: false, reason: `no segment "${segmentId}" in config ${version}`, clauses: [] };
+    }
+    const seg = order[i]!;
+    const out: Explanation = { segment: segmentId, member: member[i] === 1, fallback: seg.fallback, clauses: [] };
+    if (seg.fallback) {
+      const others = ctx.segments.filter((id) => !order.find((s) => s.def.id === id)?.fallback);
+      out.reason = others.length
+        ? `not needed: the visitor is in ${others.join(', ')}`
+        : 'the visitor is in no other segment';
+    } else {
+      out.clauses = explainCondition(seg.def.when, ctx);
+    }
+    return out;
+  }
+
+  if (reportedIds) {
+    const ids = new Set(reportedIds);
+    order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
+  }
+  if (resumable) {
+    member.set(reported);
+    for (let i = 0; i < n; i++) if (member[i] && !order[i]!.fallback) nonFallbackMembers++;
+    ctx.segments = memberIds();
+  } else {
+    for (let i = 0; i < n; i++) (dirty[i] = 1), touched.push(i), (isTouched[i] = 1);
+    firstDirty = 0;
+    evaluate();
+  }
+  return { update: (keys) => (changed(keys), evaluate()), netChanges, memberIds, segments, explain };
+}
