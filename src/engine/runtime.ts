@@ -17,7 +17,36 @@ export interface SegmentRuntimeDeps {
   events: () => Promise<TrackedEvent[]>;
 }
 
-export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
+export interface SegmentRuntime {
+  /**
+   * The engine state stored by an earlier page. Normally it arrives before any config; when
+   * storage was slow or blocked, a config is already in force: the engine is rebuilt on the
+   * stored state and `replay` (this page's events; ids deduplicate) is counted again, so the
+   * stored aggregates are never overwritten by this page's alone. `replay` also holds the stored
+   * events the record may have missed (another tab's write that landed last).
+   */
+  restore(saved: EngineState | undefined, replay?: TrackedEvent[]): Promise<void>;
+  setConfig(next: MicrosegConfig): Promise<void>;
+  ingest(event: TrackedEvent): void;
+  setProfile(next: Profile): void;
+  setLabels(next: LabelRecords): void;
+  /** Time may have jumped (a tab waking up): catch up at once. */
+  wake(): void;
+  segments(): string[];
+  explain(id: string): Explanation | undefined;
+  /** What conditions see now (decisions and suppressions read it); undefined before any config. */
+  context(): EvaluationContext | undefined;
+  config(): MicrosegConfig | undefined;
+  /** A copy of the engine's state now (the preview builds its own engine from it). */
+  peek(): EngineState | undefined;
+  /** The state to persist, when it changed since the last call. */
+  takeSnapshot(): EngineState | undefined;
+  /** forget(): start again from nothing, under the same config. */
+  reset(): void;
+  stop(): void;
+}
+
+export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   const { now, emit, report } = deps;
   let engine: Engine | undefined;
   let config: MicrosegConfig | undefined;
@@ -63,13 +92,6 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
   }
 
   return {
-    /**
-     * The engine state stored by an earlier page. Normally it arrives before any config; when
-     * storage was slow or blocked, a config is already in force: the engine is rebuilt on the
-     * stored state and `replay` (this page's events; ids deduplicate) is counted again, so the
-     * stored aggregates are never overwritten by this page's alone. `replay` also holds the stored
-     * events the record may have missed (another tab's write that landed last).
-     */
     restore(saved: EngineState | undefined, replay: TrackedEvent[] = []): Promise<void> {
       if (!saved || typeof saved !== 'object') return Promise.resolve();
       state = saved;
@@ -127,7 +149,6 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
       if (engine) apply(engine.setLabels(next));
     },
 
-    /** Time may have jumped (a tab waking up): catch up at once. */
     wake(): void {
       if (engine) tick();
     },
@@ -140,7 +161,6 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
       return engine?.explain(id);
     },
 
-    /** What conditions see now (decisions and suppressions read it); undefined before any config. */
     context(): EvaluationContext | undefined {
       return engine?.context();
     },
@@ -149,19 +169,16 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
       return config;
     },
 
-    /** A copy of the engine's state now (the preview builds its own engine from it). */
     peek(): EngineState | undefined {
       return engine?.snapshot();
     },
 
-    /** The state to persist, when it changed since the last call. */
     takeSnapshot(): EngineState | undefined {
       if (!engine || !dirty) return undefined;
       dirty = false;
       return engine.snapshot();
     },
 
-    /** forget(): start again from nothing, under the same config. */
     reset(): void {
       known = this.segments();
       engine = undefined;
@@ -177,4 +194,3 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps) {
   };
 }
 
-export type SegmentRuntime = ReturnType<typeof createSegmentRuntime>;

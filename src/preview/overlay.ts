@@ -62,13 +62,9 @@ function clauseList(clauses: ClauseResult[]): HTMLElement {
       c.clauses?.length ? clauseList(c.clauses) : null)));
 }
 
-export function mountPreview(bridge: PreviewBridge): PreviewSession {
-  let persona: Persona = { ...bridge.persona };
-  let result: PersonaResult | undefined;
-  let minimized = false;
-  const open = new Set<string>(); // <details> the marketer opened, kept across re-renders
-
-  const host = createElement(document, 'div');
+/** The panel's host element and its shadow root, styled without inline CSS where the browser allows it. */
+function createShadowHost(): { host: HTMLElement; root: ShadowRoot } {
+  const host = createElement(document, 'div') as HTMLElement;
   host.setAttribute('data-microseg-preview', '');
   const root = host.attachShadow({ mode: 'open' });
   if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
@@ -76,6 +72,33 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
     sheet.replaceSync(STYLE); // a constructed sheet needs no 'unsafe-inline' under a strict CSP
     root.adoptedStyleSheets = [sheet];
   } else root.append(h('style', {}, STYLE));
+  return { host, root };
+}
+
+type SlotDecision = ReturnType<PersonaResult['decide']>;
+
+/** Why the slot shows what it shows, in one line. */
+function slotWhy(d: SlotDecision, inHoldout: boolean): string {
+  if (!d.campaign) return 'no campaign: default content';
+  return `for segment ${d.reason.segment} · priority ${d.reason.priority}${inHoldout ? ' · this visitor would be in its hold-out group (default content)' : ''}`;
+}
+
+/** The campaigns of the slot that lost to a suppression, an exclusion or a cap. */
+function slotNotes(d: SlotDecision): string[] {
+  return [
+    d.reason.suppressedBy && `${d.reason.suppressedBy.campaign} suppressed by ${d.reason.suppressedBy.suppression}`,
+    d.reason.excludedBy && `${d.reason.excludedBy.campaign} excluded: duration period of ${d.reason.excludedBy.by}`,
+    d.reason.capped && `${d.reason.capped.campaign} capped (${d.reason.capped.cap} ${d.reason.capped.limit})`,
+  ].filter(Boolean) as string[];
+}
+
+export function mountPreview(bridge: PreviewBridge): PreviewSession {
+  let persona: Persona = { ...bridge.persona };
+  let result: PersonaResult | undefined;
+  let minimized = false;
+  const open = new Set<string>(); // <details> the marketer opened, kept across re-renders
+
+  const { host, root } = createShadowHost();
   const panel = h('div', { class: 'panel', role: 'dialog', 'aria-label': 'microseg preview' });
   const boxes = h('div');
   root.append(panel, boxes);
@@ -146,14 +169,8 @@ export function mountPreview(bridge: PreviewBridge): PreviewSession {
     const slotNames = [...new Set([...pageSlots, ...(config.campaigns ?? []).map((c) => c.slot)])];
     const slots = h('section', {}, h('h3', {}, 'Slots'), h('ul', {}, ...slotNames.map((slot) => {
       const d = r.decide(slot);
-      const why = d.campaign
-        ? `for segment ${d.reason.segment} · priority ${d.reason.priority}${r.holdout.has(slot) ? ' · this visitor would be in its hold-out group (default content)' : ''}`
-        : 'no campaign: default content';
-      const notes = [
-        d.reason.suppressedBy && `${d.reason.suppressedBy.campaign} suppressed by ${d.reason.suppressedBy.suppression}`,
-        d.reason.excludedBy && `${d.reason.excludedBy.campaign} excluded: duration period of ${d.reason.excludedBy.by}`,
-        d.reason.capped && `${d.reason.capped.campaign} capped (${d.reason.capped.cap} ${d.reason.capped.limit})`,
-      ].filter(Boolean) as string[];
+      const why = slotWhy(d, r.holdout.has(slot));
+      const notes = slotNotes(d);
       return h('li', { 'data-slot': slot, 'data-campaign': d.campaign ?? '' },
         h('div', { ...hover(`[data-microseg-slot="${cssEscape(slot)}"]`), 'data-key': `slot:${slot}` },
           h('span', { class: 'name' }, slot), pageSlots.includes(slot) ? '' : h('span', { class: 'tag' }, 'not on this page'),

@@ -31,7 +31,19 @@ export interface PaintHandover {
 
 const MAX_SLOT_BYTES = 64_000;
 
-export function createRenderer(deps: RendererDeps) {
+export interface Renderer {
+  render(root?: ParentNode): void;
+  /** Decisions, content or the config changed. */
+  update(): void;
+  /** The store and the config are ready: from now on the live decisions rule. */
+  live(): void;
+  /** Call before the offer watcher applies the live suppressions. */
+  releaseOffers(): void;
+  forget(): void;
+  stop(): void;
+}
+
+export function createRenderer(deps: RendererDeps): Renderer {
   const doc = deps.doc;
   if (!doc?.documentElement) return { render() {}, update() {}, live() {}, releaseOffers() {}, forget() {}, stop() {} };
   let live = false;
@@ -143,25 +155,22 @@ export function createRenderer(deps: RendererDeps) {
     return next;
   }
 
-  const api = {
+  const api: Renderer = {
     render(root?: ParentNode): void {
       views.clear();
       slots.render(root);
     },
-    /** Decisions, content or the config changed. */
     update(): void {
       if (!live) return;
       api.render();
       save();
     },
-    /** The store and the config are ready: from now on the live decisions rule. */
     live(): void {
       if (live) return;
       live = true;
       api.update();
       api.releaseOffers();
     },
-    /** Call before the offer watcher applies the live suppressions. */
     releaseOffers(): void {
       releaseOffers?.();
       releaseOffers = undefined;
@@ -183,4 +192,3 @@ export function createRenderer(deps: RendererDeps) {
   return api;
 }
 
-export type Renderer = ReturnType<typeof createRenderer>;

@@ -52,7 +52,29 @@ export interface SlotHooks {
 const FIGHT_MAX = 50;
 const FIGHT_WINDOW = 250;
 
-export function createSlots(doc: Document, view: (name: string, el: Element) => View | undefined, hooks: SlotHooks, prior?: Map<Element, Entry>) {
+export interface Slots {
+  entries: Map<Element, Entry>;
+  /** Applies the current views to the slots under `root` (default: the whole document). */
+  render(root?: ParentNode): void;
+  /** Stops watching and hands the slots over as they are (the first-paint script → the SDK). */
+  handOver(): Map<Element, Entry>;
+  /** Stops and gives every slot its own content back. */
+  stop(): void;
+}
+
+/** Counts one more re-render by someone else; true while the slot should show their content (paused, or just paused). */
+function standsBack(entry: Entry, now: number, hooks: SlotHooks): boolean {
+  if (now < entry.pausedUntil) return true;
+  entry.fights = entry.fights.filter((t) => now - t < FIGHT_WINDOW);
+  if (entry.fights.push(now) <= FIGHT_MAX) return false;
+  entry.pausedUntil = now + entry.backoff;
+  hooks.fight?.(entry.name, entry.fights.length);
+  entry.backoff = Math.min(entry.backoff * 2, 60_000);
+  entry.fights = [];
+  return true;
+}
+
+export function createSlots(doc: Document, view: (name: string, el: Element) => View | undefined, hooks: SlotHooks, prior?: Map<Element, Entry>): Slots {
   const entries = new Map<Element, Entry>(prior);
   let observer: MutationObserver | undefined;
 
@@ -121,16 +143,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
     // A framework re-rendered the slot: what it wrote is the new default.
     entry.defaults = theirs;
     entry.ours = entry.ours.filter((n) => n.parentNode === el);
-    const now = Date.now();
-    if (now < entry.pausedUntil) return markDefault(el, entry);
-    entry.fights = entry.fights.filter((t) => now - t < FIGHT_WINDOW);
-    if (entry.fights.push(now) > FIGHT_MAX) {
-      entry.pausedUntil = now + entry.backoff;
-      hooks.fight?.(entry.name, entry.fights.length);
-      entry.backoff = Math.min(entry.backoff * 2, 60_000);
-      entry.fights = [];
-      return markDefault(el, entry);
-    }
+    if (standsBack(entry, Date.now(), hooks)) return markDefault(el, entry);
     apply(el, entry, entry.view, true);
   }
 
@@ -204,4 +217,3 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
   };
 }
 
-export type Slots = ReturnType<typeof createSlots>;
