@@ -15,7 +15,8 @@ import {
 } from '../config';
 // Not in the public face: the browser build never needs zod's JSON Schema generator.
 import { configJsonSchema } from '../config/json-schema';
-import { KNOWN_OPERATORS } from '../condition';
+import { withHint } from './hint';
+import { formatMatrix } from './matrix';
 
 export interface Io {
   out(text: string): void;
@@ -311,91 +312,7 @@ async function check(text: string, publicKey?: string, mustBeSigned = false): Pr
   return result;
 }
 
-let fieldNames: string[] | undefined;
-
-/** "unknown operator "$gtt"" → "… (did you mean "$gt"?)": the closest known name, if one is close. */
-function withHint(message: string, doc: any): string {
-  const m = /^(?:unknown (operator|field)|(metric|score|segment|campaign)) "([^"]+)"/.exec(message);
-  if (!m) return message;
-  const kind = m[1] ?? m[2];
-  const ids = (list: unknown) => (Array.isArray(list) ? list.map((x) => x?.id).filter((id) => typeof id === 'string') : []);
-  const candidates =
-    kind === 'operator' ? KNOWN_OPERATORS
-    : kind === 'field' ? (fieldNames ??= propertyNames(configJsonSchema()))
-    : kind === 'metric' ? Object.keys(doc?.metrics ?? {})
-    : kind === 'score' ? Object.keys(doc?.scores ?? {})
-    : kind === 'segment' ? ids(doc?.segments)
-    : ids(doc?.campaigns);
-  const name = m[3]!;
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = distance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best ? `${message} (did you mean "${best}"?)` : message;
-}
-
-function propertyNames(schema: unknown, out = new Set<string>()): string[] {
-  if (schema && typeof schema === 'object') {
-    for (const [key, value] of Object.entries(schema)) {
-      if (key === 'properties') for (const name of Object.keys(value as object)) if (!name.startsWith('$')) out.add(name);
-      propertyNames(value, out);
-    }
-  }
-  return [...out];
-}
-
-/** Levenshtein distance. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
 function summary(c: MicrosegConfig): string {
   const n = (list: unknown[] | undefined, what: string) => `${list?.length ?? 0} ${what}${list?.length === 1 ? '' : 's'}`;
   return `version ${c.version}, ${n(c.segments, 'segment')}, ${n(c.campaigns, 'campaign')}`;
 }
-
-/** One grid per slot: segments × dates, a letter per campaign, and a legend. */
-function formatMatrix(config: MicrosegConfig, m: CampaignMatrix): string {
-  const ids = config.campaigns?.map((c) => c.id) ?? [];
-  const code = (id: string) => {
-    const i = ids.indexOf(id);
-    return i < 26 ? String.fromCharCode(65 + i) : String.fromCharCode(65 + Math.floor(i / 26) - 1) + String.fromCharCode(65 + (i % 26));
-  };
-  const width = Math.max(3, ...ids.map((id) => code(id).length + 1));
-  const label = Math.max(...m.rows.map((r) => r.segment.length + (r.fallback ? 2 : 0)), 4) + 2;
-  const cells = (values: string[]) => values.map((v) => v.padEnd(width)).join('').trimEnd();
-  const months = m.dates.map((d, i) => (i === 0 || d.slice(8) === '01' ? MONTHS[Number(d.slice(5, 7)) - 1]! : ''));
-  const weekdays = m.dates.map((d) => 'SuMoTuWeThFrSa'.substr(new Date(d + 'T00:00:00Z').getUTCDay() * 2, 2));
-  const lines: string[] = [`campaign matrix of ${config.version}, ${m.dates[0]} → ${m.dates.at(-1)}`];
-  if (!m.slots.length) lines.push('', 'no campaigns');
-  for (const slot of m.slots) {
-    const used = new Set<string>();
-    lines.push('', `${('slot ' + slot).padEnd(label)}${cells(months)}`, `${''.padEnd(label)}${cells(m.dates.map((d) => d.slice(8)))}`, `${''.padEnd(label)}${cells(weekdays)}`);
-    for (const row of m.rows) {
-      const marks = row.slots[slot]!.map((cell) => (cell ? (used.add(cell.campaign), code(cell.campaign)) : '·'));
-      lines.push(`${(row.segment + (row.fallback ? ' *' : '')).padEnd(label)}${cells(marks)}`);
-    }
-    lines.push('');
-    const idWidth = Math.max(...[...used].map((id) => id.length));
-    for (const c of config.campaigns ?? []) {
-      if (!used.has(c.id)) continue;
-      const facts = [`priority ${c.priority ?? 0}`];
-      if (c.holdout) facts.push(`holdout ${+(c.holdout * 100).toFixed(2)}%`);
-      if (c.duration) facts.push(`duration ${c.duration}`);
-      if (c.start || c.end) facts.push(`${c.start ?? '…'} → ${c.end ?? '…'}`);
-      lines.push(`  ${code(c.id).padEnd(width)}${c.id.padEnd(idWidth)}  ${facts.join(' · ')}`);
-    }
-  }
-  lines.push('', '· = default content   * = fallback segment   (per-visitor caps, duration periods and suppressions not shown)');
-  return lines.join('\n');
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
