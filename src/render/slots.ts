@@ -5,6 +5,7 @@
 import { build, type Tree } from './tree';
 import { nodeFactory, queryAll, rootElement } from '../shared/page';
 import { setTimer } from '../shared/timer';
+import { MINUTE } from '../shared/constants';
 
 export const SLOT = 'data-microseg-slot';
 const STATE = 'data-microseg-state';
@@ -69,7 +70,7 @@ function standsBack(entry: Entry, now: number, hooks: SlotHooks): boolean {
   if (entry.fights.push(now) <= FIGHT_MAX) return false;
   entry.pausedUntil = now + entry.backoff;
   hooks.fight?.(entry.name, entry.fights.length);
-  entry.backoff = Math.min(entry.backoff * 2, 60_000);
+  entry.backoff = Math.min(entry.backoff * 2, MINUTE);
   entry.fights = [];
   return true;
 }

@@ -150,7 +150,7 @@ export interface Microseg {
 }
 
 /** How far behind another tab's events a stored engine record can be: its write races their arrival. */
-const RECORD_LAG = 60_000;
+const RECORD_LAG = MINUTE;
 const EVENT_NAME = /^[\w$][\w$ .:/-]{0,99}$/;
 const NUMERIC_OPTIONS = ['retentionDays', 'maxEvents', 'refresh', 'labelsRefresh'] as const;
 
