@@ -13,6 +13,10 @@ export interface PreviewHostDeps {
   key: PublicKeyInput | PublicKeyInput[] | undefined;
   now: () => number;
   report: Reporter;
+}
+
+/** What a preview needs of the running SDK, handed over once its parts exist (the host is made first: consent waits on its token). */
+export interface PreviewConnection {
   ready: () => Promise<void>;
   /** The bridge without show/leave/persona. */
   bridge: () => Omit<PreviewBridge, 'show' | 'leave' | 'persona'>;
@@ -21,6 +25,7 @@ export interface PreviewHostDeps {
 }
 
 export function createPreviewHost(deps: PreviewHostDeps) {
+  let sdk: PreviewConnection | undefined;
   let view: PreviewView | undefined;
   let session: PreviewSession | undefined;
   let starting: Promise<void> | undefined;
@@ -37,19 +42,21 @@ export function createPreviewHost(deps: PreviewHostDeps) {
     session = undefined;
     if (!view) return;
     view = undefined;
-    deps.repaint();
+    sdk?.repaint();
   }
 
   async function open(persona: Persona, fromUrl: boolean): Promise<void> {
-    await deps.ready();
+    if (!sdk) throw new Error('the SDK is not connected');
+    const { ready, bridge, repaint } = sdk;
+    await ready();
     const { mount } = await loadOverlay();
     if (session) return session.update(persona);
     session = mount({
-      ...deps.bridge(),
+      ...bridge(),
       persona,
       show(next) {
         view = next;
-        deps.repaint();
+        repaint();
       },
       leave() {
         stop();
@@ -91,6 +98,9 @@ export function createPreviewHost(deps: PreviewHostDeps) {
   }
 
   return {
+    connect(connection: PreviewConnection): void {
+      sdk = connection;
+    },
     /** The preview token in the page's URL: being checked, verified (the SDK runs in memory only), refused or none. */
     link: () => link,
     /** Resolves once the URL's token is verified or refused. */

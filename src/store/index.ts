@@ -102,6 +102,7 @@ export function createStore(options: StoreOptions) {
   const maxEvents = options.maxEvents ?? 100_000;
   const flushDelay = options.flushDelay ?? 30;
   const tabId = Math.random().toString(36).slice(2, 10);
+  let deriving = options.derived;
 
   let mode: StoreMode = 'memory';
   let persisting = false;
@@ -199,7 +200,7 @@ export function createStore(options: StoreOptions) {
     const batch = pendingEvents.splice(0, BATCH);
     touched = false;
     if (!pendingEvents.length) {
-      const derived = options.derived?.();
+      const derived = deriving?.();
       if (derived) for (const [k, v] of Object.entries(derived)) pendingKv.set(k, v);
     }
     const kv = pendingKv;
@@ -394,6 +395,11 @@ export function createStore(options: StoreOptions) {
     },
 
     /** Derived state changed: write it with the next flush. */
+    /** Sets the source of the derived records (see StoreOptions.derived), for parts made after the store. */
+    derive(source: () => Record<string, unknown> | undefined): void {
+      deriving = source;
+    },
+
     touch(): void {
       if (mode === 'memory') return;
       touched = true;

@@ -1,0 +1,156 @@
+// The visitor's labels while the page runs: one set of records that every change goes through
+// (the site's label()/unlabel(), storage, other tabs, the backend), expiry at the moment it falls due,
+// and the backend's labels when a labels URL is given.
+import type { Reporter } from '../shared/errors';
+import { setTimer } from '../shared/timer';
+import { parseDuration } from '../config/time';
+import { activeKey, activeLabels, EVERY_CHANNEL, CHANNEL_LENGTH, isLabelName, localStamp, mergeLabels, nextExpiry, pruneLabels, recordList, type Label, type LabelRecords } from './labels';
+import { boundedValue } from './value';
+import { readLabels, refusedError, storedList } from './ingest';
+import { createRemoteLabels, mergeRemote, type RemoteLabelsOptions } from './remote';
+
+/** What the site passes to label(name, options). */
+export interface LocalLabelOptions {
+  value?: unknown;
+  ttl?: number | string;
+  channel?: string;
+}
+
+export interface LabelsRuntimeDeps {
+  now: () => number;
+  report: Reporter;
+  /** Keeps the records (storage refuses while consent is not granted). */
+  save: (records: Label[]) => void;
+  /** The records changed: segments and decisions follow. */
+  changed: (records: LabelRecords) => void;
+  /** The labels in force changed (the public `label` event). */
+  announce: (labels: Label[]) => void;
+  /** Tells the other tabs what changed here. */
+  share: (change: { set?: Label[]; remote?: Label[] }) => void;
+  /** The backend's labels: its URL, stream and who asks; absent without a labels URL. */
+  remote?: Omit<RemoteLabelsOptions, 'now' | 'onLabels' | 'onError'>;
+}
+
+export interface LabelsRuntime {
+  records(): LabelRecords;
+  /** The labels in force now. */
+  active(): Label[];
+  /** label(name, options): the problem with the arguments, or undefined once it is set. */
+  set(name: string, options: LocalLabelOptions, defaultTtl: string | undefined): string | undefined;
+  /** unlabel(name): every channel's record of it ends now. */
+  remove(name: string): void;
+  /** Records kept by an earlier page. */
+  restore(stored: unknown): void;
+  /** Another tab's change: records checked one by one, applied without telling anyone. */
+  fromTab(change: { set?: unknown; remote?: unknown }): void;
+  /** The page is back: labels that expired meanwhile leave now. */
+  revisit(): void;
+  clear(): void;
+  refresh(): Promise<void>;
+  refreshIfOlder(age: number): void;
+  pause(): void;
+  stop(): void;
+}
+
+/** The expiry a label(…) call asks for: undefined for none, NaN when the ttl given is not one. */
+function ttlOf(given: unknown, defaultTtl: string | undefined): number | undefined {
+  if (given === undefined) return defaultTtl ? parseDuration(defaultTtl) || undefined : undefined;
+  if (typeof given === 'number') return Number.isFinite(given) && given > 0 ? given : NaN;
+  return parseDuration(given as string);
+}
+
+export function createLabelsRuntime(deps: LabelsRuntimeDeps): LabelsRuntime {
+  const { now, report } = deps;
+  let records: LabelRecords = new Map();
+  let inForce = '[]';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const remote = deps.remote
+    ? createRemoteLabels({
+        ...deps.remote,
+        now,
+        onLabels: (list) => {
+          apply(mergeRemote(records, list));
+          deps.share({ remote: list });
+        },
+        onError: report,
+      })
+    : undefined;
+
+  /** Every change goes through here: segments and decisions follow at once. */
+  function apply(next: LabelRecords): void {
+    records = pruneLabels(next, now());
+    deps.save(recordList(records));
+    deps.changed(records);
+    scheduleExpiry();
+    const key = activeKey(records, now());
+    if (key === inForce) return;
+    inForce = key;
+    deps.announce(activeLabels(records, now()));
+  }
+
+  /** An expired label leaves at its expiry, not on the next page load. */
+  function scheduleExpiry(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const at = nextExpiry(records, now());
+    if (at === undefined || stopped) return;
+    timer = setTimer(() => apply(records), at - now() + 1);
+  }
+
+  /** Records from another tab or storage: the bad ones are refused with one error event. */
+  function read(list: unknown, source: string, fromBackend = false): Label[] {
+    const { labels, refused } = readLabels(list, { remote: fromBackend });
+    if (refused.length) report(refusedError(source, refused, labels.length));
+    return labels;
+  }
+
+  function local(label: Label): void {
+    apply(mergeLabels(records, [label]));
+    deps.share({ set: [label] });
+  }
+
+  return {
+    records: () => records,
+    active: () => activeLabels(records, now()),
+    set(name, options, defaultTtl) {
+      const ttl = ttlOf(options.ttl, defaultTtl);
+      if (Number.isNaN(ttl)) return `label("${name}"): ttl must be a positive number of ms or a duration like "14d"`;
+      const channel = typeof options.channel === 'string' && options.channel ? options.channel.slice(0, CHANNEL_LENGTH) : 'web';
+      if (channel === EVERY_CHANNEL) return `label("${name}"): "${EVERY_CHANNEL}" is not a channel`;
+      const value = options.value === undefined ? undefined : boundedValue(options.value);
+      if (value && 'refused' in value) return `label("${name}"): ${value.refused}`;
+      const label: Label = { name, channel, ...localStamp(records, name, now()) };
+      if (value && value.value !== undefined) label.value = value.value;
+      if (ttl !== undefined) label.expires = label.at + ttl;
+      local(label);
+      return undefined;
+    },
+    remove(name) {
+      local({ name, channel: EVERY_CHANNEL, deleted: true, ...localStamp(records, name, now()) });
+    },
+    restore(stored) {
+      const list = read(storedList(stored), 'storage');
+      if (list.length) apply(mergeLabels(records, list));
+    },
+    fromTab(change) {
+      let next = records;
+      if (change.set) next = mergeLabels(next, read(change.set, 'another tab'));
+      if (change.remote) next = mergeRemote(next, read(change.remote, 'another tab', true));
+      apply(next);
+    },
+    revisit() {
+      if (inForce !== activeKey(records, now())) apply(records);
+    },
+    clear: () => apply(new Map()),
+    refresh: () => remote?.refresh() ?? Promise.resolve(),
+    refreshIfOlder: (age) => remote?.refreshIfOlder(age),
+    pause: () => remote?.pause(),
+    stop() {
+      stopped = true;
+      remote?.stop();
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}
+
