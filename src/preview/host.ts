@@ -24,7 +24,22 @@ export interface PreviewConnection {
   repaint: () => void;
 }
 
-export function createPreviewHost(deps: PreviewHostDeps) {
+export interface PreviewHost {
+  /** Hands the running SDK over; until then a preview cannot open. */
+  connect(connection: PreviewConnection): void;
+  /** The preview token in the page's URL: being checked, verified (the SDK runs in memory only), refused or none. */
+  link(): 'none' | 'checking' | 'verified' | 'refused';
+  /** Resolves once the URL's token is verified or refused. */
+  readonly checked: Promise<void>;
+  /** A preview shows the page now (its decide/offers answer instead of the visitor's). */
+  active(): boolean;
+  decide(slot: string): Decision | undefined;
+  offers(): string[] | undefined;
+  start(persona: Persona, fromUrl?: boolean): Promise<void>;
+  stop(): void;
+}
+
+export function createPreviewHost(deps: PreviewHostDeps): PreviewHost {
   let sdk: PreviewConnection | undefined;
   let view: PreviewView | undefined;
   let session: PreviewSession | undefined;
@@ -98,12 +113,10 @@ export function createPreviewHost(deps: PreviewHostDeps) {
   }
 
   return {
-    connect(connection: PreviewConnection): void {
+    connect(connection) {
       sdk = connection;
     },
-    /** The preview token in the page's URL: being checked, verified (the SDK runs in memory only), refused or none. */
     link: () => link,
-    /** Resolves once the URL's token is verified or refused. */
     checked,
     active: () => view !== undefined,
     decide: (slot: string): Decision | undefined => view?.decide(slot),
@@ -112,5 +125,3 @@ export function createPreviewHost(deps: PreviewHostDeps) {
     stop,
   };
 }
-
-export type PreviewHost = ReturnType<typeof createPreviewHost>;
