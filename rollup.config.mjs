@@ -3,7 +3,7 @@ import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 
-/** The script-tag build loads the validator and the preview overlay as their own files instead of module chunks. */
+/** The script-tag build loads the validator, the preview overlay and the optional parts as their own files instead of module chunks. */
 const validatorAsScript = () => ({
   name: 'validator-as-script',
   resolveId(source, importer) {
@@ -12,6 +12,9 @@ const validatorAsScript = () => ({
     }
     if (source === './load' && importer?.endsWith('src/preview/host.ts')) {
       return new URL('./src/entry/preview-script.ts', import.meta.url).pathname;
+    }
+    if (source === './extras-load' && importer?.endsWith('src/sdk/microseg.ts')) {
+      return new URL('./src/entry/extras-script.ts', import.meta.url).pathname;
     }
     return null;
   },
@@ -68,6 +71,16 @@ export default [
   {
     input: 'src/entry/schema-script.ts',
     output: { file: 'dist/microseg.schema.js', format: 'iife', sourcemap: true },
+    plugins: [
+      resolve({ browser: true }),
+      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
+      minify(),
+    ],
+  },
+  // The optional parts (measurement, the labels backend) for the script-tag build, fetched when configured.
+  {
+    input: 'src/entry/extras-chunk.ts',
+    output: { file: 'dist/microseg.extras.js', format: 'iife', sourcemap: true },
     plugins: [
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),

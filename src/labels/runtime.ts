@@ -7,7 +7,7 @@ import { parseDuration } from '../config/time';
 import { activeKey, activeLabels, EVERY_CHANNEL, CHANNEL_LENGTH, isLabelName, localStamp, mergeLabels, nextExpiry, pruneLabels, recordList, type Label, type LabelRecords } from './labels';
 import { boundedValue } from './value';
 import { readLabels, refusedError, storedList } from './ingest';
-import { createRemoteLabels, mergeRemote, type RemoteLabelsOptions } from './remote';
+import { mergeRemote, type createRemoteLabels, type RemoteLabels, type RemoteLabelsOptions } from './remote';
 
 /** What the site passes to label(name, options). */
 export interface LocalLabelOptions {
@@ -27,8 +27,8 @@ export interface LabelsRuntimeDeps {
   announce: (labels: Label[]) => void;
   /** Tells the other tabs what changed here. */
   share: (change: { set?: Label[]; remote?: Label[] }) => void;
-  /** The backend's labels: its URL, stream and who asks; absent without a labels URL. */
-  remote?: Omit<RemoteLabelsOptions, 'now' | 'onLabels' | 'onError'>;
+  /** The backend's labels: its URL, stream and who asks, and the part that fetches them (loaded on demand); absent without a labels URL. */
+  remote?: { options: Omit<RemoteLabelsOptions, 'now' | 'onLabels' | 'onError'>; load: () => Promise<typeof createRemoteLabels> };
 }
 
 export interface LabelsRuntime {
@@ -65,17 +65,28 @@ export function createLabelsRuntime(deps: LabelsRuntimeDeps): LabelsRuntime {
   let inForce = '[]';
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  const remote = deps.remote
-    ? createRemoteLabels({
-        ...deps.remote,
+  let remote: RemoteLabels | undefined;
+  const connecting = deps.remote && connect(deps.remote);
+
+  async function connect(given: NonNullable<LabelsRuntimeDeps['remote']>): Promise<RemoteLabels | undefined> {
+    try {
+      const create = await given.load();
+      remote = create({
+        ...given.options,
         now,
         onLabels: (list) => {
           apply(mergeRemote(records, list));
           deps.share({ remote: list });
         },
         onError: report,
-      })
-    : undefined;
+      });
+      if (stopped) remote.stop();
+      return remote;
+    } catch (cause) {
+      report({ code: 'labels-fetch', message: `the labels backend's part could not be loaded (${(cause as Error)?.message})`, cause });
+      return undefined;
+    }
+  }
 
   /** Every change goes through here: segments and decisions follow at once. */
   function apply(next: LabelRecords): void {
@@ -143,9 +154,9 @@ export function createLabelsRuntime(deps: LabelsRuntimeDeps): LabelsRuntime {
       if (inForce !== activeKey(records, now())) apply(records);
     },
     clear: () => apply(new Map()),
-    refresh: () => remote?.refresh() ?? Promise.resolve(),
-    refreshIfOlder: (age) => remote?.refreshIfOlder(age),
-    pause: () => remote?.pause(),
+    refresh: async () => void (await (await connecting)?.refresh()),
+    refreshIfOlder: (age) => remote?.refreshIfOlder(age), // until it is loaded, its first fetch is on its way
+    pause: () => (remote ? remote.pause() : void connecting?.then((r) => r?.pause())),
     stop() {
       stopped = true;
       remote?.stop();

@@ -13,7 +13,8 @@ import { attachDecisions, createDecisionRuntime } from '../decide/runtime';
 import { watchOffers } from '../render/offers';
 import { createRenderer } from '../render/renderer';
 import { createSegmentRuntime, type SegmentRuntime } from '../engine/runtime';
-import { createMeasurement, type Measurement } from '../measure';
+import { lazyMeasurement, type LazyMeasurement } from '../measure/lazy';
+import { loadExtras } from './extras-load';
 import { createPreviewHost, type PreviewHost } from '../preview/host';
 import { createTabChannel, type TabChannel, type TabMessage } from './tabs';
 import { inertMicroseg } from './inert';
@@ -58,7 +59,7 @@ interface Base {
   urlParams: ReadonlySet<string>;
   visitor: Visitor;
   tabs: TabChannel;
-  measure: Measurement;
+  measure: LazyMeasurement;
   record: (type: string, props: Record<string, unknown>) => void;
 }
 
@@ -97,7 +98,7 @@ function baseParts(options: MicrosegOptions, emitter: Emitter<MicrosegEvents>, r
   const visitor = createVisitor(now, urlParams, canWrite);
   segments.setProfile(visitor.profile());
   const tabs = createTabChannel(`microseg:${dbName}`);
-  const measure = createMeasurement({
+  const measure = lazyMeasurement({
     collectUrl: options.collectUrl,
     collect: options.collect,
     now,
@@ -111,7 +112,7 @@ function baseParts(options: MicrosegOptions, emitter: Emitter<MicrosegEvents>, r
       const { anonymousId: aid, userId: uid, visits: visit } = visitor.profile();
       return { aid, uid, visit, page: visitor.page() };
     },
-  });
+  }, () => loadExtras().then((x) => x.createMeasurement));
 
   function record(type: string, props: Record<string, unknown>): void {
     const { event, newVisit } = visitor.event(type, props);
@@ -192,13 +193,16 @@ function syncParts(base: Base) {
     share: (change) => base.canWrite() && tabs.post({ t: 'labels', ...change }),
     remote: options.labelsUrl
       ? {
-          url: options.labelsUrl,
-          sse: labelsStream(options.labelsUrl, options.labelsSse),
-          // A user id's labels need its token; without one, the device's own.
-          visitor: () => (identity.token && visitor.profile().userId) || visitor.profile().anonymousId,
-          device: () => visitor.profile().anonymousId,
-          identity: () => identity.token,
-          allowed: base.canWrite,
+          options: {
+            url: options.labelsUrl,
+            sse: labelsStream(options.labelsUrl, options.labelsSse),
+            // A user id's labels need its token; without one, the device's own.
+            visitor: () => (identity.token && visitor.profile().userId) || visitor.profile().anonymousId,
+            device: () => visitor.profile().anonymousId,
+            identity: () => identity.token,
+            allowed: base.canWrite,
+          },
+          load: () => loadExtras().then((x) => x.createRemoteLabels),
         }
       : undefined,
   });
@@ -322,6 +326,8 @@ function start(p: Parts, api: Microseg, startedAt: number): Promise<void> {
     .then(() => (consent.state() === 'granted' ? Promise.race([persist(p, startedAt), storageBlocked(p.emitter)]) : consent.state() === 'denied' ? p.measure.deny() : undefined))
     // `ready` waits for the first labels answer, but not for a slow labels backend.
     .then(() => Promise.all([!p.life.destroyed && p.config.start(), options.labelsUrl && Promise.race([p.labels.refresh(), new Promise((r) => setTimeout(r, 3000))])]))
+    // Measurement the page needs (a collector, or journeys in the config) is loaded before `ready`.
+    .then(() => p.measure.loaded())
     .catch((cause) => report({ code: 'internal', message: 'loading stored state failed', cause }))
     .then(() => p.emitter.emit('ready'));
 }
