@@ -67,36 +67,21 @@ export default [
       minify(),
     ],
   },
-  // The config validator for the script-tag build, fetched on demand.
-  {
-    input: 'src/entry/schema-script.ts',
-    output: { file: 'dist/microseg.schema.js', format: 'iife', sourcemap: true },
+  // The files the script-tag build fetches on demand, from beside it: the config validator, the
+  // optional parts (measurement, the labels backend) when configured, the preview overlay in preview.
+  ...[
+    ['src/entry/schema-script.ts', 'dist/microseg.schema.js'],
+    ['src/entry/extras-chunk.ts', 'dist/microseg.extras.js'],
+    ['src/entry/preview-chunk.ts', 'dist/microseg.preview.js'],
+  ].map(([input, file]) => ({
+    input,
+    output: { file, format: 'iife', sourcemap: true },
     plugins: [
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
       minify(),
     ],
-  },
-  // The optional parts (measurement, the labels backend) for the script-tag build, fetched when configured.
-  {
-    input: 'src/entry/extras-chunk.ts',
-    output: { file: 'dist/microseg.extras.js', format: 'iife', sourcemap: true },
-    plugins: [
-      resolve({ browser: true }),
-      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
-      minify(),
-    ],
-  },
-  // The preview overlay for the script-tag build, fetched only when a preview starts.
-  {
-    input: 'src/entry/preview-chunk.ts',
-    output: { file: 'dist/microseg.preview.js', format: 'iife', sourcemap: true },
-    plugins: [
-      resolve({ browser: true }),
-      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
-      minify(),
-    ],
-  },
+  })),
   // The command-line tool (validate, keygen, sign, matrix, schema) for backends.
   {
     input: 'src/cli/main.ts',
