@@ -33,16 +33,9 @@ export interface Defined {
 const known = (set: Set<string> | Any, id: unknown) =>
   set instanceof Set ? set.has(id as string) : Object.prototype.hasOwnProperty.call(set, id as string);
 
-export function conditionRules({ metrics, scores, params, campaignIds }: Defined, report: Issue): ConditionRules {
-  let reported = 0;
-  const issue: Issue = (path, message) => {
-    reported++;
-    report(path, message);
-  };
-  let segmentRefs: SegmentRefs = [];
-
-  /** A dotted context path such as "metrics.orders" or "labels.complaint.ageDays". */
-  const checkContextPath = (key: string, path: Path, scope: Scope): void => {
+/** The check of dotted context paths such as "metrics.orders" or "labels.complaint.ageDays". */
+function contextPathRule({ metrics, scores, params, campaignIds }: Defined, issue: Issue): ConditionRules['contextPath'] {
+  return (key, path, scope) => {
     const [root, name, field, ...rest] = key.split('.');
     const unknownField = (kind: string, fields: string[]) =>
       issue(path, `${kind} have no field "${field}" (use ${fields.join(', ')})`);
@@ -76,6 +69,16 @@ export function conditionRules({ metrics, scores, params, campaignIds }: Defined
         issue(path, `unknown context "${root}": paths start with profile, traits, metrics, scores, params, labels, segments or campaigns`);
     }
   };
+}
+
+export function conditionRules(defined: Defined, report: Issue): ConditionRules {
+  let reported = 0;
+  const issue: Issue = (path, message) => {
+    reported++;
+    report(path, message);
+  };
+  let segmentRefs: SegmentRefs = [];
+  const checkContextPath = contextPathRule(defined, issue);
 
   /** A condition: field paths mapped to values/operators, plus $and/$or/$nor/$not. */
   const checkCondition = (cond: unknown, path: Path, scope: Scope): void => {
