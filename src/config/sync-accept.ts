@@ -2,7 +2,7 @@
 // publications checked before anything costly, then validated (unless this device checked this
 // very text under these rules) and put in force whole, or not at all.
 import { RULES_VERSION, SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig } from './types';
-import { loadValidator, type Validate } from './validator';
+import type { Validate } from './validator';
 import { isEnvelope, verifyEnvelope } from './signature';
 import { writeStored } from './sync-store';
 import { toJson } from '../shared/util';
@@ -52,13 +52,14 @@ async function unwrap(input: unknown, from: string, opts: ConfigSyncOptions): Pr
   return { doc };
 }
 
-export function createAccept(opts: ConfigSyncOptions, state: SyncState, fail: Fail): Accept {
+/** `loadValidator`: the validator's loader (the script-tag build swaps it for its own file, in sync.ts). */
+export function createAccept(opts: ConfigSyncOptions, state: SyncState, fail: Fail, loadValidator: () => Promise<Validate>): Accept {
   const key = opts.storageKey ?? 'config';
   const keep = (record: NonNullable<SyncState['stored']>) => writeStored(opts.storage, key, (state.stored = record));
 
   async function validate(doc: unknown, from: string, source: ConfigSource): Promise<ReturnType<Validate> | false> {
     try {
-      return (await (opts.loadValidator ?? loadValidator)())(doc);
+      return (await loadValidator())(doc);
     } catch (err) {
       return fail({ code: 'config-validator-unavailable', message: `${from}: the validator could not be loaded (${(err as Error)?.message})`, source });
     }

@@ -2,6 +2,8 @@
 // (ETag revalidation), optional polling and Server-Sent Events. A document is accepted whole
 // or not at all; whatever fails becomes onError and the config in force stays.
 import { createAccept } from './sync-accept';
+// The script-tag build swaps this module for its own loader (rollup.config.mjs names this file).
+import { loadValidator } from './validator';
 import { createPolling } from './sync-network';
 import { openStream } from './sync-stream';
 import { checkedBefore, digestOf, inlineKey, inlineRecord, readStored, writeStored } from './sync-store';
@@ -45,7 +47,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
   }
 
-  const accept = createAccept(opts, state, fail);
+  const accept = createAccept(opts, state, fail, opts.loadValidator ?? loadValidator);
   const polling = createPolling(opts, state, { accept, serial, fail, share });
   const sseUrl = opts.sse === true ? url : opts.sse || undefined;
   const openEvents = () => (events = openStream(sseUrl, opts, { accept, serial, fail, share, fetchOnce: polling.fetchOnce }));
