@@ -7,7 +7,7 @@ import { isEnvelope, verifyEnvelope } from './signature';
 import { writeStored } from './sync-store';
 import { toJson } from '../shared/util';
 import type { ConfigErrorCode } from '../shared/errors';
-import type { Accept, ConfigSource, ConfigSyncError, ConfigSyncOptions, Fail, SyncState } from './sync-types';
+import type { Accept, ConfigSource, ConfigSyncError, ConfigSyncOptions, Fail, StoredConfig, SyncState } from './sync-types';
 
 /** A document's place in the order of publications; one without a whole `issued` comes before all that have one. */
 export function issuedOf(doc: unknown): number {
@@ -55,7 +55,7 @@ async function unwrap(input: unknown, from: string, opts: ConfigSyncOptions): Pr
 /** `loadValidator`: the validator's loader (the script-tag build swaps it for its own file, in sync.ts). */
 export function createAccept(opts: ConfigSyncOptions, state: SyncState, fail: Fail, loadValidator: () => Promise<Validate>): Accept {
   const key = opts.storageKey ?? 'config';
-  const keep = (record: NonNullable<SyncState['stored']>) => writeStored(opts.storage, key, (state.stored = record));
+  const keep = (record: StoredConfig) => writeStored(opts.storage, key, (state.stored = record));
 
   async function validate(doc: unknown, from: string, source: ConfigSource): Promise<ReturnType<Validate> | false> {
     try {
