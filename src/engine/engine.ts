@@ -143,6 +143,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     needsBackfill: () => pendingBackfill,
     segments: at(() => membership.segments()),
     context: at(() => structuredClone(ctx)),
+    view: at(() => ctx),
+    takeDecisionInputs: () => membership.takeDecisionInputs(),
     explain: at((segmentId) => membership.explain(segmentId, config.version)),
     snapshot: at(() => ({
       v: 1 as const,

@@ -34,6 +34,8 @@ export interface DependencyGraph {
   isUsed(path: string): boolean;
   /** The whole-day values at which rules on `path` can flip; null: any day. */
   dayThresholds(path: string): number[] | null;
+  /** A changed context key ("metrics.orders", "labels.complaint", a root) that decisions read: a suppression's, or a label. */
+  decisionReads(key: string): boolean;
 }
 
 /** Throws ConditionError on a path no context has, an unknown id, a duplicate id or a cycle. */
@@ -68,7 +70,7 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     return false;
   };
 
-  function dayThresholds(path: string): number[] | null {
+  function thresholdsOf(path: string): number[] | null {
     const operands = dayOperands.get(path);
     // A score, or a rule on a parent ("labels.complaint", "profile"), sees the value change every day.
     if (scoreInputs.has(path) || hasUsedParent(path)) return null;
@@ -86,6 +88,13 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     }
     return out;
   }
+  // Asked on every clock check: computed once per path.
+  const thresholds = new Map<string, number[] | null>();
+  const dayThresholds = (path: string) => {
+    let t = thresholds.get(path);
+    if (t === undefined) thresholds.set(path, (t = thresholdsOf(path)));
+    return t;
+  };
   return {
     order,
     readers,
@@ -94,7 +103,21 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     scoreReadersUnder: byRoot(scoreReaders),
     isUsed: (path) => usedPrefixes.has(path) || hasUsedParent(path),
     dayThresholds,
+    decisionReads: decisionReads(config.suppressions ?? []),
   };
+}
+
+/**
+ * Whether a changed key is one decisions read: a suppression reads the key, its root, or (for a
+ * changed root) a key under it; labels always (decisions wake when a label's age ticks over).
+ */
+function decisionReads(suppressions: { when: Condition }[]): (key: string) => boolean {
+  const paths = new Map<string, unknown[]>();
+  for (const s of suppressions) collectPaths(s.when, paths);
+  const keys = new Set([...paths.keys()].map(keyOf));
+  keys.add('labels');
+  const roots = new Set([...keys].map((k) => splitPath(k).root));
+  return (key) => (key.includes('.') ? keys.has(key) || keys.has(splitPath(key).root) : roots.has(key));
 }
 
 function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: string) => void, lazy: boolean) {

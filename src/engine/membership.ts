@@ -16,6 +16,8 @@ export interface Membership {
   update(keys: Iterable<string>): void;
   /** Net changes since the last report (a segment entered and left in between is no change). */
   netChanges(): MembershipChange;
+  /** Whether a key decisions read (graph.decisionReads) changed since the last call. */
+  takeDecisionInputs(): boolean;
   /** member ids in evaluation order */
   memberIds(): string[];
   /** member ids in config order */
@@ -37,6 +39,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   const touched: number[] = [];
   const isTouched = new Uint8Array(n);
   let nonFallbackMembers = 0;
+  let decisionInputs = false;
   let firstDirty = n;
   const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
 
@@ -53,6 +56,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     const changedScores = new Set<CompiledScore>();
     const addScores = (list: CompiledScore[] | undefined) => list && list.forEach((s) => changedScores.add(s));
     for (const key of keys) {
+      if (!decisionInputs && graph.decisionReads(key)) decisionInputs = true;
       const dot = key.indexOf('.');
       if (dot < 0) {
         mark(readersUnder.get(key));
@@ -69,6 +73,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
       const v = s.compute(ctx);
       if (v !== ctx.scores[s.id]) {
         ctx.scores[s.id] = v;
+        if (!decisionInputs && graph.decisionReads(`scores.${s.id}`)) decisionInputs = true;
         markKey(`scores.${s.id}`);
         markKey('scores');
       }
@@ -151,5 +156,10 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     firstDirty = 0;
     evaluate();
   }
-  return { update: (keys) => (changed(keys), evaluate()), netChanges, memberIds, segments, explain };
+  function takeDecisionInputs(): boolean {
+    const moved = decisionInputs;
+    decisionInputs = false;
+    return moved;
+  }
+  return { update: (keys) => (changed(keys), evaluate()), netChanges, takeDecisionInputs, memberIds, segments, explain };
 }

@@ -27,15 +27,20 @@ export interface SegmentRuntime {
    */
   restore(saved: EngineState | undefined, replay?: TrackedEvent[]): Promise<void>;
   setConfig(next: MicrosegConfig): Promise<void>;
-  ingest(event: TrackedEvent): void;
+  /**
+   * Counts an event. True when decisions should be recomputed for it: a value a suppression
+   * reads or a label moved (membership changes are announced through `emit` already), or no
+   * engine runs yet.
+   */
+  ingest(event: TrackedEvent): boolean;
   setProfile(next: Profile): void;
   setLabels(next: LabelRecords): void;
   /** Time may have jumped (a tab waking up): catch up at once. */
   wake(): void;
   segments(): string[];
   explain(id: string): Explanation | undefined;
-  /** What conditions see now (decisions and suppressions read it); undefined before any config. */
-  context(): EvaluationContext | undefined;
+  /** What conditions see now, live: decisions and suppressions read it at once and never change it; undefined before any config. */
+  context(): Readonly<EvaluationContext> | undefined;
   config(): MicrosegConfig | undefined;
   /** A copy of the engine's state now (the preview builds its own engine from it). */
   peek(): EngineState | undefined;
@@ -58,6 +63,8 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   /** Events of this page that arrived before any config: ingested when one arrives. */
   let early: TrackedEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** the moment `timer` wakes the engine for */
+  let timerAt: number | undefined;
   let dirty = false;
   let stopped = false;
 
@@ -74,11 +81,13 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   }
 
   function schedule(): void {
+    const at = stopped ? undefined : engine?.nextChangeAt();
+    // Most events leave the next change where it was: keep the timer rather than set it again.
+    if (timer !== undefined && at === timerAt) return;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    const at = engine?.nextChangeAt();
-    if (stopped || at === undefined) return;
-    timer = setTimer(tick, at - now()); // clamped: a later moment is reached in steps
+    timerAt = at;
+    if (at !== undefined) timer = setTimer(tick, at - now()); // clamped: a later moment is reached in steps
   }
 
   function tick(): void {
@@ -134,9 +143,13 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       schedule();
     },
 
-    ingest(event: TrackedEvent): void {
-      if (engine) apply(engine.ingest(event));
-      else early.push(event);
+    ingest(event: TrackedEvent): boolean {
+      if (!engine) {
+        early.push(event);
+        return true;
+      }
+      apply(engine.ingest(event));
+      return engine.takeDecisionInputs();
     },
 
     setProfile(next: Profile): void {
@@ -161,8 +174,8 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       return engine?.explain(id);
     },
 
-    context(): EvaluationContext | undefined {
-      return engine?.context();
+    context(): Readonly<EvaluationContext> | undefined {
+      return engine?.view();
     },
 
     config(): MicrosegConfig | undefined {

@@ -107,7 +107,12 @@ export interface Engine {
   /** The earliest future moment a membership can change by time alone; undefined: never. */
   nextChangeAt(): number | undefined;
   segments(): string[];
+  /** A copy of what conditions see now. */
   context(): EvaluationContext;
+  /** What conditions see now, live and not copied: read it at once, never change or keep it. */
+  view(): Readonly<EvaluationContext>;
+  /** Whether a value decisions read (a suppression's input, a label) changed since the last call; membership changes are reported apart. */
+  takeDecisionInputs(): boolean;
   explain(segmentId: string): Explanation;
   snapshot(): EngineState;
   /** Rebuilds metrics new in this config from retained raw events. */

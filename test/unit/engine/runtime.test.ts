@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { MicrosegConfig } from '../../../src/config/types';
+import { createEngine } from '../../../src/engine';
+import { createSegmentRuntime } from '../../../src/engine/runtime';
+import { DAY, event, fakeClock, profile } from './helpers';
+
+const T0 = Date.UTC(2026, 8, 1, 10, 0);
+const config: MicrosegConfig = {
+  schema: 1,
+  version: 'rt',
+  metrics: {
+    views: { event: 'view_item', agg: 'count' },
+    views_7d: { event: 'view_item', agg: 'count', window: '7d' },
+    complaints: { event: 'complaint', agg: 'count' },
+  },
+  segments: [
+    { id: 'browser', when: { 'metrics.views': { $gte: 3 } } },
+    { id: 'recent', when: { 'metrics.views_7d': { $gte: 1 } } },
+    { id: 'everyone', fallback: true },
+  ],
+  suppressions: [{ id: 'complained', when: { 'metrics.complaints': { $gte: 1 } }, offers: '*' }],
+};
+
+function runtime(now: () => number) {
+  const entered: string[] = [];
+  const rt = createSegmentRuntime({
+    now,
+    emit: (type, { id }) => void (type === 'segment:enter' && entered.push(id)),
+    report: (e) => {
+      throw new Error(e.message);
+    },
+    events: async () => [],
+  });
+  return { rt, entered };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('segment runtime', () => {
+  it('asks for new decisions only when an event moves what a suppression reads', async () => {
+    const clock = fakeClock(T0);
+    const { rt } = runtime(clock.now);
+    rt.setProfile(profile(T0));
+    await rt.setConfig(config);
+    rt.ingest(event('view_item', {}, T0));
+    // views changed, but no suppression reads it (membership changes are announced apart)
+    expect(rt.ingest(event('view_item', {}, T0 + 1))).toBe(false);
+    expect(rt.ingest(event('unrelated', {}, T0 + 2))).toBe(false);
+    expect(rt.ingest(event('complaint', {}, T0 + 3))).toBe(true);
+    rt.stop();
+  });
+
+  it('asks for decisions for events before any config', () => {
+    const { rt } = runtime(() => T0);
+    expect(rt.ingest(event('view_item', {}, T0))).toBe(true);
+  });
+
+  it('keeps its timer when an event leaves the next change where it was', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const { rt, entered } = runtime(() => Date.now());
+    rt.setProfile(profile(T0));
+    await rt.setConfig(config);
+    rt.ingest(event('view_item', {}, T0));
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    // later minutes: the oldest minute, which leaves the 7d window first, stays as it was
+    rt.ingest(event('view_item', {}, T0 + 60_000));
+    rt.ingest(event('view_item', {}, T0 + 120_000));
+    expect(set).not.toHaveBeenCalled();
+    expect(entered).toContain('browser');
+    rt.stop();
+  });
+
+  it('context() is the live view: no copy per read', async () => {
+    const clock = fakeClock(T0);
+    const { rt } = runtime(clock.now);
+    await rt.setConfig(config);
+    expect(rt.context()).toBe(rt.context());
+    rt.ingest(event('view_item', {}, T0));
+    expect(rt.context()!.metrics.views).toBe(1);
+    rt.stop();
+  });
+});
+
+describe('engine decision inputs', () => {
+  it('reports a moved score, label or suppression input once', () => {
+    const clock = fakeClock(T0);
+    const engine = createEngine(
+      {
+        ...config,
+        scores: { risk: { model: 'linear', bias: 0, weights: { 'metrics.views': 1 } } },
+        suppressions: [{ id: 'risky', when: { 'scores.risk': { $gt: 5 } }, offers: '*' }],
+      },
+      { now: clock.now },
+    );
+    engine.takeDecisionInputs();
+    engine.ingest(event('view_item', {}, T0));
+    expect(engine.takeDecisionInputs()).toBe(true);
+    expect(engine.takeDecisionInputs()).toBe(false);
+    engine.setLabels([{ name: 'vip', at: T0, channel: 'web', expires: T0 + DAY }]);
+    expect(engine.takeDecisionInputs()).toBe(true);
+  });
+});
