@@ -6,6 +6,7 @@ import { explainCondition } from '../condition';
 import type { CompiledScore } from './scores';
 import type { DependencyGraph } from './graph';
 import type { EvaluationContext, Explanation, MembershipChange } from './types';
+import { crossed } from './thresholds';
 
 export interface Membership {
   /**
@@ -30,7 +31,7 @@ export interface Membership {
  * this config, so they are trusted; otherwise every segment is evaluated now.
  */
 export function createMembership(graph: DependencyGraph, ctx: EvaluationContext, reportedIds: string[] | undefined, resumable: boolean): Membership {
-  const { order, readers, readersUnder, scoreReaders, scoreReadersUnder } = graph;
+  const { order, readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
   const n = order.length;
   const member = new Uint8Array(n);
   const reported = new Uint8Array(n);
@@ -44,13 +45,32 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
 
   function mark(list: number[] | undefined): void {
-    if (!list) return;
-    for (const i of list) {
-      dirty[i] = 1;
-      if (i < firstDirty) firstDirty = i;
-    }
+    if (list) for (const i of list) markOne(i);
   }
-  const markKey = (key: string) => mark(readers.get(key));
+  /** each thresholded key's value when its readers were last brought in step with it */
+  const seen = new Map<string, unknown>();
+  const valueOf = (key: string) => {
+    const dot = key.indexOf('.');
+    return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
+  };
+  const markOne = (i: number) => {
+    dirty[i] = 1;
+    if (i < firstDirty) firstDirty = i;
+  };
+  /** A key changed: its readers, and of the segments comparing it with constants those it moved across. */
+  function markKey(key: string): void {
+    mark(readers.get(key));
+    const t = thresholds.get(key);
+    if (!t) return;
+    const now = valueOf(key);
+    crossed(t, seen.get(key), now, markOne);
+    seen.set(key, now);
+  }
+  /** A whole root changed: every key under it is read again. */
+  function markRoot(root: string): void {
+    mark(readersUnder.get(root));
+    for (const key of thresholds.keys()) if (key.startsWith(`${root}.`)) seen.set(key, valueOf(key));
+  }
 
   function changed(keys: Iterable<string>): void {
     const changedScores = new Set<CompiledScore>();
@@ -59,7 +79,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
       if (!decisionInputs && graph.decisionReads(key)) decisionInputs = true;
       const dot = key.indexOf('.');
       if (dot < 0) {
-        mark(readersUnder.get(key));
+        markRoot(key);
         addScores(scoreReadersUnder.get(key));
         continue;
       }
@@ -143,6 +163,8 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     return out;
   }
 
+  // Memberships (trusted or evaluated below) are in step with the values now.
+  for (const key of thresholds.keys()) seen.set(key, valueOf(key));
   if (reportedIds) {
     const ids = new Set(reportedIds);
     order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
