@@ -82,12 +82,6 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     return eachComparison(operands, (spec, c) => out.push(...spec.dayFlips!(c))) ? out : null;
   }
   // Asked on every clock check: computed once per path.
-  const dayCache = new Map<string, number[] | null>();
-  const dayThresholds = (path: string) => {
-    let t = dayCache.get(path);
-    if (t === undefined) dayCache.set(path, (t = thresholdsOf(path)));
-    return t;
-  };
   return {
     order,
     readers,
@@ -95,8 +89,8 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     readersUnder: byRoot([...readers, ...[...thresholds].map(([k, t]): [string, number[]] => [k, t.positions])]),
     scoreReaders,
     scoreReadersUnder: byRoot(scoreReaders),
-    isUsed: (path) => usedPrefixes.has(path) || hasUsedParent(path),
-    dayThresholds,
+    isUsed: memo((path) => usedPrefixes.has(path) || hasUsedParent(path)),
+    dayThresholds: memo(thresholdsOf),
     decisionReads: decisionReads(config.suppressions ?? []),
   };
 }
@@ -247,6 +241,17 @@ function byRoot<T>(entries: Iterable<[string, T[]]>): Map<string, T[]> {
     out.set(root, set);
   }
   return new Map([...out].map(([k, v]) => [k, [...v]]));
+}
+
+/** Asked on every event and clock check, for a few paths: computed once per path. */
+export function memo<T>(fn: (path: string) => T): (path: string) => T {
+  const cache = new Map<string, T>();
+  return (path) => {
+    if (cache.has(path)) return cache.get(path)!;
+    const v = fn(path);
+    cache.set(path, v);
+    return v;
+  };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -6,7 +6,23 @@ import { explainCondition } from '../condition';
 import type { CompiledScore } from './scores';
 import type { DependencyGraph } from './graph';
 import type { EvaluationContext, Explanation, MembershipChange } from './types';
-import { crossed } from './thresholds';
+import { crossed, type Thresholds } from './thresholds';
+import { memo } from './graph';
+
+/** What a change of one context key touches. */
+interface KeyPlan {
+  /** segments to evaluate: the key's readers and its root's ("metrics.orders" → also readers of "metrics") */
+  readers: number[] | undefined;
+  /** scores to recompute */
+  scores: CompiledScore[];
+  /** the segments comparing the value with constants, and how to read it */
+  thresholds?: Thresholds;
+  read?: () => unknown;
+  /** for a root: the thresholded keys under it */
+  resets?: string[];
+  /** decisions read it (graph.decisionReads) */
+  decisions: boolean;
+}
 
 export interface Membership {
   /**
@@ -44,6 +60,10 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   let firstDirty = n;
   const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
 
+  const markOne = (i: number) => {
+    dirty[i] = 1;
+    if (i < firstDirty) firstDirty = i;
+  };
   function mark(list: number[] | undefined): void {
     if (list) for (const i of list) markOne(i);
   }
@@ -53,51 +73,51 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     const dot = key.indexOf('.');
     return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
   };
-  const markOne = (i: number) => {
-    dirty[i] = 1;
-    if (i < firstDirty) firstDirty = i;
-  };
-  /** A key changed: its readers, and of the segments comparing it with constants those it moved across. */
+  const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
+  /** What a change of the key touches, worked out on its first change. */
+  const planOf = memo((key: string): KeyPlan => {
+    const dot = key.indexOf('.');
+    if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
+    const root = key.slice(0, dot);
+    const id = key.slice(dot + 1);
+    return {
+      readers: [...(readers.get(key) ?? []), ...(readers.get(root) ?? [])],
+      scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
+      thresholds: thresholds.get(key),
+      read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
+      decisions: graph.decisionReads(key),
+    };
+  });
+  const scoreKeys = new Map<CompiledScore, string>();
+  const scoreKey = (s: CompiledScore) => scoreKeys.get(s) ?? (scoreKeys.set(s, `scores.${s.id}`), `scores.${s.id}`);
+  /** reused by every update: scores to recompute */
+  const changedScores = new Set<CompiledScore>();
+
+  /** A key changed: its readers, of the segments comparing it with constants those it moved across, the scores reading it. */
   function markKey(key: string): void {
-    mark(readers.get(key));
-    const t = thresholds.get(key);
-    if (!t) return;
-    const now = valueOf(key);
-    crossed(t, seen.get(key), now, markOne);
-    seen.set(key, now);
-  }
-  /** A whole root changed: every key under it is read again. */
-  function markRoot(root: string): void {
-    mark(readersUnder.get(root));
-    for (const key of thresholds.keys()) if (key.startsWith(`${root}.`)) seen.set(key, valueOf(key));
+    const plan = planOf(key);
+    if (plan.decisions) decisionInputs = true;
+    mark(plan.readers);
+    for (const sc of plan.scores) changedScores.add(sc);
+    if (plan.thresholds) {
+      const now = plan.read!();
+      crossed(plan.thresholds, seen.get(key), now, markOne);
+      seen.set(key, now);
+    }
+    // A whole root changed: every segment under it is evaluated, so every key under it is in step.
+    if (plan.resets) for (const k of plan.resets) seen.set(k, valueOf(k));
   }
 
   function changed(keys: Iterable<string>): void {
-    const changedScores = new Set<CompiledScore>();
-    const addScores = (list: CompiledScore[] | undefined) => list && list.forEach((s) => changedScores.add(s));
-    for (const key of keys) {
-      if (!decisionInputs && graph.decisionReads(key)) decisionInputs = true;
-      const dot = key.indexOf('.');
-      if (dot < 0) {
-        markRoot(key);
-        addScores(scoreReadersUnder.get(key));
-        continue;
-      }
-      const root = key.slice(0, dot);
-      markKey(key);
-      markKey(root);
-      addScores(scoreReaders.get(key));
-      addScores(scoreReaders.get(root));
-    }
-    for (const s of changedScores) {
-      const v = s.compute(ctx);
-      if (v !== ctx.scores[s.id]) {
-        ctx.scores[s.id] = v;
-        if (!decisionInputs && graph.decisionReads(`scores.${s.id}`)) decisionInputs = true;
-        markKey(`scores.${s.id}`);
-        markKey('scores');
+    for (const key of keys) markKey(key);
+    for (const sc of changedScores) {
+      const v = sc.compute(ctx);
+      if (v !== ctx.scores[sc.id]) {
+        ctx.scores[sc.id] = v;
+        markKey(scoreKey(sc));
       }
     }
+    changedScores.clear();
   }
 
   function evaluate(): void {

@@ -44,6 +44,12 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
       else byEventType.set(type, [rt]);
     }
   }
+  /** The windowed metrics `isUsed` accepts (asked after every event, always with the graph's). */
+  let used: { isUsed: (path: string) => boolean; list: MetricRuntime[] } | undefined;
+  function usedBy(isUsed: (path: string) => boolean): MetricRuntime[] {
+    if (used?.isUsed !== isUsed) used = { isUsed, list: [...runtimes.values()].filter((rt) => rt.metric.grid && isUsed(rt.key)) };
+    return used.list;
+  }
   function noteExpiry(rt: MetricRuntime): void {
     const expires = rt.expiresAt();
     if (expires !== undefined && expires < set.checkAt) set.checkAt = expires;
@@ -53,7 +59,7 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     const id = rt.metric.id;
     if (rt.value !== values[id]) {
       values[id] = rt.value;
-      keys.push(`metrics.${id}`);
+      keys.push(rt.key);
     }
     noteExpiry(rt);
   }
@@ -73,9 +79,9 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     },
     nextChange(t, isUsed) {
       let next = Infinity;
-      for (const [id, rt] of runtimes) {
+      for (const rt of usedBy(isUsed)) {
         const at = rt.expiresAt();
-        if (at !== undefined && at > t && at < next && isUsed(`metrics.${id}`)) next = at;
+        if (at !== undefined && at > t && at < next) next = at;
       }
       return next;
     },

@@ -207,12 +207,15 @@ export class MetricRuntime {
   /** windowed only: ascending by index; stored buckets are borrowed until written */
   buckets: Bucket[] = [];
   value: unknown;
+  /** its context key, "metrics.<id>" (made once: change tracking looks it up per event) */
+  readonly key: string;
 
   constructor(
     readonly metric: CompiledMetric,
     state: MetricState | undefined,
     now: number,
   ) {
+    this.key = `metrics.${metric.id}`;
     const grid = metric.grid;
     if (state?.a && !grid) this.total = restoreAcc(state.a);
     if (state?.b && grid) {
