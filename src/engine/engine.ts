@@ -98,6 +98,19 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     return keys;
   }
 
+  /** Everything persisted but the metrics, copied. */
+  const stateBesideMetrics = () => ({
+    v: 1 as const,
+    at: lastNow,
+    campaigns: structuredClone(campaigns),
+    memberships: membership.memberIds(),
+    fingerprint,
+    seen: [...seenIds],
+    activity: { ...activity },
+    profile: profile && structuredClone(profile),
+    labels: structuredClone(recordList(labels)),
+  });
+
   // Windows that rolled and days that passed while the page was closed.
   if (resumable) advance(startedAt);
 
@@ -146,18 +159,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     view: at(() => ctx),
     takeDecisionInputs: () => membership.takeDecisionInputs(),
     explain: at((segmentId) => membership.explain(segmentId, config.version)),
-    snapshot: at(() => ({
-      v: 1 as const,
-      at: lastNow,
-      metrics: metrics.state(),
-      campaigns: structuredClone(campaigns),
-      memberships: membership.memberIds(),
-      fingerprint,
-      seen: [...seenIds],
-      activity: { ...activity },
-      profile: profile && structuredClone(profile),
-      labels: structuredClone(recordList(labels)),
-    })),
+    snapshot: at(() => ({ ...stateBesideMetrics(), metrics: metrics.state() })),
+    delta: at(() => ({ meta: { ...stateBesideMetrics(), metricHashes: compiled.map((m) => m.hash) }, metrics: metrics.takeChanged() })),
     backfill: change((events) => {
       if (!pendingBackfill) return;
       pendingBackfill = false;

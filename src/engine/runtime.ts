@@ -8,6 +8,7 @@ import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
 import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
+import { loadState, recordsOf } from './persist';
 
 export interface SegmentRuntimeDeps {
   now: () => number;
@@ -46,6 +47,13 @@ export interface SegmentRuntime {
   peek(): EngineState | undefined;
   /** The state to persist, when it changed since the last call. */
   takeSnapshot(): EngineState | undefined;
+  /**
+   * The storage records to write, when the state changed since the last call: `engine:meta` and
+   * the metrics that moved (every metric after a new engine), one record each.
+   */
+  takeRecords(): Record<string, unknown> | undefined;
+  /** The stored state from its records (or an older page's single record, replaced at the next write); pass it to restore(). */
+  load(get: (key: string) => Promise<unknown>): Promise<EngineState | undefined>;
   /** forget(): start again from nothing, under the same config. */
   reset(): void;
   stop(): void;
@@ -67,6 +75,10 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   let timerAt: number | undefined;
   let dirty = false;
   let stopped = false;
+  /** metric hashes with a stored record: those a new config no longer uses are cleared */
+  let storedHashes = new Set<string>();
+  /** the state came from an older page's single record: it is cleared at the next write */
+  let legacy = false;
 
   function announce(change: MembershipChange): void {
     // Enter before exit: a listener never sees the visitor in no segment at all.
@@ -190,6 +202,25 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       if (!engine || !dirty) return undefined;
       dirty = false;
       return engine.snapshot();
+    },
+
+    takeRecords(): Record<string, unknown> | undefined {
+      if (!engine || !dirty) return undefined;
+      dirty = false;
+      const delta = engine.delta();
+      const hashes = new Set(delta.meta.metricHashes);
+      const records = recordsOf(delta, [...storedHashes].filter((h) => !hashes.has(h)), legacy);
+      storedHashes = hashes;
+      legacy = false;
+      return records;
+    },
+
+    async load(get: (key: string) => Promise<unknown>): Promise<EngineState | undefined> {
+      const loaded = await loadState(get);
+      if (!loaded) return undefined;
+      legacy = loaded.legacy;
+      for (const h of Object.keys(loaded.state.metrics ?? {})) storedHashes.add(h);
+      return loaded.state;
     },
 
     reset(): void {

@@ -100,3 +100,78 @@ describe('engine decision inputs', () => {
     expect(engine.takeDecisionInputs()).toBe(true);
   });
 });
+
+describe('engine records', () => {
+  const kv = () => {
+    const map = new Map<string, unknown>();
+    return { map, get: async (key: string) => structuredClone(map.get(key)), write: (records: Record<string, unknown> | undefined) => Object.entries(records ?? {}).forEach(([k, v]) => map.set(k, structuredClone(v))) };
+  };
+
+  it('writes the metrics that moved, not the whole state', async () => {
+    const clock = fakeClock(T0);
+    const { rt } = runtime(clock.now);
+    await rt.setConfig(config);
+    const first = rt.takeRecords()!;
+    expect(Object.keys(first).sort()).toEqual(['engine:meta', ...Object.keys(first).filter((k) => k.startsWith('engine:metric:'))].sort());
+    expect(Object.keys(first).filter((k) => k.startsWith('engine:metric:'))).toHaveLength(3);
+    expect(rt.takeRecords()).toBeUndefined(); // nothing moved
+    rt.ingest(event('complaint', {}, T0));
+    const next = rt.takeRecords()!;
+    expect(Object.keys(next).filter((k) => k.startsWith('engine:metric:'))).toHaveLength(1);
+    expect(next['engine:meta']).toMatchObject({ v: 1, memberships: expect.any(Array) });
+    rt.stop();
+  });
+
+  it('restores from its records what the whole snapshot held', async () => {
+    const clock = fakeClock(T0);
+    const store = kv();
+    const { rt } = runtime(clock.now);
+    await rt.setConfig(config);
+    for (let i = 0; i < 4; i++) {
+      rt.ingest(event(i % 2 ? 'view_item' : 'complaint', {}, T0 + i * 60_000));
+      store.write(rt.takeRecords());
+    }
+    const whole = rt.peek()!;
+    rt.stop();
+    clock.advance(60_000);
+    const { rt: next } = runtime(clock.now);
+    const saved = await next.load(store.get);
+    expect(saved!.metrics).toEqual(whole.metrics);
+    await next.restore(saved);
+    await next.setConfig(config);
+    expect(next.context()!.metrics).toMatchObject({ views: 2, views_7d: 2, complaints: 2 });
+    expect(next.segments()).toEqual(rt.segments());
+    next.stop();
+  });
+
+  it('reads an older page\'s single record once and replaces it', async () => {
+    const clock = fakeClock(T0);
+    const store = kv();
+    const old = createEngine(config, { now: clock.now });
+    old.ingest(event('view_item', {}, T0));
+    store.map.set('engine', old.snapshot());
+    const { rt } = runtime(clock.now);
+    await rt.restore(await rt.load(store.get));
+    await rt.setConfig(config);
+    expect(rt.context()!.metrics.views).toBe(1);
+    const records = rt.takeRecords()!;
+    expect(records.engine).toBeNull();
+    expect(Object.keys(records).filter((k) => k.startsWith('engine:metric:'))).toHaveLength(3);
+    store.write(records);
+    expect(await rt.load(store.get)).toMatchObject({ v: 1 });
+    expect(rt.takeRecords()).toBeUndefined();
+    rt.stop();
+  });
+
+  it('clears the records of metrics a new config no longer has', async () => {
+    const clock = fakeClock(T0);
+    const { rt } = runtime(clock.now);
+    await rt.setConfig(config);
+    rt.takeRecords();
+    const { complaints: _, ...metrics } = config.metrics!;
+    await rt.setConfig({ ...config, version: 'rt2', metrics, suppressions: [] });
+    const records = rt.takeRecords()!;
+    expect(Object.entries(records).filter(([, v]) => v === null)).toHaveLength(1);
+    rt.stop();
+  });
+});
