@@ -9,7 +9,8 @@
 import type { MicrosegConfig } from '../config/types';
 import type { Profile, TrackedEvent } from '../shared/types';
 import { asRecords, recordList, type LabelRecords } from '../labels/labels';
-import { compileMetric, digest, type CompiledMetric, type MetricRuntime } from './metrics';
+import { compileMetric, type CompiledMetric, type MetricRuntime } from './metrics';
+import { digest } from './digest';
 import { compileScore, type CompiledScore } from './scores';
 import { MINUTE, VISIT_IDLE } from '../shared/constants';
 import { buildGraph } from './graph';
@@ -109,15 +110,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
 
   /** Everything persisted but the metrics, copied. */
   const stateBesideMetrics = () => ({
-    v: 1 as const,
-    at: lastNow,
-    campaigns: structuredClone(campaigns),
-    memberships: membership.memberIds(),
-    fingerprint,
-    seen: [...seenIds],
-    activity: { ...activity },
-    profile: profile && structuredClone(profile),
-    labels: structuredClone(recordList(labels)),
+    v: 1 as const, at: lastNow, campaigns: structuredClone(campaigns), memberships: membership.memberIds(), fingerprint,
+    seen: [...seenIds], activity: { ...activity }, profile: profile && structuredClone(profile), labels: structuredClone(recordList(labels)),
   });
 
   // Windows that rolled and days that passed while the page was closed.

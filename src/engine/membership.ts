@@ -47,7 +47,7 @@ export interface Membership {
  * this config, so they are trusted; otherwise every segment is evaluated now.
  */
 export function createMembership(graph: DependencyGraph, ctx: EvaluationContext, reportedIds: string[] | undefined, resumable: boolean): Membership {
-  const { order, readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
+  const { order, thresholds } = graph;
   const n = order.length;
   const member = new Uint8Array(n);
   const reported = new Uint8Array(n);
@@ -73,21 +73,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     const dot = key.indexOf('.');
     return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
   };
-  const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
-  /** What a change of the key touches, worked out on its first change. */
-  const planOf = memo((key: string): KeyPlan => {
-    const dot = key.indexOf('.');
-    if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
-    const root = key.slice(0, dot);
-    const id = key.slice(dot + 1);
-    return {
-      readers: [...(readers.get(key) ?? []), ...(readers.get(root) ?? [])],
-      scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
-      thresholds: thresholds.get(key),
-      read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
-      decisions: graph.decisionReads(key),
-    };
-  });
+  const planOf = keyPlans(graph, ctx);
   const scoreKeys = new Map<CompiledScore, string>();
   const scoreKey = (s: CompiledScore) => scoreKeys.get(s) ?? (scoreKeys.set(s, `scores.${s.id}`), `scores.${s.id}`);
   /** reused by every update: scores to recompute */
@@ -204,4 +190,23 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     return moved;
   }
   return { update: (keys) => (changed(keys), evaluate()), netChanges, takeDecisionInputs, memberIds, segments, explain };
+}
+
+/** What a change of each context key touches, worked out on its first change. */
+function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): (key: string) => KeyPlan {
+  const { readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
+  const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
+  return memo((key: string): KeyPlan => {
+    const dot = key.indexOf('.');
+    if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
+    const root = key.slice(0, dot);
+    const id = key.slice(dot + 1);
+    return {
+      readers: [...(readers.get(key) ?? []), ...(readers.get(root) ?? [])],
+      scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
+      thresholds: thresholds.get(key),
+      read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
+      decisions: graph.decisionReads(key),
+    };
+  });
 }

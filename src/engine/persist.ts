@@ -52,3 +52,27 @@ export async function loadState(get: (key: string) => Promise<unknown>): Promise
   const old = await get(LEGACY_KEY);
   return isObject(old) ? { state: old as unknown as EngineState, legacy: true } : undefined;
 }
+
+/** What is stored, as far as this page wrote or read it: the metric records, and whether an older page's single record is still there. */
+export function createRecordBook() {
+  /** metric hashes with a record: those a new config no longer uses are cleared */
+  let stored = new Set<string>();
+  /** the state came from an older page's single record: it is cleared at the next write */
+  let legacy = false;
+  return {
+    records(delta: EngineDelta): Record<string, unknown> {
+      const hashes = new Set(delta.meta.metricHashes);
+      const records = recordsOf(delta, [...stored].filter((h) => !hashes.has(h)), legacy);
+      stored = hashes;
+      legacy = false;
+      return records;
+    },
+    async load(get: (key: string) => Promise<unknown>): Promise<EngineState | undefined> {
+      const loaded = await loadState(get);
+      if (!loaded) return undefined;
+      legacy = loaded.legacy;
+      for (const h of Object.keys(loaded.state.metrics ?? {})) stored.add(h);
+      return loaded.state;
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
 import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
-import { loadState, recordsOf } from './persist';
+import { createRecordBook } from './persist';
 
 export interface SegmentRuntimeDeps {
   now: () => number;
@@ -70,15 +70,10 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   let labels: LabelRecords = new Map();
   /** Events of this page that arrived before any config: ingested when one arrives. */
   let early: TrackedEvent[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  /** the moment `timer` wakes the engine for */
-  let timerAt: number | undefined;
+  const alarm = createAlarm(() => tick());
   let dirty = false;
   let stopped = false;
-  /** metric hashes with a stored record: those a new config no longer uses are cleared */
-  let storedHashes = new Set<string>();
-  /** the state came from an older page's single record: it is cleared at the next write */
-  let legacy = false;
+  const book = createRecordBook();
 
   function announce(change: MembershipChange): void {
     // Enter before exit: a listener never sees the visitor in no segment at all.
@@ -93,17 +88,10 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   }
 
   function schedule(): void {
-    const at = stopped ? undefined : engine?.nextChangeAt();
-    // Most events leave the next change where it was: keep the timer rather than set it again.
-    if (timer !== undefined && at === timerAt) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    timerAt = at;
-    if (at !== undefined) timer = setTimer(tick, at - now()); // clamped: a later moment is reached in steps
+    alarm.set(stopped ? undefined : engine?.nextChangeAt(), now());
   }
 
   function tick(): void {
-    timer = undefined;
     if (!engine) return;
     try {
       apply(engine.tick());
@@ -174,29 +162,17 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       if (engine) apply(engine.setLabels(next));
     },
 
-    wake(): void {
-      if (engine) tick();
-    },
+    wake: () => void (engine && tick()),
 
-    segments(): string[] {
-      return engine ? engine.segments() : [...known];
-    },
+    segments: () => (engine ? engine.segments() : [...known]),
 
-    explain(id: string): Explanation | undefined {
-      return engine?.explain(id);
-    },
+    explain: (id) => engine?.explain(id),
 
-    context(): Readonly<EvaluationContext> | undefined {
-      return engine?.view();
-    },
+    context: () => engine?.view(),
 
-    config(): MicrosegConfig | undefined {
-      return config;
-    },
+    config: () => config,
 
-    peek(): EngineState | undefined {
-      return engine?.snapshot();
-    },
+    peek: () => engine?.snapshot(),
 
     takeSnapshot(): EngineState | undefined {
       if (!engine || !dirty) return undefined;
@@ -207,21 +183,10 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
     takeRecords(): Record<string, unknown> | undefined {
       if (!engine || !dirty) return undefined;
       dirty = false;
-      const delta = engine.delta();
-      const hashes = new Set(delta.meta.metricHashes);
-      const records = recordsOf(delta, [...storedHashes].filter((h) => !hashes.has(h)), legacy);
-      storedHashes = hashes;
-      legacy = false;
-      return records;
+      return book.records(engine.delta());
     },
 
-    async load(get: (key: string) => Promise<unknown>): Promise<EngineState | undefined> {
-      const loaded = await loadState(get);
-      if (!loaded) return undefined;
-      legacy = loaded.legacy;
-      for (const h of Object.keys(loaded.state.metrics ?? {})) storedHashes.add(h);
-      return loaded.state;
-    },
+    load: (get) => book.load(get),
 
     reset(): void {
       known = this.segments();
@@ -233,8 +198,26 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
 
     stop(): void {
       stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
+      alarm.set(undefined, now());
     },
   };
 }
 
+/**
+ * One timer for the next moment something can change. Most events leave that moment where it
+ * was: the timer is kept then, not cleared and set again.
+ */
+function createAlarm(fire: () => void) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt: number | undefined;
+  return {
+    set(at: number | undefined, now: number): void {
+      if (timer !== undefined && at === timerAt) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      timerAt = at;
+      // clamped: a later moment is reached in steps
+      if (at !== undefined) timer = setTimer(() => ((timer = undefined), fire()), at - now);
+    },
+  };
+}
