@@ -1,7 +1,7 @@
 // The operand compilers the operator table (operators.ts) builds its tests from. They know
 // values and types, not operator names: `op` is only the name an error message quotes.
-import { compareVersions, parseVersion, type Version } from './semver';
-import { ConditionError, equals, isDocument, type Test } from './values';
+import { compareVersions, parseVersion } from './semver';
+import { ConditionError, equals, isDocument, remembering, type Test } from './values';
 
 /** An order comparison: `test(seen, wanted)`, and whether it includes equality (for null). */
 export interface Order {
@@ -99,15 +99,10 @@ export function regex(source: unknown, options: unknown, at: string): RegExp {
 export function versionTest(op: string, operand: unknown, at: string, pass: (c: number) => boolean): Test {
   const want = typeof operand === 'string' ? parseVersion(operand) : undefined;
   if (!want) throw new ConditionError(at, `${op} takes a version string like "1.4.0"`);
-  // Versions seen are parsed once each: a page reads the same few over and over.
-  let lastText: unknown;
-  let lastVersion: Version | undefined;
-  return (v) => {
-    if (typeof v !== 'string') return false;
-    if (v !== lastText) {
-      lastText = v;
-      lastVersion = parseVersion(v);
-    }
-    return lastVersion !== undefined && pass(compareVersions(lastVersion, want));
-  };
+  // A page reads the same few versions over and over: each is parsed and compared once.
+  const test = remembering((v) => {
+    const seen = parseVersion(v);
+    return seen !== undefined && pass(compareVersions(seen, want));
+  });
+  return (v) => typeof v === 'string' && test(v);
 }

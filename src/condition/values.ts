@@ -38,15 +38,29 @@ export const MAX_NESTING = 100;
  * hostile config cannot overflow the stack here, and the recursive compilers never see it.
  */
 export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
-  const stack: [unknown, (string | number)[]][] = [[root, []]];
+  // Depths only while walking (compile time is start-up time); the keys of the one offending path are found after.
+  const stack: [unknown, number][] = [[root, 0]];
   while (stack.length) {
-    const [node, keys] = stack.pop()!;
+    const [node, depth] = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (keys.length >= limit) return keys;
-    if (Array.isArray(node)) node.forEach((v, i) => stack.push([v, [...keys, i]]));
-    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], [...keys, k]]);
+    if (depth >= limit) return pathTo(root, node, limit);
+    if (Array.isArray(node)) for (const v of node) stack.push([v, depth + 1]);
+    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], depth + 1]);
   }
   return undefined;
+}
+
+/** The keys from `root` down to `target`, found at most `depth` levels down (breadth first, iterative). */
+function pathTo(root: unknown, target: unknown, depth: number): (string | number)[] {
+  const queue: [unknown, (string | number)[]][] = [[root, []]];
+  for (let i = 0; i < queue.length; i++) {
+    const [node, keys] = queue[i]!;
+    if (node === target) return keys;
+    if (typeof node !== 'object' || node === null || keys.length >= depth) continue;
+    if (Array.isArray(node)) node.forEach((v, j) => queue.push([v, [...keys, j]]));
+    else for (const k of Object.keys(node)) queue.push([(node as Record<string, unknown>)[k], [...keys, k]]);
+  }
+  return [];
 }
 
 /** "segments[0].when" + ["$and", 0, "a"] → "segments[0].when.$and[0].a" (the compiler's path style). */
@@ -134,4 +148,24 @@ export function isValidRegex(source: string): boolean {
 /** A regex sees at most this many characters of a string (its start): matching time stays bounded. */
 export const MAX_REGEX_INPUT = 1000;
 export const matches = (re: RegExp, v: string): boolean => re.test(v.length > MAX_REGEX_INPUT ? v.slice(0, MAX_REGEX_INPUT) : v);
+
+/** Distinct inputs a compiled test remembers its answers for (then it starts again). */
+const REMEMBERED = 64;
+
+/**
+ * A test of strings that remembers its recent answers: a page evaluates the same few values
+ * (its URL, a version) again and again, and a regex or a version parse costs more than a lookup.
+ * Only for tests whose answer depends on the string alone.
+ */
+export function remembering<T>(compute: (v: string) => T): (v: string) => T {
+  const known = new Map<string, T>();
+  return (v) => {
+    let r = known.get(v);
+    if (r === undefined && !known.has(v)) {
+      if (known.size >= REMEMBERED) known.clear();
+      known.set(v, (r = compute(v)));
+    }
+    return r as T;
+  };
+}
 

@@ -75,6 +75,8 @@ export interface Decision {
 interface Compiled {
   suppressions: Array<{ def: SuppressionDef; match: Matcher }>;
   bySlot: Map<string, CampaignDef[]>;
+  /** campaigns with a duration period, and its length */
+  durations: Array<{ def: CampaignDef; ms: number }>;
 }
 
 const compiledConfigs = new WeakMap<MicrosegConfig, Compiled>();
@@ -94,13 +96,12 @@ function compile(config: MicrosegConfig): Compiled {
   // Highest priority first; equal priorities keep config order (as the matrix does).
   const ranked = (config.campaigns ?? []).map((def, i) => ({ def, i }));
   ranked.sort((a, b) => (b.def.priority ?? 0) - (a.def.priority ?? 0) || a.i - b.i);
+  // Slots in order of first appearance, each slot's campaigns by rank.
   const bySlot = new Map<string, CampaignDef[]>();
-  for (const { def } of ranked) {
-    const list = bySlot.get(def.slot);
-    if (list) list.push(def);
-    else bySlot.set(def.slot, [def]);
-  }
-  compiledConfigs.set(config, (c = { suppressions, bySlot }));
+  for (const def of config.campaigns ?? []) if (!bySlot.has(def.slot)) bySlot.set(def.slot, []);
+  for (const { def } of ranked) bySlot.get(def.slot)!.push(def);
+  const durations = (config.campaigns ?? []).filter((def) => def.duration).map((def) => ({ def, ms: parseDuration(def.duration!) }));
+  compiledConfigs.set(config, (c = { suppressions, bySlot, durations }));
   return c;
 }
 
@@ -134,10 +135,10 @@ export function localDate(t: number): string {
 /** Running duration periods: campaign → when it ends. */
 function periods(config: MicrosegConfig, state: DecideState): Array<{ def: CampaignDef; until: number }> {
   const out: Array<{ def: CampaignDef; until: number }> = [];
-  for (const def of config.campaigns ?? []) {
+  for (const { def, ms } of compile(config).durations) {
     const start = own(state.history, def.id)?.periodStart;
-    if (start === undefined || !def.duration) continue;
-    const until = start + parseDuration(def.duration);
+    if (start === undefined) continue;
+    const until = start + ms;
     if (state.now < until) out.push({ def, until });
   }
   return out;
@@ -160,6 +161,8 @@ export function decide(
   ctx: DecideContext,
   state: DecideState,
   active: SuppressionDef[] = config ? activeSuppressions(config, ctx) : [],
+  /** ctx.segments as a set (a visitor can be in hundreds): pass one to decide many slots */
+  members: ReadonlySet<string> = new Set(ctx.segments),
 ): Decision {
   const decision: Decision = { slot, control: false, reason: { considered: [] } };
   if (!config) return decision;
@@ -169,7 +172,7 @@ export function decide(
     const row: Considered = { campaign: c.id, priority: c.priority ?? 0, outcome: 'outranked' };
     reason.considered.push(row);
     if (decision.campaign) continue;
-    const segment = c.segments.find((s) => ctx.segments.includes(s));
+    const segment = c.segments.find((s) => members.has(s));
     if (!isActiveOn(c, state.date)) {
       row.outcome = 'not-scheduled';
       continue;
@@ -211,7 +214,7 @@ export function decide(
 
 /** The slots the config knows, in order of first appearance. */
 export function slotsOf(config: MicrosegConfig | undefined): string[] {
-  return [...new Set((config?.campaigns ?? []).map((c) => c.slot))];
+  return config ? [...compile(config).bySlot.keys()] : [];
 }
 
 /**

@@ -76,8 +76,9 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
         offersKey = toJson(offers);
         deps.onOffers(offers);
       }
+      const members = new Set(ctx.segments);
       for (const slot of new Set([...slotsOf(config), ...asked])) {
-        const d = decide(config, slot, ctx, s, active);
+        const d = decide(config, slot, ctx, s, active, members);
         const key = keyOf(d);
         if (announced.get(slot) === key) continue;
         announced.set(slot, key);

@@ -9,9 +9,9 @@
 import type { MicrosegConfig } from '../config/types';
 import type { Profile, TrackedEvent } from '../shared/types';
 import { asRecords, recordList, type LabelRecords } from '../labels/labels';
-import { compileMetric, hash, type MetricRuntime } from './metrics';
-import { compileScore } from './scores';
-import { toJson } from '../shared/util';
+import { compileMetric, type CompiledMetric, type MetricRuntime } from './metrics';
+import { digest } from './digest';
+import { compileScore, type CompiledScore } from './scores';
 import { MINUTE, VISIT_IDLE } from '../shared/constants';
 import { buildGraph } from './graph';
 import { createMetricSet } from './metric-set';
@@ -26,15 +26,25 @@ export type * from './types';
 /** A step back of the device clock this large is a clock set back (followed), not a sync (ignored). */
 const CLOCK_SET_BACK = 5 * MINUTE;
 
+/** Metrics and scores compiled and the config hashed, once per config object (a page builds several engines from one). */
+const prepared = new WeakMap<MicrosegConfig, { compiled: CompiledMetric[]; scores: CompiledScore[]; fingerprint: string }>();
+function prepare(config: MicrosegConfig) {
+  let p = prepared.get(config);
+  if (p) return p;
+  const compiled = Object.entries(config.metrics ?? {}).map(([id, def]) => compileMetric(id, def));
+  const scores = Object.entries(config.scores ?? {}).map(([id, def]) => compileScore(id, def));
+  const fingerprint = digest([config.segments, config.scores ?? null, compiled.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]);
+  prepared.set(config, (p = { compiled, scores, fingerprint }));
+  return p;
+}
+
 export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engine {
   const now = opts.now;
   const state = opts.state?.v === 1 ? opts.state : undefined;
-  const compiled = Object.entries(config.metrics ?? {}).map(([id, def]) => compileMetric(id, def));
-  const scores = Object.entries(config.scores ?? {}).map(([id, def]) => compileScore(id, def));
+  const { compiled, scores, fingerprint } = prepare(config);
   // A snapshot taken under this very config carries memberships that were correct at its time:
   // resume from there, re-evaluate only what changed since, and compile each rule on first use
   // (it compiled before). This keeps a page's start-up small with a thousand segments.
-  const fingerprint = hash(toJson([config.segments, config.scores ?? null, compiled.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]));
   const startedAt = now();
   const resumable =
     !!state && state.fingerprint === fingerprint && typeof state.at === 'number' && state.at <= startedAt &&
@@ -98,6 +108,12 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     return keys;
   }
 
+  /** Everything persisted but the metrics, copied. */
+  const stateBesideMetrics = () => ({
+    v: 1 as const, at: lastNow, campaigns: structuredClone(campaigns), memberships: membership.memberIds(), fingerprint,
+    seen: [...seenIds], activity: { ...activity }, profile: profile && structuredClone(profile), labels: structuredClone(recordList(labels)),
+  });
+
   // Windows that rolled and days that passed while the page was closed.
   if (resumable) advance(startedAt);
 
@@ -143,19 +159,11 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     needsBackfill: () => pendingBackfill,
     segments: at(() => membership.segments()),
     context: at(() => structuredClone(ctx)),
+    view: at(() => ctx),
+    takeDecisionInputs: () => membership.takeDecisionInputs(),
     explain: at((segmentId) => membership.explain(segmentId, config.version)),
-    snapshot: at(() => ({
-      v: 1 as const,
-      at: lastNow,
-      metrics: metrics.state(),
-      campaigns: structuredClone(campaigns),
-      memberships: membership.memberIds(),
-      fingerprint,
-      seen: [...seenIds],
-      activity: { ...activity },
-      profile: profile && structuredClone(profile),
-      labels: structuredClone(recordList(labels)),
-    })),
+    snapshot: at(() => ({ ...stateBesideMetrics(), metrics: metrics.state() })),
+    delta: at(() => ({ meta: { ...stateBesideMetrics(), metricHashes: compiled.map((m) => m.hash) }, metrics: metrics.takeChanged() })),
     backfill: change((events) => {
       if (!pendingBackfill) return;
       pendingBackfill = false;

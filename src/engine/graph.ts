@@ -3,10 +3,10 @@
 // whole-day thresholds any rule reads (so timers wake only when a rule can flip).
 
 import type { Condition, MicrosegConfig, SegmentDef } from '../config/types';
-import { collectPaths, compileCondition, ConditionError, IMPLICIT_OPERATOR, operatorSpec, walkOperands, type Matcher } from '../condition';
-import { isPlainObject } from '../shared/util';
+import { collectPaths, compileCondition, ConditionError, walkOperands, type Matcher } from '../condition';
 import type { CompiledMetric } from './metrics';
 import type { CompiledScore } from './scores';
+import { buildThresholds, eachComparison, type Thresholds } from './thresholds';
 
 const DAY_PATH = /^profile\.daysSince|^labels\.[^.]+\.ageDays$/;
 const ROOTS = new Set(['profile', 'traits', 'metrics', 'scores', 'params', 'labels', 'segments', 'campaigns']);
@@ -24,8 +24,10 @@ export interface SegmentNode {
 export interface DependencyGraph {
   /** segments in evaluation order */
   order: SegmentNode[];
-  /** context key ("metrics.orders", "profile", …) → evaluation positions of the segments reading it */
+  /** context key ("metrics.orders", "profile", …) → evaluation positions of the segments reading it (but those in `thresholds`) */
   readers: Map<string, number[]>;
+  /** context key → the segments that only compare its value with number constants, by constant */
+  thresholds: Map<string, Thresholds>;
   /** root ("profile") → the segments reading anything under it */
   readersUnder: Map<string, number[]>;
   scoreReaders: Map<string, CompiledScore[]>;
@@ -34,6 +36,8 @@ export interface DependencyGraph {
   isUsed(path: string): boolean;
   /** The whole-day values at which rules on `path` can flip; null: any day. */
   dayThresholds(path: string): number[] | null;
+  /** A changed context key ("metrics.orders", "labels.complaint", a root) that decisions read: a suppression's, or a label. */
+  decisionReads(key: string): boolean;
 }
 
 /** Throws ConditionError on a path no context has, an unknown id, a duplicate id or a cycle. */
@@ -55,7 +59,7 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
       checkPath(path, `scores.${s.id}`);
     }
   }
-  const { order, usedPaths, readers, dayOperands } = compileSegments(config.segments, checkPath, lazy);
+  const { order, usedPaths, readers, thresholds, dayOperands } = compileSegments(config.segments, checkPath, lazy);
 
   const scoreReaders = new Map<string, CompiledScore[]>();
   for (const s of scores) for (const key of new Set(s.inputs.map(keyOf))) push(scoreReaders, key, s);
@@ -68,33 +72,40 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     return false;
   };
 
-  function dayThresholds(path: string): number[] | null {
+  function thresholdsOf(path: string): number[] | null {
     const operands = dayOperands.get(path);
     // A score, or a rule on a parent ("labels.complaint", "profile"), sees the value change every day.
     if (scoreInputs.has(path) || hasUsedParent(path)) return null;
     if (!operands) return [];
+    // The whole-day value rises by one a day: where can the comparison with c flip?
     const out: number[] = [];
-    for (const operand of operands) {
-      const values = isPlainObject(operand) ? Object.entries(operand) : [[IMPLICIT_OPERATOR, operand] as const];
-      for (const [op, x] of values) {
-        const flips = operatorSpec(op)?.dayFlips;
-        const list = operatorSpec(op)?.operand === 'list' ? x : [x];
-        if (!flips || !Array.isArray(list) || !list.every((v) => typeof v === 'number')) return null;
-        // The whole-day value rises by one a day: where can the comparison with c flip?
-        for (const c of list as number[]) out.push(...flips(c));
-      }
-    }
-    return out;
+    return eachComparison(operands, (spec, c) => out.push(...spec.dayFlips!(c))) ? out : null;
   }
+  // Asked on every clock check: computed once per path.
   return {
     order,
     readers,
-    readersUnder: byRoot(readers),
+    thresholds,
+    readersUnder: byRoot([...readers, ...[...thresholds].map(([k, t]): [string, number[]] => [k, t.positions])]),
     scoreReaders,
     scoreReadersUnder: byRoot(scoreReaders),
-    isUsed: (path) => usedPrefixes.has(path) || hasUsedParent(path),
-    dayThresholds,
+    isUsed: memo((path) => usedPrefixes.has(path) || hasUsedParent(path)),
+    dayThresholds: memo(thresholdsOf),
+    decisionReads: decisionReads(config.suppressions ?? []),
   };
+}
+
+/**
+ * Whether a changed key is one decisions read: a suppression reads the key, its root, or (for a
+ * changed root) a key under it; labels always (decisions wake when a label's age ticks over).
+ */
+function decisionReads(suppressions: { when: Condition }[]): (key: string) => boolean {
+  const paths = new Map<string, unknown[]>();
+  for (const s of suppressions) collectPaths(s.when, paths);
+  const keys = new Set([...paths.keys()].map(keyOf));
+  keys.add('labels');
+  const roots = new Set([...keys].map((k) => splitPath(k).root));
+  return (key) => (key.includes('.') ? keys.has(key) || keys.has(splitPath(key).root) : roots.has(key));
 }
 
 function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: string) => void, lazy: boolean) {
@@ -127,7 +138,7 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
         }
       }
     }
-    return { def, matcher, keys: [...new Set([...paths.keys()].map(keyOf))], deps: [...deps] };
+    return { def, matcher, keys: readsByKey(paths), deps: [...deps] };
   });
 
   // Dependency order: a segment comes after the segments its rule names; fallbacks come last.
@@ -161,11 +172,33 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
   // Compiled on first evaluation, then the closure replaces itself.
   if (lazy) for (const r of runtimes) r.matcher = (doc) => (r.matcher = compileCondition(r.def.when ?? {}, `segments[${r.configIndex}].when`))(doc);
   const readers = new Map<string, number[]>();
+  const constants = new Map<string, Array<[number, number]>>();
   order.forEach((ci, pos) => {
-    for (const key of compiled[ci]!.keys) push(readers, key, pos);
+    for (const [key, cs] of compiled[ci]!.keys) {
+      if (cs) for (const c of cs) push(constants, key, [c, pos]);
+      else push(readers, key, pos);
+    }
     for (const d of compiled[ci]!.deps) runtimes[position.get(d)!]!.dependents.push(pos);
   });
-  return { order: runtimes, usedPaths, readers, dayOperands };
+  const thresholds = new Map([...constants].map(([key, entries]) => [key, buildThresholds(entries)]));
+  return { order: runtimes, usedPaths, readers, thresholds, dayOperands };
+}
+
+/**
+ * The keys a rule reads, each with the number constants its value is compared with, or null
+ * when the rule reads it any other way (a path below the key, a string, $exists…).
+ */
+function readsByKey(paths: Map<string, unknown[]>): Map<string, number[] | null> {
+  const out = new Map<string, number[] | null>();
+  for (const [path, operands] of paths) {
+    const key = keyOf(path);
+    const cs = out.has(key) ? out.get(key) : [];
+    const mine: number[] = [];
+    // Only a keyed value ("metrics.orders"), read whole: a root or a path below the key may change unreported.
+    const whole = path === key && key.includes('.');
+    out.set(key, cs && whole && eachComparison(operands, (_, c) => mine.push(c)) ? [...cs, ...mine] : null);
+  }
+  return out;
 }
 
 /** Segment ids a `segments` clause names: its strings, and the ids its regexes match. */
@@ -199,15 +232,26 @@ function splitPath(path: string): { root: string; id: string | undefined } {
 }
 
 /** root → everything registered under it ("profile" → readers of profile.hour, profile.device, …). */
-function byRoot<T>(map: Map<string, T[]>): Map<string, T[]> {
+function byRoot<T>(entries: Iterable<[string, T[]]>): Map<string, T[]> {
   const out = new Map<string, Set<T>>();
-  for (const [key, list] of map) {
+  for (const [key, list] of entries) {
     const root = key.split('.')[0]!;
     const set = out.get(root) ?? new Set<T>();
     for (const x of list) set.add(x);
     out.set(root, set);
   }
   return new Map([...out].map(([k, v]) => [k, [...v]]));
+}
+
+/** Asked on every event and clock check, for a few paths: computed once per path. */
+export function memo<T>(fn: (path: string) => T): (path: string) => T {
+  const cache = new Map<string, T>();
+  return (path) => {
+    if (cache.has(path)) return cache.get(path)!;
+    const v = fn(path);
+    cache.set(path, v);
+    return v;
+  };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -6,6 +6,23 @@ import { explainCondition } from '../condition';
 import type { CompiledScore } from './scores';
 import type { DependencyGraph } from './graph';
 import type { EvaluationContext, Explanation, MembershipChange } from './types';
+import { crossed, type Thresholds } from './thresholds';
+import { memo } from './graph';
+
+/** What a change of one context key touches. */
+interface KeyPlan {
+  /** segments to evaluate: the key's readers and its root's ("metrics.orders" → also readers of "metrics") */
+  readers: number[] | undefined;
+  /** scores to recompute */
+  scores: CompiledScore[];
+  /** the segments comparing the value with constants, and how to read it */
+  thresholds?: Thresholds;
+  read?: () => unknown;
+  /** for a root: the thresholded keys under it */
+  resets?: string[];
+  /** decisions read it (graph.decisionReads) */
+  decisions: boolean;
+}
 
 export interface Membership {
   /**
@@ -16,6 +33,8 @@ export interface Membership {
   update(keys: Iterable<string>): void;
   /** Net changes since the last report (a segment entered and left in between is no change). */
   netChanges(): MembershipChange;
+  /** Whether a key decisions read (graph.decisionReads) changed since the last call. */
+  takeDecisionInputs(): boolean;
   /** member ids in evaluation order */
   memberIds(): string[];
   /** member ids in config order */
@@ -28,7 +47,7 @@ export interface Membership {
  * this config, so they are trusted; otherwise every segment is evaluated now.
  */
 export function createMembership(graph: DependencyGraph, ctx: EvaluationContext, reportedIds: string[] | undefined, resumable: boolean): Membership {
-  const { order, readers, readersUnder, scoreReaders, scoreReadersUnder } = graph;
+  const { order, thresholds } = graph;
   const n = order.length;
   const member = new Uint8Array(n);
   const reported = new Uint8Array(n);
@@ -37,42 +56,54 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   const touched: number[] = [];
   const isTouched = new Uint8Array(n);
   let nonFallbackMembers = 0;
+  let decisionInputs = false;
   let firstDirty = n;
   const fallbacks = order.map((s, i) => (s.fallback ? i : -1)).filter((i) => i >= 0);
 
+  const markOne = (i: number) => {
+    dirty[i] = 1;
+    if (i < firstDirty) firstDirty = i;
+  };
   function mark(list: number[] | undefined): void {
-    if (!list) return;
-    for (const i of list) {
-      dirty[i] = 1;
-      if (i < firstDirty) firstDirty = i;
-    }
+    if (list) for (const i of list) markOne(i);
   }
-  const markKey = (key: string) => mark(readers.get(key));
+  /** each thresholded key's value when its readers were last brought in step with it */
+  const seen = new Map<string, unknown>();
+  const valueOf = (key: string) => {
+    const dot = key.indexOf('.');
+    return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
+  };
+  const planOf = keyPlans(graph, ctx);
+  const scoreKeys = new Map<CompiledScore, string>();
+  const scoreKey = (s: CompiledScore) => scoreKeys.get(s) ?? (scoreKeys.set(s, `scores.${s.id}`), `scores.${s.id}`);
+  /** reused by every update: scores to recompute */
+  const changedScores = new Set<CompiledScore>();
+
+  /** A key changed: its readers, of the segments comparing it with constants those it moved across, the scores reading it. */
+  function markKey(key: string): void {
+    const plan = planOf(key);
+    if (plan.decisions) decisionInputs = true;
+    mark(plan.readers);
+    for (const sc of plan.scores) changedScores.add(sc);
+    if (plan.thresholds) {
+      const now = plan.read!();
+      crossed(plan.thresholds, seen.get(key), now, markOne);
+      seen.set(key, now);
+    }
+    // A whole root changed: every segment under it is evaluated, so every key under it is in step.
+    if (plan.resets) for (const k of plan.resets) seen.set(k, valueOf(k));
+  }
 
   function changed(keys: Iterable<string>): void {
-    const changedScores = new Set<CompiledScore>();
-    const addScores = (list: CompiledScore[] | undefined) => list && list.forEach((s) => changedScores.add(s));
-    for (const key of keys) {
-      const dot = key.indexOf('.');
-      if (dot < 0) {
-        mark(readersUnder.get(key));
-        addScores(scoreReadersUnder.get(key));
-        continue;
-      }
-      const root = key.slice(0, dot);
-      markKey(key);
-      markKey(root);
-      addScores(scoreReaders.get(key));
-      addScores(scoreReaders.get(root));
-    }
-    for (const s of changedScores) {
-      const v = s.compute(ctx);
-      if (v !== ctx.scores[s.id]) {
-        ctx.scores[s.id] = v;
-        markKey(`scores.${s.id}`);
-        markKey('scores');
+    for (const key of keys) markKey(key);
+    for (const sc of changedScores) {
+      const v = sc.compute(ctx);
+      if (v !== ctx.scores[sc.id]) {
+        ctx.scores[sc.id] = v;
+        markKey(scoreKey(sc));
       }
     }
+    changedScores.clear();
   }
 
   function evaluate(): void {
@@ -138,6 +169,8 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     return out;
   }
 
+  // Memberships (trusted or evaluated below) are in step with the values now.
+  for (const key of thresholds.keys()) seen.set(key, valueOf(key));
   if (reportedIds) {
     const ids = new Set(reportedIds);
     order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
@@ -151,5 +184,29 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     firstDirty = 0;
     evaluate();
   }
-  return { update: (keys) => (changed(keys), evaluate()), netChanges, memberIds, segments, explain };
+  function takeDecisionInputs(): boolean {
+    const moved = decisionInputs;
+    decisionInputs = false;
+    return moved;
+  }
+  return { update: (keys) => (changed(keys), evaluate()), netChanges, takeDecisionInputs, memberIds, segments, explain };
+}
+
+/** What a change of each context key touches, worked out on its first change. */
+function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): (key: string) => KeyPlan {
+  const { readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
+  const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
+  return memo((key: string): KeyPlan => {
+    const dot = key.indexOf('.');
+    if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
+    const root = key.slice(0, dot);
+    const id = key.slice(dot + 1);
+    return {
+      readers: [...(readers.get(key) ?? []), ...(readers.get(root) ?? [])],
+      scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
+      thresholds: thresholds.get(key),
+      read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
+      decisions: graph.decisionReads(key),
+    };
+  });
 }

@@ -22,6 +22,8 @@ export interface MetricSet {
   /** The next expiry after `t` of a metric `isUsed` accepts (Infinity: none). */
   nextChange(t: number, isUsed: (path: string) => boolean): number;
   state(): Record<string, MetricState>;
+  /** The state of the metrics written since the last call (all of them on the first), by hash. */
+  takeChanged(): Record<string, MetricState>;
 }
 
 /**
@@ -32,11 +34,14 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
   const runtimes = new Map<string, MetricRuntime>();
   const byEventType = new Map<string, MetricRuntime[]>();
   const fresh = new Set<MetricRuntime>();
+  /** metrics whose state moved since the last takeChanged() */
+  const written = new Set<MetricRuntime>();
   for (const m of metrics) {
     const saved = stored?.[m.hash];
     const rt = new MetricRuntime(m, saved, builtAt);
     if (!saved) fresh.add(rt);
     runtimes.set(m.id, rt);
+    written.add(rt); // what is stored is not known here: the first records hold every metric
     values[m.id] = rt.value;
     for (const type of m.events) {
       const listeners = byEventType.get(type);
@@ -44,16 +49,23 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
       else byEventType.set(type, [rt]);
     }
   }
+  /** The windowed metrics `isUsed` accepts (asked after every event, always with the graph's). */
+  let used: { isUsed: (path: string) => boolean; list: MetricRuntime[] } | undefined;
+  function usedBy(isUsed: (path: string) => boolean): MetricRuntime[] {
+    if (used?.isUsed !== isUsed) used = { isUsed, list: [...runtimes.values()].filter((rt) => rt.metric.grid && isUsed(rt.key)) };
+    return used.list;
+  }
   function noteExpiry(rt: MetricRuntime): void {
     const expires = rt.expiresAt();
     if (expires !== undefined && expires < set.checkAt) set.checkAt = expires;
   }
   /** After `rt` changed: its value into `values` (and its key into `keys` if it moved), its expiry into `checkAt`. */
   function changed(rt: MetricRuntime, keys: string[]): void {
+    written.add(rt);
     const id = rt.metric.id;
     if (rt.value !== values[id]) {
       values[id] = rt.value;
-      keys.push(`metrics.${id}`);
+      keys.push(rt.key);
     }
     noteExpiry(rt);
   }
@@ -67,15 +79,21 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
       set.checkAt = Infinity;
       for (const rt of runtimes.values()) rt.roll(t) ? changed(rt, keys) : noteExpiry(rt);
     },
+    takeChanged() {
+      const m = dict<MetricState>();
+      for (const rt of written) m[rt.metric.hash] = rt.state();
+      written.clear();
+      return m;
+    },
     recheck() {
       set.checkAt = Infinity;
       for (const rt of runtimes.values()) noteExpiry(rt);
     },
     nextChange(t, isUsed) {
       let next = Infinity;
-      for (const [id, rt] of runtimes) {
+      for (const rt of usedBy(isUsed)) {
         const at = rt.expiresAt();
-        if (at !== undefined && at > t && at < next && isUsed(`metrics.${id}`)) next = at;
+        if (at !== undefined && at > t && at < next) next = at;
       }
       return next;
     },

@@ -18,7 +18,7 @@ import type { TrackedEvent } from '../shared/types';
 import { parseDuration } from '../config/time';
 import { dict } from '../shared/dict';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from '../condition';
-import { toJson } from '../shared/util';
+import { canonical, hash } from './digest';
 import { addTo, mergeInto, newAcc, restoreAcc, saveAcc, valueOf, type Acc, type AnyAcc, type SerializedAcc } from './accumulators';
 import { DAY, HOUR, MINUTE } from '../shared/constants';
 
@@ -144,30 +144,6 @@ function hashMetric(def: MetricDef, limit: number): string {
   return hash(canonical({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined, $state: form }));
 }
 
-/** JSON with sorted keys, so key order in the config does not change the hash. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return toJson(v);
-}
-
-/** cyrb53: a fast 53-bit string hash, plenty for telling metric definitions apart. */
-export function hash(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
-
 // ---- observations -------------------------------------------------------------------------
 
 const NONE: unknown[] = [];
@@ -207,12 +183,15 @@ export class MetricRuntime {
   /** windowed only: ascending by index; stored buckets are borrowed until written */
   buckets: Bucket[] = [];
   value: unknown;
+  /** its context key, "metrics.<id>" (made once: change tracking looks it up per event) */
+  readonly key: string;
 
   constructor(
     readonly metric: CompiledMetric,
     state: MetricState | undefined,
     now: number,
   ) {
+    this.key = `metrics.${metric.id}`;
     const grid = metric.grid;
     if (state?.a && !grid) this.total = restoreAcc(state.a);
     if (state?.b && grid) {

@@ -8,6 +8,7 @@ import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
 import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
+import { createRecordBook } from './persist';
 
 export interface SegmentRuntimeDeps {
   now: () => number;
@@ -27,20 +28,32 @@ export interface SegmentRuntime {
    */
   restore(saved: EngineState | undefined, replay?: TrackedEvent[]): Promise<void>;
   setConfig(next: MicrosegConfig): Promise<void>;
-  ingest(event: TrackedEvent): void;
+  /**
+   * Counts an event. True when decisions should be recomputed for it: a value a suppression
+   * reads or a label moved (membership changes are announced through `emit` already), or no
+   * engine runs yet.
+   */
+  ingest(event: TrackedEvent): boolean;
   setProfile(next: Profile): void;
   setLabels(next: LabelRecords): void;
   /** Time may have jumped (a tab waking up): catch up at once. */
   wake(): void;
   segments(): string[];
   explain(id: string): Explanation | undefined;
-  /** What conditions see now (decisions and suppressions read it); undefined before any config. */
-  context(): EvaluationContext | undefined;
+  /** What conditions see now, live: decisions and suppressions read it at once and never change it; undefined before any config. */
+  context(): Readonly<EvaluationContext> | undefined;
   config(): MicrosegConfig | undefined;
   /** A copy of the engine's state now (the preview builds its own engine from it). */
   peek(): EngineState | undefined;
   /** The state to persist, when it changed since the last call. */
   takeSnapshot(): EngineState | undefined;
+  /**
+   * The storage records to write, when the state changed since the last call: `engine:meta` and
+   * the metrics that moved (every metric after a new engine), one record each.
+   */
+  takeRecords(): Record<string, unknown> | undefined;
+  /** The stored state from its records (or an older page's single record, replaced at the next write); pass it to restore(). */
+  load(get: (key: string) => Promise<unknown>): Promise<EngineState | undefined>;
   /** forget(): start again from nothing, under the same config. */
   reset(): void;
   stop(): void;
@@ -57,9 +70,10 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   let labels: LabelRecords = new Map();
   /** Events of this page that arrived before any config: ingested when one arrives. */
   let early: TrackedEvent[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alarm = createAlarm(() => tick());
   let dirty = false;
   let stopped = false;
+  const book = createRecordBook();
 
   function announce(change: MembershipChange): void {
     // Enter before exit: a listener never sees the visitor in no segment at all.
@@ -74,15 +88,10 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   }
 
   function schedule(): void {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    const at = engine?.nextChangeAt();
-    if (stopped || at === undefined) return;
-    timer = setTimer(tick, at - now()); // clamped: a later moment is reached in steps
+    alarm.set(stopped ? undefined : engine?.nextChangeAt(), now());
   }
 
   function tick(): void {
-    timer = undefined;
     if (!engine) return;
     try {
       apply(engine.tick());
@@ -134,9 +143,13 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       schedule();
     },
 
-    ingest(event: TrackedEvent): void {
-      if (engine) apply(engine.ingest(event));
-      else early.push(event);
+    ingest(event: TrackedEvent): boolean {
+      if (!engine) {
+        early.push(event);
+        return true;
+      }
+      apply(engine.ingest(event));
+      return engine.takeDecisionInputs();
     },
 
     setProfile(next: Profile): void {
@@ -149,35 +162,31 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       if (engine) apply(engine.setLabels(next));
     },
 
-    wake(): void {
-      if (engine) tick();
-    },
+    wake: () => void (engine && tick()),
 
-    segments(): string[] {
-      return engine ? engine.segments() : [...known];
-    },
+    segments: () => (engine ? engine.segments() : [...known]),
 
-    explain(id: string): Explanation | undefined {
-      return engine?.explain(id);
-    },
+    explain: (id) => engine?.explain(id),
 
-    context(): EvaluationContext | undefined {
-      return engine?.context();
-    },
+    context: () => engine?.view(),
 
-    config(): MicrosegConfig | undefined {
-      return config;
-    },
+    config: () => config,
 
-    peek(): EngineState | undefined {
-      return engine?.snapshot();
-    },
+    peek: () => engine?.snapshot(),
 
     takeSnapshot(): EngineState | undefined {
       if (!engine || !dirty) return undefined;
       dirty = false;
       return engine.snapshot();
     },
+
+    takeRecords(): Record<string, unknown> | undefined {
+      if (!engine || !dirty) return undefined;
+      dirty = false;
+      return book.records(engine.delta());
+    },
+
+    load: (get) => book.load(get),
 
     reset(): void {
       known = this.segments();
@@ -189,8 +198,26 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
 
     stop(): void {
       stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
+      alarm.set(undefined, now());
     },
   };
 }
 
+/**
+ * One timer for the next moment something can change. Most events leave that moment where it
+ * was: the timer is kept then, not cleared and set again.
+ */
+function createAlarm(fire: () => void) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt: number | undefined;
+  return {
+    set(at: number | undefined, now: number): void {
+      if (timer !== undefined && at === timerAt) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      timerAt = at;
+      // clamped: a later moment is reached in steps
+      if (at !== undefined) timer = setTimer(() => ((timer = undefined), fire()), at - now);
+    },
+  };
+}

@@ -4,6 +4,7 @@ import type { Profile, TrackedEvent } from '../shared/types';
 import type { ClauseResult } from '../condition';
 import type { Label, LabelInput } from '../labels/labels';
 import type { MetricState } from './metrics';
+import type { EngineDelta } from './persist';
 
 /** A cross-journey label ("sticky note"), as the labels part keeps it. */
 export type { Label };
@@ -107,9 +108,16 @@ export interface Engine {
   /** The earliest future moment a membership can change by time alone; undefined: never. */
   nextChangeAt(): number | undefined;
   segments(): string[];
+  /** A copy of what conditions see now. */
   context(): EvaluationContext;
+  /** What conditions see now, live and not copied: read it at once, never change or keep it. */
+  view(): Readonly<EvaluationContext>;
+  /** Whether a value decisions read (a suppression's input, a label) changed since the last call; membership changes are reported apart. */
+  takeDecisionInputs(): boolean;
   explain(segmentId: string): Explanation;
   snapshot(): EngineState;
+  /** The state as records to store: everything but the metrics, and the metrics written since the last delta (all on the first). */
+  delta(): EngineDelta;
   /** Rebuilds metrics new in this config from retained raw events. */
   backfill(events: TrackedEvent[]): MembershipChange;
   /** Whether backfill() has anything to rebuild (so callers read raw events only then). */
