@@ -122,8 +122,9 @@ function baseParts(options: MicrosegOptions, emitter: Emitter<MicrosegEvents>, r
       visitor.save();
       segments.setProfile(visitor.profile());
     }
-    segments.ingest(event);
-    stale(); // suppressions may read metrics no segment reads
+    // Membership changes refresh decisions through the segments' own signal; this covers a
+    // suppression's input, a label, or a new visit (caps count visits).
+    if (segments.ingest(event) || newVisit) stale();
     emitter.emit('track', event);
   }
 
