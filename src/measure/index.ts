@@ -44,7 +44,7 @@ export interface MeasureDeps {
 export function createMeasurement(deps: MeasureDeps) {
   const { now, report, store } = deps;
   const outbox = deps.collectUrl
-    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), erase: () => store.eraseOutbox(), report })
+    ? createOutbox({ ...deps.collect, url: deps.collectUrl, queue: store.outbox, report })
     : undefined;
 
   const safely =
