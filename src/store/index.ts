@@ -12,8 +12,7 @@ import { createIndexedDbBackend, type IndexedDbBackend, type StartRead } from '.
 import { deleteDatabase, idbFactory } from './idb';
 import { createJournal } from './journal';
 import { createQueue } from './queue';
-import { upkeep } from './upkeep';
-import { byTime, COUNT, type KvKey, type KvSchema } from './schema';
+import { byTime, type KvKey, type KvSchema } from './schema';
 
 export { readLocal, writeLocal, removeLocal } from './local';
 export type { KvKey, KvSchema } from './schema';
@@ -30,7 +29,7 @@ export interface StoreOptions {
   maxEvents?: number;
   /** Delay between a write and its flush, so that bursts share one transaction. */
   flushDelay?: number;
-  /** Delay between opening (or a write past the bound) and the upkeep: after the start, when the page is idle. */
+  /** Delay between opening and the full upkeep (retention and the bound): after the start, when the page is idle. */
   upkeepDelay?: number;
   now?: () => number;
   /**
@@ -72,12 +71,21 @@ export function createStore(options: StoreOptions) {
   let moving: Promise<unknown> = Promise.resolve();
   /** Derived records changed without new events: the next flush must still write them. */
   let touched = false;
-  /** Raw events stored: the last upkeep's count plus what this page wrote since. */
-  let stored = 0;
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let upkeepTimer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
+  /** Reads and updates under way: the upkeep waits until there are none (the page is idle). */
+  let active = 0;
+
+  async function busy<T>(work: () => Promise<T>): Promise<T> {
+    active++;
+    try {
+      return await work();
+    } finally {
+      active--;
+    }
+  }
 
   function stopTimers(): void {
     clearTimeout(timer);
@@ -123,16 +131,19 @@ export function createStore(options: StoreOptions) {
     if (upkeepTimer !== undefined) return;
     upkeepTimer = setTimer(() => {
       upkeepTimer = undefined;
-      void runUpkeep();
+      if (active || flushing) scheduleUpkeep(); // not idle yet: later
+      else void runUpkeep();
     }, upkeepDelay);
   }
 
-  async function runUpkeep(): Promise<void> {
+  /** Retention and the bound in full, once per page: when it is idle after the start, or when it closes before. */
+  async function runUpkeep(target: IndexedDbBackend | null = idb): Promise<void> {
+    clearTimeout(upkeepTimer);
+    upkeepTimer = undefined;
     startKv = new Map(); // the start is over: reads go to the database again
-    const target = idb;
     if (!target || backend !== target) return;
     try {
-      stored = await upkeep(await target.open(), { cutoff: now() - retention, maxEvents, shed: target.takeShed() });
+      await target.upkeep();
     } catch (cause) {
       report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
     }
@@ -154,8 +165,6 @@ export function createStore(options: StoreOptions) {
       await target.write(batch, kv);
       inflight = [];
       for (const key of kv.keys()) startKv.delete(key);
-      stored += batch.length;
-      if (stored > maxEvents) scheduleUpkeep();
     } catch (cause) {
       inflight = [];
       if (idb !== target) return; // discarded or closed meanwhile: nothing to keep
@@ -187,7 +196,6 @@ export function createStore(options: StoreOptions) {
     const start: StartRead = await target.start(journaled).catch(() => ({ kv: new Map(), seen: new Set() }));
     const recovered = journaled.filter((e) => !start.seen.has(e.id));
     startKv = start.kv;
-    stored = (start.kv.get(COUNT) as KvSchema['eventCount'] | undefined)?.count ?? 0;
     const held = memory.take();
     pendingEvents = [...recovered, ...held.events, ...pendingEvents];
     for (const [k, v] of held.kv) if (!pendingKv.has(k)) pendingKv.set(k, v);
@@ -210,7 +218,7 @@ export function createStore(options: StoreOptions) {
       startKv.delete(key);
       return value;
     }
-    return backend.get(key);
+    return busy(() => backend.get(key));
   }
 
   function put<K extends KvKey>(key: K, value: KvSchema[K]): void;
@@ -255,13 +263,13 @@ export function createStore(options: StoreOptions) {
       if (!backend.durable) return false;
       pendingKv.delete(key); // the transaction writes the newest value itself
       startKv.delete(key);
-      return backend.update(key, change);
+      return busy(() => backend.update(key, change));
     },
 
     /** Raw events (retained ones), oldest first. */
     async events(since = 0): Promise<TrackedEvent[]> {
       const byId = new Map<string, TrackedEvent>();
-      for (const e of await backend.events(since)) byId.set(e.id, e);
+      for (const e of await busy(() => backend.events(since))) byId.set(e.id, e);
       for (const e of [...inflight, ...pendingEvents]) byId.set(e.id, e);
       return [...byId.values()].filter((e) => e.ts >= since).sort(byTime);
     },
@@ -291,7 +299,7 @@ export function createStore(options: StoreOptions) {
         fallBackToMemory('storage-unavailable', 'IndexedDB is not available here');
         return Promise.resolve([]);
       }
-      idb = createIndexedDbBackend({ factory, name, report, cutoff: () => now() - retention });
+      idb = createIndexedDbBackend({ factory, name, report, cutoff: () => now() - retention, maxEvents });
       const task = openAndMove();
       moving = task;
       return task;
@@ -338,11 +346,15 @@ export function createStore(options: StoreOptions) {
     },
 
     close(): void {
+      const target = idb;
+      const due = upkeepTimer !== undefined;
       stopTimers();
-      idb?.close();
       idb = null;
-      backend = memory;
       persisting = false;
+      // A page closed before the upkeep ran: it runs now, then the connection goes.
+      if (due && target && backend === target) void runUpkeep(target).finally(() => target.close());
+      else target?.close();
+      backend = memory;
     },
   };
 }

@@ -5,7 +5,8 @@ import { describe, type Reporter } from '../shared/errors';
 import type { Backend, Message } from './backend';
 import { StoreFailure } from './backend';
 import { openDatabase, request, transact, walk } from './idb';
-import { chunkOf, countOf, DB_VERSION, migrate, type Chunk, type QueueName } from './schema';
+import { chunkOf, COUNT, countOf, DB_VERSION, migrate, type Chunk, type QueueName } from './schema';
+import { readCount, recount, trim } from './upkeep';
 
 /** What a start needs from the database. */
 export interface StartRead {
@@ -23,15 +24,17 @@ export interface IndexedDbOptions {
   factory: IDBFactory;
   name: string;
   report: Reporter;
-  /** Raw events older than this may go. */
+  /** Raw events older than this go. */
   cutoff: () => number;
+  /** At most this many raw events stay. */
+  maxEvents: number;
 }
 
 export interface IndexedDbBackend extends Backend {
   /** Opens the database; rejects when it cannot be. Reports (once per wait) an old tab that blocks it. */
   open(): Promise<IDBDatabase>;
-  /** Raw events shed to make room since the last upkeep (the upkeep takes them off its count). */
-  takeShed(): number;
+  /** Retention and the bound in full, for when the page is idle. */
+  upkeep(): Promise<void>;
   /** What a start reads, in one readonly transaction. */
   start(recovered: TrackedEvent[]): Promise<StartRead>;
 }
@@ -41,13 +44,12 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
   let db: IDBDatabase | null = null;
   let opening: Promise<IDBDatabase> | null = null;
   let closed = false;
-  let shedTotal = 0;
 
   function open(): Promise<IDBDatabase> {
     if (db) return Promise.resolve(db);
     if (closed) return Promise.reject(new DOMException('the store was closed', 'InvalidStateError'));
     opening ??= openDatabase(factory, name, DB_VERSION, {
-      upgrade: (database, oldVersion) => migrate(database, oldVersion),
+      upgrade: migrate,
       blocked: () => report({ code: 'storage-blocked', message: 'an older tab holds the database open; writes wait in memory' }),
       // A newer tab wants to upgrade: step aside at once so we never freeze it.
       blocking: (conn) => {
@@ -101,12 +103,20 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
     }
   }
 
-  function put(conn: IDBDatabase, events: TrackedEvent[], kv: Map<string, unknown>): Promise<void> {
+  /** One transaction: the chunk, the records, the running count (less what relief shed), whole chunks past the bound. */
+  function put(conn: IDBDatabase, events: TrackedEvent[], kv: Map<string, unknown>, shed: number): Promise<void> {
     // Relaxed durability: the journal covers a crash between commit and disk.
-    return transact(conn, ['chunks', 'kv'], 'readwrite', (tx) => {
+    return transact(conn, ['chunks', 'kv'], 'readwrite', async (tx) => {
+      const chunks = tx.objectStore('chunks');
       const kvStore = tx.objectStore('kv');
-      if (events.length) tx.objectStore('chunks').put(chunkOf(events));
+      if (events.length) chunks.put(chunkOf(events));
       for (const [k, v] of kv) kvStore.put(v, k);
+      if (!events.length && !shed) return;
+      const count = await readCount(kvStore);
+      if (count === undefined) return; // lost: the upkeep counts again
+      const next = count + events.length - shed;
+      if (next > options.maxEvents) await trim(chunks, kvStore, next, { cutoff: options.cutoff(), maxEvents: options.maxEvents, full: false });
+      else kvStore.put(Math.max(0, next), COUNT);
     }, { durability: 'relaxed' });
   }
 
@@ -115,9 +125,8 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
     let shed = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        await put(conn, events, kv);
+        await put(conn, events, kv, shed);
         if (shed) {
-          shedTotal += shed;
           report({ code: 'storage-quota', message: `storage was full: the ${shed} oldest raw events were dropped to make room; aggregates, labels and new events are kept` });
         }
         return;
@@ -157,10 +166,13 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
     durable: true,
     open,
     write,
-    takeShed: () => {
-      const n = shedTotal;
-      shedTotal = 0;
-      return n;
+    async upkeep() {
+      await transact(await connect(), ['chunks', 'kv'], 'readwrite', async (tx) => {
+        const chunks = tx.objectStore('chunks');
+        const kv = tx.objectStore('kv');
+        const count = (await readCount(kv)) ?? (await recount(chunks));
+        await trim(chunks, kv, count, { cutoff: options.cutoff(), maxEvents: options.maxEvents, full: true });
+      });
     },
     start: (recovered) =>
       read(['kv', 'chunks'], async (tx) => {

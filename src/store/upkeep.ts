@@ -1,42 +1,40 @@
-// Retention and the bound on raw events, run when the page is idle, never on the start path, and
-// without reading every key: expired chunks are found through the `last` index, those that
-// straddle the cutoff through the key (it sorts by the first event's time), and the number of
-// events is a running count (the `eventCount` record) brought up to date from the chunks added
-// since the last upkeep, not by counting them all.
-import { byTime, chunkOf, COUNT, countOf, stampOf, type Chunk, type KvSchema } from './schema';
-import { request, transact, walk } from './idb';
+// Retention and the bound on raw events, without reading every key: expired chunks are found
+// through the `last` index, those that straddle the cutoff through the key (it sorts by the first
+// event's time), and the number of events is a running count (the `eventCount` record) that every
+// transaction adding or deleting chunks keeps in step. A write past the bound deletes the oldest
+// whole chunks at once; the rest (retention, trimming a chunk) waits until the page is idle.
+import { byTime, chunkOf, COUNT, countOf, stampOf, type Chunk } from './schema';
+import { request, walk } from './idb';
 
-export interface UpkeepOptions {
+export interface TrimOptions {
   /** Raw events older than this go. */
   cutoff: number;
   /** At most this many raw events stay (the oldest go first). */
   maxEvents: number;
-  /** Events this page deleted meanwhile to make room on a full disk (not in the count yet). */
-  shed: number;
+  /** All of it; else only whole chunks past the bound go (a write's step). */
+  full: boolean;
 }
 
-/** One readwrite transaction; resolves with the number of raw events stored after it. */
-export function upkeep(db: IDBDatabase, { cutoff, maxEvents, shed }: UpkeepOptions): Promise<number> {
-  return transact(db, ['chunks', 'kv'], 'readwrite', async (tx) => {
-    const chunks = tx.objectStore('chunks');
-    const kv = tx.objectStore('kv');
-    const counted = (await request(kv.get(COUNT))) as KvSchema['eventCount'] | undefined;
-    // A database that never had an upkeep is counted once, from all of its keys.
-    let count = (counted?.count ?? 0) - shed;
-    await walk(chunks.openKeyCursor(counted ? IDBKeyRange.lowerBound(counted.through, true) : null), (c) => {
-      count += countOf(c.primaryKey);
-    });
-    count -= await expire(chunks, cutoff);
-    count -= await bound(chunks, Math.max(0, count) - maxEvents);
-    count = Math.max(0, count);
-    let through = counted?.through ?? '';
-    await walk(chunks.openKeyCursor(null, 'prev'), (c) => {
-      through = String(c.primaryKey);
-      return false;
-    });
-    kv.put({ count, through } satisfies KvSchema['eventCount'], COUNT);
-    return count;
-  });
+/** The running count, or undefined where it was never kept. */
+export async function readCount(kv: IDBObjectStore): Promise<number | undefined> {
+  const count = await request(kv.get(COUNT));
+  return typeof count === 'number' && count >= 0 ? count : undefined;
+}
+
+/** Counts the events of every chunk, from the keys: for a count that was lost (once). */
+export async function recount(chunks: IDBObjectStore): Promise<number> {
+  let count = 0;
+  await walk(chunks.openKeyCursor(), (c) => void (count += countOf(c.primaryKey)));
+  return count;
+}
+
+/** In a readwrite transaction over `chunks` and `kv`: applies retention and the bound, writes the new count. */
+export async function trim(chunks: IDBObjectStore, kv: IDBObjectStore, count: number, options: TrimOptions): Promise<number> {
+  if (options.full) count -= await expire(chunks, options.cutoff);
+  count -= await bound(chunks, count - options.maxEvents, options.full);
+  count = Math.max(0, count);
+  kv.put(count, COUNT);
+  return count;
 }
 
 /** Deletes raw events older than the cutoff; returns how many. */
@@ -57,8 +55,8 @@ async function expire(chunks: IDBObjectStore, cutoff: number): Promise<number> {
   return dropped;
 }
 
-/** Deletes the oldest `excess` raw events: whole chunks, then the older part of the one that straddles. */
-async function bound(chunks: IDBObjectStore, excess: number): Promise<number> {
+/** Deletes the oldest `excess` raw events: whole chunks, then (`split`) the older part of the one that straddles. */
+async function bound(chunks: IDBObjectStore, excess: number, split: boolean): Promise<number> {
   if (excess <= 0) return 0;
   let left = excess;
   let straddling: IDBValidKey | undefined;
@@ -72,7 +70,7 @@ async function bound(chunks: IDBObjectStore, excess: number): Promise<number> {
     left -= n;
     return left > 0;
   });
-  if (straddling !== undefined) {
+  if (straddling !== undefined && split) {
     const chunk = (await request(chunks.get(straddling))) as Chunk | undefined;
     chunks.delete(straddling);
     if (chunk) chunks.put(chunkOf(chunk.events.sort(byTime).slice(left)));
