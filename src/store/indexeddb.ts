@@ -39,15 +39,16 @@ export interface IndexedDbBackend extends Backend {
   start(recovered: TrackedEvent[]): Promise<StartRead>;
 }
 
-export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBackend {
-  const { factory, name, report } = options;
+/** One connection, opened on demand and again after the browser (or a newer tab) took it away. */
+function createConnection({ factory, name, report }: IndexedDbOptions) {
   let db: IDBDatabase | null = null;
   let opening: Promise<IDBDatabase> | null = null;
   let closed = false;
+  const gone = () => new DOMException('the store was closed', 'InvalidStateError');
 
   function open(): Promise<IDBDatabase> {
     if (db) return Promise.resolve(db);
-    if (closed) return Promise.reject(new DOMException('the store was closed', 'InvalidStateError'));
+    if (closed) return Promise.reject(gone());
     opening ??= openDatabase(factory, name, DB_VERSION, {
       upgrade: migrate,
       blocked: () => report({ code: 'storage-blocked', message: 'an older tab holds the database open; writes wait in memory' }),
@@ -61,47 +62,39 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
       },
     })
       .then((conn) => {
-        if (closed) {
-          conn.close();
-          throw new DOMException('the store was closed', 'InvalidStateError');
-        }
-        return (db = conn);
+        if (!closed) return (db = conn);
+        conn.close();
+        throw gone();
       })
       .finally(() => (opening = null));
     return opening;
   }
 
-  /**
-   * Room when storage is full, with deletes only (a put could fail for want of space): first raw
-   * events past the retention, then the oldest `share` of the rest. Returns how many events went,
-   * or -1 when nothing could be deleted.
-   */
-  async function relieve(conn: IDBDatabase, share: number): Promise<number> {
-    try {
-      return await transact(conn, 'chunks', 'readwrite', async (tx) => {
-        const chunks = tx.objectStore('chunks');
-        let dropped = 0;
-        if (share === 0) {
-          await walk(chunks.index('last').openKeyCursor(IDBKeyRange.upperBound(options.cutoff(), true)), (c) => {
-            dropped += countOf(c.primaryKey);
-            chunks.delete(c.primaryKey);
-          });
-          return dropped;
-        }
-        // Rare (a full disk): the keys are read, oldest first.
-        const keys = await request(chunks.getAllKeys());
-        const total = keys.reduce<number>((n, k) => n + countOf(k), 0);
-        for (const key of keys) {
-          if (dropped >= total * share) break;
-          chunks.delete(key);
-          dropped += countOf(key);
-        }
-        return dropped || -1;
-      });
-    } catch {
-      return -1;
-    }
-  }
+  return {
+    open,
+    /** The connection, or a StoreFailure saying why there is none. */
+    async connect(): Promise<IDBDatabase> {
+      try {
+        return await open();
+      } catch (cause) {
+        throw new StoreFailure('storage-unavailable', `IndexedDB could not be opened (${describe(cause)})`, cause);
+      }
+    },
+    /** The connection failed under us: the next use opens a new one. */
+    drop(): void {
+      db = null;
+    },
+    close(): void {
+      closed = true;
+      db?.close();
+      db = null;
+    },
+  };
+}
+
+export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBackend {
+  const { report } = options;
+  const { open, connect, drop, close } = createConnection(options);
 
   /** One transaction: the chunk, the records, the running count (less what relief shed), whole chunks past the bound. */
   function put(conn: IDBDatabase, events: TrackedEvent[], kv: Map<string, unknown>, shed: number): Promise<void> {
@@ -134,7 +127,7 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
         const quota = (cause as DOMException)?.name === 'QuotaExceededError';
         if (quota && attempt < RELIEF.length) {
           // Full: make room (raw events only; aggregates and labels stay) and try again.
-          const dropped = await relieve(conn, RELIEF[attempt]!);
+          const dropped = await relieve(conn, RELIEF[attempt]!, options.cutoff());
           if (dropped >= 0) {
             shed += dropped;
             continue;
@@ -142,20 +135,12 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
         }
         if (attempt === 0 && !quota) {
           // The connection was closed under us (another tab upgraded, the browser reclaimed it): reopen once.
-          db = null;
+          drop();
           conn = await connect();
           continue;
         }
         throw new StoreFailure(quota ? 'storage-quota' : 'storage-failed', `writing to IndexedDB failed (${describe(cause)})`, cause);
       }
-    }
-  }
-
-  async function connect(): Promise<IDBDatabase> {
-    try {
-      return await open();
-    } catch (cause) {
-      throw new StoreFailure('storage-unavailable', `IndexedDB could not be opened (${describe(cause)})`, cause);
     }
   }
 
@@ -174,18 +159,7 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
         await trim(chunks, kv, count, { cutoff: options.cutoff(), maxEvents: options.maxEvents, full: true });
       });
     },
-    start: (recovered) =>
-      read(['kv', 'chunks'], async (tx) => {
-        const kv = tx.objectStore('kv');
-        const [keys, values] = await Promise.all([request(kv.getAllKeys()), request(kv.getAll())]);
-        const seen = new Set<string>();
-        if (recovered.length) {
-          const since = Math.min(...recovered.map((e) => e.ts));
-          const chunks = await request(tx.objectStore('chunks').index('last').getAll(IDBKeyRange.lowerBound(since)) as IDBRequest<Chunk[]>);
-          for (const chunk of chunks) for (const e of chunk.events) seen.add(e.id);
-        }
-        return { kv: new Map(keys.map((k, i) => [String(k), values[i]])), seen };
-      }),
+    start: async (recovered) => transact(await connect(), ['kv', 'chunks'], 'readonly', (tx) => startRead(tx, recovered)),
     get: (key) => read('kv', (tx) => request(tx.objectStore('kv').get(key))),
     async update<T>(key: string, change: (stored: T | undefined) => T) {
       await transact(await connect(), 'kv', 'readwrite', async (tx) => {
@@ -199,32 +173,76 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
         const chunks = await request(tx.objectStore('chunks').index('last').getAll(IDBKeyRange.lowerBound(since)) as IDBRequest<Chunk[]>);
         return chunks.flatMap((chunk) => chunk.events.filter((e) => e.ts >= since));
       }),
-    async enqueue(messages, max) {
-      return transact(await connect(), QUEUE, 'readwrite', async (tx) => {
-        const queue = tx.objectStore(QUEUE);
-        for (const m of messages) queue.put(m);
-        let excess = (await request(queue.count())) - max;
-        const dropped = Math.max(0, excess);
-        if (excess > 0) {
-          await walk(queue.index('ts').openKeyCursor(), (c) => {
-            queue.delete(c.primaryKey);
-            return --excess > 0;
-          });
-        }
-        return dropped;
-      });
-    },
-    peek: (count) => read(QUEUE, (tx) => request(tx.objectStore(QUEUE).index('ts').getAll(undefined, count) as IDBRequest<Message[]>)),
-    async dequeue(ids) {
-      await transact(await connect(), QUEUE, 'readwrite', (tx) => {
+    enqueue: async (messages, max) => enqueue(await connect(), messages, max),
+    peek: async (count) => transact(await connect(), QUEUE, 'readonly', (tx) => request(tx.objectStore(QUEUE).index('ts').getAll(undefined, count) as IDBRequest<Message[]>)),
+    dequeue: async (ids) =>
+      transact(await connect(), QUEUE, 'readwrite', (tx) => {
         const queue = tx.objectStore(QUEUE);
         for (const id of ids) queue.delete(id);
-      });
-    },
-    close() {
-      closed = true;
-      db?.close();
-      db = null;
-    },
+      }),
+    close,
   };
+}
+
+/**
+ * Room when storage is full, with deletes only (a put could fail for want of space): first raw
+ * events past the retention, then the oldest `share` of the rest. Returns how many events went,
+ * or -1 when nothing could be deleted.
+ */
+async function relieve(conn: IDBDatabase, share: number, cutoff: number): Promise<number> {
+  try {
+    return await transact(conn, 'chunks', 'readwrite', async (tx) => {
+      const chunks = tx.objectStore('chunks');
+      let dropped = 0;
+      if (share === 0) {
+        await walk(chunks.index('last').openKeyCursor(IDBKeyRange.upperBound(cutoff, true)), (c) => {
+          dropped += countOf(c.primaryKey);
+          chunks.delete(c.primaryKey);
+        });
+        return dropped;
+      }
+      // Rare (a full disk): the keys are read, oldest first.
+      const keys = await request(chunks.getAllKeys());
+      const total = keys.reduce<number>((n, k) => n + countOf(k), 0);
+      for (const key of keys) {
+        if (dropped >= total * share) break;
+        chunks.delete(key);
+        dropped += countOf(key);
+      }
+      return dropped || -1;
+    });
+  } catch {
+    return -1;
+  }
+}
+
+
+/** Every record, and which recovered events a chunk already holds. */
+async function startRead(tx: IDBTransaction, recovered: TrackedEvent[]): Promise<StartRead> {
+  const kv = tx.objectStore('kv');
+  const [keys, values] = await Promise.all([request(kv.getAllKeys()), request(kv.getAll())]);
+  const seen = new Set<string>();
+  if (recovered.length) {
+    const since = Math.min(...recovered.map((e) => e.ts));
+    const chunks = await request(tx.objectStore('chunks').index('last').getAll(IDBKeyRange.lowerBound(since)) as IDBRequest<Chunk[]>);
+    for (const chunk of chunks) for (const e of chunk.events) seen.add(e.id);
+  }
+  return { kv: new Map(keys.map((k, i) => [String(k), values[i]])), seen };
+}
+
+/** Adds messages to the queue, keeping the newest `max`; resolves with how many older ones went. */
+function enqueue(db: IDBDatabase, messages: Message[], max: number): Promise<number> {
+  return transact(db, QUEUE, 'readwrite', async (tx) => {
+    const queue = tx.objectStore(QUEUE);
+    for (const m of messages) queue.put(m);
+    let excess = (await request(queue.count())) - max;
+    const dropped = Math.max(0, excess);
+    if (excess > 0) {
+      await walk(queue.index('ts').openKeyCursor(), (c) => {
+        queue.delete(c.primaryKey);
+        return --excess > 0;
+      });
+    }
+    return dropped;
+  });
 }
