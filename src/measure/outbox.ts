@@ -5,11 +5,9 @@
 import type { Message, Queue } from '../store';
 import type { Reporter } from '../shared/errors';
 import { describe } from '../shared/errors';
-import { setTimer } from '../shared/timer';
-import { DAY } from '../shared/constants';
-import { backoffDelay, MAX_BACKOFF } from '../shared/backoff';
-import { beacon, crossOrigin, parseRetryAfter, post, reachable, type Answer } from './outbox-http';
-import { createIsolation } from './outbox-isolate';
+import { MAX_BACKOFF } from '../shared/backoff';
+import { beacon } from './outbox-http';
+import { createSender } from './outbox-sender';
 
 export { parseHttpDate, parseRetryAfter } from './outbox-http';
 export type { Message } from '../store';
@@ -35,18 +33,14 @@ export interface OutboxDeps extends CollectOptions {
 }
 
 const RECENT = 500;
-/** A Retry-After further ahead than this is read as this (a new page tries again anyway). */
-const MAX_RETRY_AFTER = DAY;
 
 export function createOutbox(deps: OutboxDeps) {
   const { queue, report } = deps;
   const batchSize = Math.max(1, Math.min(500, deps.batchSize ?? 50));
   const interval = deps.interval ?? 5000;
   const maxQueued = deps.maxQueued ?? 10_000;
-  const maxBackoff = deps.maxBackoff ?? MAX_BACKOFF;
-  const random = deps.random ?? Math.random;
+  const { maxBackoff = MAX_BACKOFF, random = Math.random } = deps;
   const doFetch = ((...args: Parameters<typeof fetch>) => (deps.fetch ?? fetch)(...args)) as typeof fetch;
-  const isolation = createIsolation(batchSize);
 
   let enabled = false;
   /** Not in storage yet: waiting for consent, or for the next write. */
@@ -55,16 +49,9 @@ export function createOutbox(deps: OutboxDeps) {
   let inflight: Message[] = [];
   /** Added by this page and not confirmed sent: what a beacon carries when the page goes away. */
   let recent: Message[] = [];
-  let sendTimer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> = Promise.resolve();
-  let sending: Promise<void> | null = null;
-  let attempt = 0;
-  let backingOff = false;
   let stopped = false;
-  let corsReported = false;
   let journalDue = false;
-  /** Messages were stored since the sender last looked. */
-  let stored = false;
 
   function add(message: Message): void {
     if (stopped) return;
@@ -83,7 +70,7 @@ export function createOutbox(deps: OutboxDeps) {
       queueMicrotask(() => {
         journalDue = false;
         journal();
-        if (enabled && !stopped) void write();
+        if (live()) void write();
       });
     }
   }
@@ -102,7 +89,7 @@ export function createOutbox(deps: OutboxDeps) {
       try {
         const { dropped, durable } = await queue.append(batch, maxQueued);
         if (dropped) report({ code: 'outbox-full', message: `the outbox holds more than ${maxQueued} messages; the oldest are dropped` });
-        stored = true;
+        sender.stored();
         inflight = [];
         if (durable) queue.journal.committed(!buffer.length); // else the journal still covers the rest
       } catch (cause) {
@@ -111,21 +98,9 @@ export function createOutbox(deps: OutboxDeps) {
         buffer = batch.concat(buffer);
         report({ code: 'storage-failed', message: `writing the outbox failed (${describe(cause)})`, cause });
       }
-      later(batch.length >= batchSize ? 0 : interval);
+      sender.later(batch.length >= batchSize ? 0 : interval);
     });
     return writing;
-  }
-
-  function later(delay: number): void {
-    if (!enabled || stopped || backingOff || sending) return;
-    if (sendTimer !== undefined) {
-      if (delay > 0) return; // a send is already due
-      clearTimeout(sendTimer);
-    }
-    sendTimer = setTimer(() => {
-      sendTimer = undefined;
-      void send();
-    }, delay);
   }
 
   async function remove(ids: string[]): Promise<void> {
@@ -134,101 +109,9 @@ export function createOutbox(deps: OutboxDeps) {
     await queue.remove(ids);
   }
 
-  /** Sends batches until the outbox is empty or a request fails. */
-  function send(): Promise<void> {
-    if (!sending && enabled && !stopped) {
-      // One tab sends at a time; the others' messages are in the same outbox.
-      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-      const run = locks ? locks.request('microseg-outbox', { ifAvailable: true }, (lock) => (lock ? drain() : 'busy')) : drain();
-      sending = Promise.resolve(run)
-        .then((result) => {
-          if (result === 'busy') stored = true; // another tab is sending: look again later
-        })
-        .catch((cause) => report({ code: 'collect-failed', message: `sending events failed (${describe(cause)})`, cause }))
-        .finally(() => {
-          sending = null;
-          if (stored) later(interval); // written while the last batch was read
-        });
-    }
-    return sending ?? Promise.resolve();
-  }
-
-  async function drain(): Promise<void> {
-    await write();
-    for (;;) {
-      if (!enabled || stopped) return;
-      stored = false;
-      const batch = await isolation.next((count) => queue.peek(count));
-      if (!batch.length) return;
-      const answer = await post(doFetch, deps.url, batch);
-      const ids = batch.map((m) => m.id);
-      if (answer.ok) {
-        attempt = 0;
-        isolation.sent(batch);
-        await remove(ids);
-      } else if (!answer.retry) {
-        if (!isolation.refused(batch)) continue;
-        await remove(ids);
-        report({ code: 'collect-rejected', message: `the collector answered ${answer.status}; ${ids.length} message${ids.length === 1 ? '' : 's'} dropped` });
-      } else if (isolation.condemned(batch) && answer.status !== undefined) {
-        isolation.clear();
-        await remove(ids);
-        report({
-          code: 'collect-dropped',
-          message: `the collector failed on 1 message (id ${ids[0]}) every time it was sent while it took the others; 1 message dropped`,
-        });
-      } else return failed(batch, answer);
-    }
-  }
-
-  /** A failure worth retrying: back off; a batch that keeps failing is split until one message is left. */
-  function failed(batch: Message[], answer: Extract<Answer, { ok: false }>): void {
-    if (answer.status !== undefined) return retry(answer.retryAfter, isolation.failed(batch));
-    void checkCors();
-    retry(null);
-  }
-
-  /**
-   * A cross-origin collector that stores the batch but sends no CORS header looks like a network
-   * failure. A no-cors probe that gets through tells the two apart: say so once, plainly.
-   */
-  async function checkCors(): Promise<void> {
-    if (corsReported || !crossOrigin(deps.url) || !(await reachable(doFetch, deps.url)) || corsReported) return;
-    corsReported = true;
-    const origin = globalThis.location?.origin ?? 'the site';
-    report({
-      code: 'collect-cors',
-      message:
-        `the collector ${deps.url} is reachable but its answer is hidden by CORS: it must send ` +
-        `"Access-Control-Allow-Origin: ${origin}" (or "*") on its POST answers; until then every batch is retried with backoff`,
-    });
-  }
-
-  /** Waits before the next try: exponential backoff with jitter, never less; a quick step while isolating a bad message. */
-  function retry(retryAfter: string | null | undefined, isolating = false): void {
-    attempt++;
-    let delay = isolating ? backoffDelay(1, { random }) : backoffDelay(attempt, { max: maxBackoff, random });
-    // Retry-After may lengthen the wait, never shorten it below the backoff (no tight loop on "0").
-    const after = parseRetryAfter(retryAfter);
-    if (after !== undefined) delay = Math.max(delay, Math.min(after, MAX_RETRY_AFTER));
-    backingOff = true;
-    sendTimer = setTimer(() => {
-      sendTimer = undefined;
-      backingOff = false;
-      void send();
-    }, delay);
-  }
-
-  function resume(): void {
-    // Back online, or a page of ours became visible: try at once.
-    if (!backingOff) return;
-    clearTimeout(sendTimer);
-    sendTimer = undefined;
-    backingOff = false;
-    void send();
-  }
-
-  const onOnline = () => resume();
+  const live = () => enabled && !stopped;
+  const sender = createSender({ ...deps, batchSize, interval, maxBackoff, random, doFetch, live, write: () => write(), remove });
+  const onOnline = () => sender.resume();
   if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') window.addEventListener('online', onOnline);
 
   return {
@@ -240,7 +123,7 @@ export function createOutbox(deps: OutboxDeps) {
       enabled = true;
       buffer.unshift(...queue.journal.recover());
       recent = buffer.slice(-RECENT);
-      void write().then(() => later(0));
+      void write().then(() => sender.later(0));
     },
 
     /**
@@ -252,10 +135,7 @@ export function createOutbox(deps: OutboxDeps) {
       buffer = [];
       inflight = [];
       recent = [];
-      isolation.clear();
-      clearTimeout(sendTimer);
-      sendTimer = undefined;
-      backingOff = false;
+      sender.reset();
       queue.journal.discard();
       await writing.catch(() => {}); // a write under way lands first, then goes too
       try {
@@ -268,15 +148,15 @@ export function createOutbox(deps: OutboxDeps) {
     /** Writes what is buffered and starts sending; resolves when written. */
     async commit(): Promise<void> {
       await write();
-      resume();
-      void send();
+      sender.resume();
+      void sender.send();
     },
 
     /** Sends what the outbox holds now; resolves when it is empty or a request failed. */
     async flush(): Promise<void> {
       await write();
-      resume();
-      await send();
+      sender.resume();
+      await sender.send();
     },
 
     /**
@@ -297,7 +177,7 @@ export function createOutbox(deps: OutboxDeps) {
       // destroy(): what is not stored yet waits in the journal for the next page.
       if (!stopped) journal();
       stopped = true;
-      clearTimeout(sendTimer);
+      sender.reset();
       if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') window.removeEventListener('online', onOnline);
     },
   };

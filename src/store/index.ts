@@ -5,13 +5,14 @@
 import type { TrackedEvent } from '../shared/types';
 import { describe, type Reporter, type RuntimeErrorCode } from '../shared/errors';
 import { DAY } from '../shared/constants';
-import { setTimer } from '../shared/timer';
 import { clearLocal } from './local';
 import { createMemoryBackend, StoreFailure, type Backend } from './backend';
 import { createIndexedDbBackend, type IndexedDbBackend, type StartRead } from './indexeddb';
 import { deleteDatabase, idbFactory } from './idb';
 import { createJournal } from './journal';
 import { createQueue } from './queue';
+import { createWriter } from './writer';
+import { createIdleTask } from './idle';
 import { byTime, type KvKey, type KvSchema } from './schema';
 
 export { readLocal, writeLocal, removeLocal } from './local';
@@ -41,7 +42,6 @@ export interface StoreOptions {
 
 export type StoreMode = 'indexeddb' | 'memory';
 
-const BATCH = 5000;
 const UPKEEP_DELAY = 5000;
 const NO_RECORDS = new Map<string, unknown>();
 
@@ -50,8 +50,6 @@ export function createStore(options: StoreOptions) {
   const now = options.now ?? Date.now;
   const retention = (options.retentionDays ?? 30) * DAY;
   const maxEvents = options.maxEvents ?? 100_000;
-  const flushDelay = options.flushDelay ?? 30;
-  const upkeepDelay = options.upkeepDelay ?? UPKEEP_DELAY;
   const journal = createJournal<TrackedEvent>('journal:');
 
   /** Holds everything until consent, and when IndexedDB fails. */
@@ -62,44 +60,31 @@ export function createStore(options: StoreOptions) {
   let backend: Backend = memory;
   let persisting = false;
 
-  // What waits for the next flush (IndexedDB only).
-  let pendingEvents: TrackedEvent[] = [];
-  let pendingKv = new Map<string, unknown>();
-  let inflight: TrackedEvent[] = [];
   /** The records as the start read them: each answers its first read, until the upkeep. */
   let startKv = new Map<string, unknown>();
   let moving: Promise<unknown> = Promise.resolve();
-  /** Derived records changed without new events: the next flush must still write them. */
-  let touched = false;
+  const writer = createWriter({
+    flushDelay: options.flushDelay ?? 30,
+    derived: options.derived,
+    target: () => opened(),
+    current: (target) => idb === target,
+    committed: (keys) => {
+      for (const key of keys) startKv.delete(key);
+    },
+    failed: (failure) => fallBackToMemory(failure.code, failure.message, failure.cause),
+    journal,
+  });
+  const upkeep = createIdleTask(options.upkeepDelay ?? UPKEEP_DELAY, () => writer.busy, () => runUpkeep());
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let upkeepTimer: ReturnType<typeof setTimeout> | undefined;
-  let flushing: Promise<void> | null = null;
-  /** Reads and updates under way: the upkeep waits until there are none (the page is idle). */
-  let active = 0;
-
-  async function busy<T>(work: () => Promise<T>): Promise<T> {
-    active++;
-    try {
-      return await work();
-    } finally {
-      active--;
-    }
-  }
-
-  function stopTimers(): void {
-    clearTimeout(timer);
-    clearTimeout(upkeepTimer);
-    timer = upkeepTimer = undefined;
+  function setPersisting(value: boolean): void {
+    persisting = writer.on = value;
   }
 
   function fallBackToMemory(code: RuntimeErrorCode, message: string, cause?: unknown): void {
-    void memory.write([...inflight, ...pendingEvents], pendingKv);
-    inflight = [];
-    pendingEvents = [];
-    pendingKv = new Map();
+    const held = writer.take();
+    void memory.write(held.events, held.kv);
     startKv = new Map();
-    persisting = false;
+    setPersisting(false);
     idb?.close();
     idb = null;
     backend = memory;
@@ -119,27 +104,8 @@ export function createStore(options: StoreOptions) {
     }
   }
 
-  function schedule(): void {
-    if (timer !== undefined || !persisting) return;
-    timer = setTimer(() => {
-      timer = undefined;
-      void flush();
-    }, pendingEvents.length >= BATCH ? 0 : flushDelay);
-  }
-
-  function scheduleUpkeep(): void {
-    if (upkeepTimer !== undefined) return;
-    upkeepTimer = setTimer(() => {
-      upkeepTimer = undefined;
-      if (active || flushing) scheduleUpkeep(); // not idle yet: later
-      else void runUpkeep();
-    }, upkeepDelay);
-  }
-
   /** Retention and the bound in full, once per page: when it is idle after the start, or when it closes before. */
   async function runUpkeep(target: IndexedDbBackend | null = idb): Promise<void> {
-    clearTimeout(upkeepTimer);
-    upkeepTimer = undefined;
     startKv = new Map(); // the start is over: reads go to the database again
     if (!target || backend !== target) return;
     try {
@@ -147,45 +113,6 @@ export function createStore(options: StoreOptions) {
     } catch (cause) {
       report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
     }
-  }
-
-  async function writeBatch(): Promise<void> {
-    const target = await opened();
-    if (!target) return;
-    const batch = pendingEvents.splice(0, BATCH);
-    touched = false;
-    if (!pendingEvents.length) {
-      const derived = options.derived?.();
-      if (derived) for (const [k, v] of Object.entries(derived)) pendingKv.set(k, v);
-    }
-    const kv = pendingKv;
-    pendingKv = new Map();
-    inflight = batch;
-    try {
-      await target.write(batch, kv);
-      inflight = [];
-      for (const key of kv.keys()) startKv.delete(key);
-    } catch (cause) {
-      inflight = [];
-      if (idb !== target) return; // discarded or closed meanwhile: nothing to keep
-      pendingEvents = batch.concat(pendingEvents);
-      for (const [k, v] of kv) if (!pendingKv.has(k)) pendingKv.set(k, v);
-      const failure = cause instanceof StoreFailure ? cause : new StoreFailure('storage-failed', `writing to IndexedDB failed (${describe(cause)})`, cause);
-      fallBackToMemory(failure.code, failure.message, failure.cause);
-    }
-  }
-
-  async function drain(): Promise<void> {
-    while (persisting && (pendingEvents.length || pendingKv.size || touched)) await writeBatch();
-    if (persisting && !inflight.length) journal.committed(true);
-  }
-
-  /** Writes everything queued; resolves when it is committed (or kept in memory). */
-  function flush(): Promise<void> {
-    clearTimeout(timer);
-    timer = undefined;
-    if (!flushing) flushing = drain().finally(() => (flushing = null));
-    return flushing;
   }
 
   /** Consent granted: open IndexedDB, read what the start needs, then move what memory holds (and any journal) into it. */
@@ -197,11 +124,10 @@ export function createStore(options: StoreOptions) {
     const recovered = journaled.filter((e) => !start.seen.has(e.id));
     startKv = start.kv;
     const held = memory.take();
-    pendingEvents = [...recovered, ...held.events, ...pendingEvents];
-    for (const [k, v] of held.kv) if (!pendingKv.has(k)) pendingKv.set(k, v);
+    writer.prepend([...recovered, ...held.events], held.kv);
     backend = target;
-    await flush();
-    scheduleUpkeep();
+    await writer.flush();
+    upkeep.schedule();
     return recovered;
   }
 
@@ -212,23 +138,20 @@ export function createStore(options: StoreOptions) {
   /** The loose form, for records outside the schema (a config sync's own key). */
   function get<T>(key: string): Promise<T | undefined>;
   async function get(key: string): Promise<unknown> {
-    if (pendingKv.has(key)) return pendingKv.get(key);
+    if (writer.has(key)) return writer.value(key);
     if (startKv.has(key)) {
       const value = startKv.get(key);
       startKv.delete(key);
       return value;
     }
-    return busy(() => backend.get(key));
+    return upkeep.busy(() => backend.get(key));
   }
 
   function put<K extends KvKey>(key: K, value: KvSchema[K]): void;
   function put(key: string, value: unknown): void;
   function put(key: string, value: unknown): void {
     if (!persisting) void memory.write([], new Map([[key, value]]));
-    else {
-      pendingKv.set(key, value);
-      schedule();
-    }
+    else writer.put(key, value);
   }
 
   return {
@@ -238,17 +161,12 @@ export function createStore(options: StoreOptions) {
 
     append(event: TrackedEvent): void {
       if (!persisting) void memory.write([event], NO_RECORDS);
-      else {
-        pendingEvents.push(event);
-        schedule();
-      }
+      else writer.append(event);
     },
 
     /** Derived state changed: write it with the next flush. */
     touch(): void {
-      if (!persisting) return;
-      touched = true;
-      schedule();
+      if (persisting) writer.touch();
     },
 
     put,
@@ -261,16 +179,16 @@ export function createStore(options: StoreOptions) {
      */
     async update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean> {
       if (!backend.durable) return false;
-      pendingKv.delete(key); // the transaction writes the newest value itself
+      writer.forget(key); // the transaction writes the newest value itself
       startKv.delete(key);
-      return busy(() => backend.update(key, change));
+      return upkeep.busy(() => backend.update(key, change));
     },
 
     /** Raw events (retained ones), oldest first. */
     async events(since = 0): Promise<TrackedEvent[]> {
       const byId = new Map<string, TrackedEvent>();
-      for (const e of await busy(() => backend.events(since))) byId.set(e.id, e);
-      for (const e of [...inflight, ...pendingEvents]) byId.set(e.id, e);
+      for (const e of await upkeep.busy(() => backend.events(since))) byId.set(e.id, e);
+      for (const e of writer.uncommitted()) byId.set(e.id, e);
       return [...byId.values()].filter((e) => e.ts >= since).sort(byTime);
     },
 
@@ -281,11 +199,7 @@ export function createStore(options: StoreOptions) {
      * The page is going away: start the flush, and copy what is not committed yet into
      * localStorage synchronously, because the browser may end the page before IndexedDB commits.
      */
-    journal(): void {
-      if (!persisting) return;
-      void flush();
-      journal.write([...inflight, ...pendingEvents]);
-    },
+    journal: writer.journal,
 
     /**
      * Consent granted: open IndexedDB and move what memory holds into it. Returns events
@@ -293,7 +207,7 @@ export function createStore(options: StoreOptions) {
      */
     persist(): Promise<TrackedEvent[]> {
       if (persisting) return Promise.resolve([]);
-      persisting = true;
+      setPersisting(true);
       const factory = idbFactory();
       if (!factory) {
         fallBackToMemory('storage-unavailable', 'IndexedDB is not available here');
@@ -308,16 +222,14 @@ export function createStore(options: StoreOptions) {
     /** Writes everything queued (after any move into IndexedDB under way). */
     async flush(): Promise<void> {
       await moving;
-      await flush();
+      await writer.flush();
     },
 
     /** Consent denied: keep nothing of this page and write nothing more. */
     discard(): void {
-      persisting = false;
-      stopTimers();
-      pendingEvents = [];
-      pendingKv = new Map();
-      inflight = [];
+      setPersisting(false);
+      upkeep.cancel();
+      writer.take();
       startKv = new Map();
       memory = createMemoryBackend(maxEvents);
       backend = memory;
@@ -334,29 +246,33 @@ export function createStore(options: StoreOptions) {
     /** forget(): delete every byte on the device. */
     async erase(): Promise<void> {
       this.discard();
-      const factory = idbFactory();
-      if (factory) {
-        try {
-          await deleteDatabase(factory, name);
-        } catch (cause) {
-          report({ code: 'storage-failed', message: `deleting the database failed (${describe(cause)})`, cause });
-        }
-      }
+      await eraseDatabase(name, report);
       clearLocal();
     },
 
     close(): void {
       const target = idb;
-      const due = upkeepTimer !== undefined;
-      stopTimers();
+      const due = upkeep.cancel();
+      writer.take(); // nothing more is written (a flush under way ends on its own)
       idb = null;
-      persisting = false;
+      setPersisting(false);
       // A page closed before the upkeep ran: it runs now, then the connection goes.
       if (due && target && backend === target) void runUpkeep(target).finally(() => target.close());
       else target?.close();
       backend = memory;
     },
   };
+}
+
+/** Deletes the database (an open one in another tab is asked to let go first). */
+async function eraseDatabase(name: string, report: Reporter): Promise<void> {
+  const factory = idbFactory();
+  if (!factory) return;
+  try {
+    await deleteDatabase(factory, name);
+  } catch (cause) {
+    report({ code: 'storage-failed', message: `deleting the database failed (${describe(cause)})`, cause });
+  }
 }
 
 export type Store = ReturnType<typeof createStore>;
