@@ -47,8 +47,9 @@ export function createStore(options: StoreOptions) {
   const { name, report } = options;
   const now = options.now ?? Date.now;
   const retention = (options.retentionDays ?? 30) * DAY;
-  /** The records as the start read them: each answers its first read, until the upkeep. */
-  let startKv = new Map<string, unknown>();
+  /** The records as the start read them: each key's first read is answered from here, until the upkeep. */
+  let start: { kv: Map<string, unknown>; taken: Set<string> } | null = null;
+  const taken = (key: string) => start?.taken.add(key);
   let moving: Promise<unknown> = Promise.resolve();
   const place = createPlace({
     name,
@@ -58,16 +59,16 @@ export function createStore(options: StoreOptions) {
     flushDelay: options.flushDelay ?? 30,
     derived: options.derived,
     committed: (keys) => {
-      for (const key of keys) startKv.delete(key);
+      for (const key of keys) taken(key);
     },
-    left: () => (startKv = new Map()),
+    left: () => (start = null),
   });
   const { writer, journal } = place;
   const upkeep = createIdleTask(options.upkeepDelay ?? UPKEEP_DELAY, () => writer.busy, () => runUpkeep(place.durable));
 
   /** Retention and the bound in full, once per page: when it is idle after the start, or when it closes before. */
   async function runUpkeep(target: IndexedDbBackend | null): Promise<void> {
-    startKv = new Map(); // the start is over: reads go to the database again
+    start = null; // the start is over: reads go to the database again
     try {
       await target?.upkeep();
     } catch (cause) {
@@ -80,9 +81,9 @@ export function createStore(options: StoreOptions) {
     const target = await place.opened();
     if (!target) return [];
     const journaled = journal.recover();
-    const start: StartRead = await target.start(journaled).catch(() => ({ kv: new Map(), seen: new Set() }));
-    const recovered = journaled.filter((e) => !start.seen.has(e.id));
-    startKv = start.kv;
+    const read: StartRead | undefined = await target.start(journaled).catch(() => undefined);
+    const recovered = journaled.filter((e) => !read?.seen.has(e.id));
+    start = read ? { kv: read.kv, taken: new Set() } : null;
     const held = place.memory.take();
     writer.prepend([...recovered, ...held.events], held.kv);
     place.use(target);
@@ -96,10 +97,9 @@ export function createStore(options: StoreOptions) {
   function get<T>(key: string): Promise<T | undefined>;
   async function get(key: string): Promise<unknown> {
     if (writer.has(key)) return writer.value(key);
-    if (startKv.has(key)) {
-      const value = startKv.get(key);
-      startKv.delete(key);
-      return value;
+    if (start && !start.taken.has(key)) {
+      taken(key);
+      return start.kv.get(key);
     }
     return upkeep.busy(() => place.backend.get(key));
   }
@@ -137,7 +137,7 @@ export function createStore(options: StoreOptions) {
       const { backend } = place;
       if (!backend.durable) return false;
       writer.forget(key); // the transaction writes the newest value itself
-      startKv.delete(key);
+      taken(key);
       return upkeep.busy(() => backend.update(key, change));
     },
 
@@ -172,7 +172,7 @@ export function createStore(options: StoreOptions) {
     discard(): void {
       upkeep.cancel();
       place.stop(true)?.close();
-      startKv = new Map();
+      start = null;
       journal.discard(); // nor anything journaled
     },
 
