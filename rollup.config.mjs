@@ -3,7 +3,7 @@ import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 
-/** The script-tag build loads the validator and the preview overlay as their own files instead of module chunks. */
+/** The script-tag build loads the validator, the preview overlay and the optional parts as their own files instead of module chunks. */
 const validatorAsScript = () => ({
   name: 'validator-as-script',
   resolveId(source, importer) {
@@ -12,6 +12,9 @@ const validatorAsScript = () => ({
     }
     if (source === './load' && importer?.endsWith('src/preview/host.ts')) {
       return new URL('./src/entry/preview-script.ts', import.meta.url).pathname;
+    }
+    if (source === './extras-load' && importer?.endsWith('src/sdk/microseg.ts')) {
+      return new URL('./src/entry/extras-script.ts', import.meta.url).pathname;
     }
     return null;
   },
@@ -64,26 +67,21 @@ export default [
       minify(),
     ],
   },
-  // The config validator for the script-tag build, fetched on demand.
-  {
-    input: 'src/entry/schema-script.ts',
-    output: { file: 'dist/microseg.schema.js', format: 'iife', sourcemap: true },
+  // The files the script-tag build fetches on demand, from beside it: the config validator, the
+  // optional parts (measurement, the labels backend) when configured, the preview overlay in preview.
+  ...[
+    ['src/entry/schema-script.ts', 'dist/microseg.schema.js'],
+    ['src/entry/extras-chunk.ts', 'dist/microseg.extras.js'],
+    ['src/entry/preview-chunk.ts', 'dist/microseg.preview.js'],
+  ].map(([input, file]) => ({
+    input,
+    output: { file, format: 'iife', sourcemap: true },
     plugins: [
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
       minify(),
     ],
-  },
-  // The preview overlay for the script-tag build, fetched only when a preview starts.
-  {
-    input: 'src/entry/preview-chunk.ts',
-    output: { file: 'dist/microseg.preview.js', format: 'iife', sourcemap: true },
-    plugins: [
-      resolve({ browser: true }),
-      typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
-      minify(),
-    ],
-  },
+  })),
   // The command-line tool (validate, keygen, sign, matrix, schema) for backends.
   {
     input: 'src/cli/main.ts',

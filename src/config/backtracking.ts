@@ -8,86 +8,13 @@
 //   - alternatives that can start alike under a repetition: (a|a)*, (a|ab)*, (\w|\d)+
 //   - two repetitions in a row (optional parts between them included): \d+\d+, \w*-?\w+
 // Repetition means a quantifier that can match a varying number of times (*, +, ?, {n,m}).
+import { ALL, complement, DIGIT, foldCase, NONE, overlaps, SPACE, union, WORD, type Ranges } from './regex-ranges';
+import { atom, BacktrackingError, concat, EMPTY, join, repeat, type Node } from './regex-facts';
 
-/** Sorted, disjoint, inclusive code point ranges. */
-type Ranges = Array<[number, number]>;
+export { BacktrackingError } from './regex-facts';
 
-interface Node {
-  /** Every character the node can consume. */
-  chars: Ranges;
-  /** Characters its first consumed character can be. */
-  first: Ranges;
-  /** Can it match the empty string? */
-  nullable: boolean;
-  /** The first characters of a repetition at its start (empty: it starts with none). */
-  headRep: Ranges;
-  /** Every character a repetition at its end can consume (empty: it ends with none). */
-  tailRep: Ranges;
-  /** It contains a quantifier that matches a varying number of times. */
-  varies: boolean;
-  /** It holds alternatives that can start with the same character (or be empty). */
-  ambiguous: boolean;
-  /** How deeply its repetitions (*, +, {n,m} with m > n) nest: star height. */
-  height: number;
-}
-
-export class BacktrackingError extends Error {}
-
-const MAX = 0x10ffff;
-const ALL: Ranges = [[0, MAX]];
-const NONE: Ranges = [];
-const DIGIT: Ranges = [[48, 57]];
-const WORD: Ranges = [[48, 57], [65, 90], [95, 95], [97, 122]];
-const SPACE: Ranges = [[9, 13], [32, 32], [160, 160], [5760, 5760], [8192, 8202], [8232, 8233], [8239, 8239], [8287, 8287], [12288, 12288], [65279, 65279]];
 /** Longest pattern checked: longer ones are refused (and are no condition a marketer writes). */
 const MAX_PATTERN = 1000;
-
-function union(...sets: Ranges[]): Ranges {
-  const all = sets.flat().sort((a, b) => a[0] - b[0]);
-  const out: Ranges = [];
-  for (const [lo, hi] of all) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
-    else out.push([lo, hi]);
-  }
-  return out;
-}
-
-function complement(set: Ranges): Ranges {
-  const out: Ranges = [];
-  let next = 0;
-  for (const [lo, hi] of union(set)) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = hi + 1;
-  }
-  if (next <= MAX) out.push([next, MAX]);
-  return out;
-}
-
-function overlaps(a: Ranges, b: Ranges): boolean {
-  for (const [alo, ahi] of a) for (const [blo, bhi] of b) if (alo <= bhi && blo <= ahi) return true;
-  return false;
-}
-
-/** With the i flag both cases of ASCII letters match; anything beyond ASCII may fold onto anything beyond ASCII. */
-function foldCase(set: Ranges): Ranges {
-  const extra: Ranges = [];
-  for (const [lo, hi] of set) {
-    for (const [from, to, shift] of [[65, 90, 32], [97, 122, -32]] as const) {
-      const a = Math.max(lo, from);
-      const b = Math.min(hi, to);
-      if (a <= b) extra.push([a + shift, b + shift]);
-    }
-    if (hi >= 128) extra.push([128, MAX]);
-    // K (Kelvin sign) and ſ (long s) fold onto ASCII letters.
-    if (lo <= 0x212a && hi >= 0x212a) extra.push([75, 75], [107, 107]);
-    if (lo <= 0x17f && hi >= 0x17f) extra.push([83, 83], [115, 115]);
-  }
-  return union(set, extra);
-}
-
-const atom = (set: Ranges): Node => ({ chars: set, first: set, nullable: false, headRep: NONE, tailRep: NONE, varies: false, ambiguous: false, height: 0 });
-const EMPTY: Node = { chars: NONE, first: NONE, nullable: true, headRep: NONE, tailRep: NONE, varies: false, ambiguous: false, height: 0 };
 
 /** Parses a pattern into the facts above, refusing what backtracks. Throws BacktrackingError. */
 class Checker {
@@ -158,33 +85,7 @@ class Checker {
     if (!q) return body;
     const [min, max] = q;
     if (this.peek() === '?') this.i++; // lazy: the same choices, in another order
-    const repeats = max > 1;
-    const varies = max > min;
-    const source = this.src.slice(start, this.i);
-    if (repeats && body.varies) {
-      this.fail(`"${source}" repeats a part that itself repeats: matching can take exponential time on some texts; rewrite it without the nested repetition`);
-    }
-    if (repeats && varies && body.ambiguous) {
-      this.fail(`"${source}" repeats alternatives that can start with the same character: matching can take exponential time on some texts; make the alternatives start differently`);
-    }
-    if (repeats && body.nullable && varies) {
-      this.fail(`"${source}" repeats a part that can match an empty text: rewrite it so that each repetition consumes something`);
-    }
-    if (min === max) {
-      // Exactly n times: no choice to backtrack over; one copy stands for them all.
-      return min === 0 ? EMPTY : body;
-    }
-    const chars = body.chars;
-    return {
-      chars,
-      first: body.first,
-      nullable: min === 0 || body.nullable,
-      headRep: body.first,
-      tailRep: chars,
-      varies: true,
-      ambiguous: body.ambiguous,
-      height: body.height + (repeats ? 1 : 0),
-    };
+    return repeat(body, min, max, this.src.slice(start, this.i));
   }
 
   /** `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}` as [min, max], or undefined. */
@@ -370,60 +271,6 @@ class Checker {
       default: return this.escapedChar(e);
     }
   }
-}
-
-/** Alternatives: any of them; ambiguous when two can start with the same character (or one is empty). */
-function join(branches: Node[]): Node {
-  let ambiguous = branches.some((b) => b.ambiguous);
-  for (let a = 0; a < branches.length && !ambiguous; a++) {
-    for (let b = a + 1; b < branches.length; b++) {
-      if (branches[a]!.nullable || branches[b]!.nullable || overlaps(branches[a]!.first, branches[b]!.first)) {
-        ambiguous = true;
-        break;
-      }
-    }
-  }
-  return {
-    chars: union(...branches.map((b) => b.chars)),
-    first: union(...branches.map((b) => b.first)),
-    nullable: branches.some((b) => b.nullable),
-    headRep: union(...branches.map((b) => b.headRep)),
-    tailRep: union(...branches.map((b) => b.tailRep)),
-    varies: branches.some((b) => b.varies),
-    height: Math.max(...branches.map((b) => b.height)),
-    ambiguous,
-  };
-}
-
-/** Parts in a row. */
-function concat(items: Node[]): Node {
-  if (!items.length) return EMPTY;
-  if (items.length === 1) return items[0]!;
-  const out: Node = {
-    ...EMPTY,
-    chars: union(...items.map((x) => x.chars)),
-    varies: items.some((x) => x.varies),
-    ambiguous: items.some((x) => x.ambiguous),
-    height: Math.max(...items.map((x) => x.height)),
-  };
-  // What the row starts with: the first part, and the next ones while those before can be empty.
-  let first: Ranges = NONE;
-  let headRep: Ranges = NONE;
-  let nullable = true;
-  for (const x of items) {
-    first = union(first, x.first);
-    headRep = union(headRep, x.headRep);
-    if (!x.nullable) {
-      nullable = false;
-      break;
-    }
-  }
-  let tailRep: Ranges = NONE;
-  for (let k = items.length - 1; k >= 0; k--) {
-    tailRep = union(tailRep, items[k]!.tailRep);
-    if (!items[k]!.nullable) break;
-  }
-  return { ...out, first, headRep, tailRep, nullable };
 }
 
 /**

@@ -4,3 +4,4 @@ export * from './labels';
 export * from './value';
 export * from './ingest';
 export { createRemoteLabels, mergeRemote, parseRemoteLabels, clockOffset, forgetUrlBeside, unlinkDevice, type RemoteLabels, type RemoteLabelsOptions } from './remote';
+export { createLabelsRuntime, type LabelsRuntime, type LocalLabelOptions } from './runtime';

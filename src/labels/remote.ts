@@ -60,7 +60,17 @@ export interface RemoteLabelsOptions {
   EventSource?: new (url: string) => EventSource;
 }
 
-export function createRemoteLabels(opts: RemoteLabelsOptions) {
+export interface RemoteLabels {
+  /** Fetch now; calls made meanwhile coalesce into one more fetch afterwards. */
+  refresh(): Promise<void>;
+  /** Fetch if the last fetch is older than `maxAge` (a tab coming back after a while). */
+  refreshIfOlder(maxAge: number): void;
+  stop(): void;
+  /** Consent withdrawn: close the stream but keep the ability to start again. */
+  pause(): void;
+}
+
+export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
   let inflight: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -122,8 +132,7 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
     }
   }
 
-  const api = {
-    /** Fetch now; calls made meanwhile coalesce into one more fetch afterwards. */
+  const api: RemoteLabels = {
     refresh(): Promise<void> {
       if (stopped || !opts.allowed()) return Promise.resolve();
       if (inflight) {
@@ -141,7 +150,6 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
         });
       return inflight;
     },
-    /** Fetch if the last fetch is older than `maxAge` (a tab coming back after a while). */
     refreshIfOlder(maxAge: number): void {
       if (opts.now() - lastFetch >= maxAge) void api.refresh();
     },
@@ -150,7 +158,6 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
       source?.close();
       source = undefined;
     },
-    /** Consent withdrawn: close the stream but keep the ability to start again. */
     pause(): void {
       source?.close();
       source = undefined;
@@ -158,8 +165,6 @@ export function createRemoteLabels(opts: RemoteLabelsOptions) {
   };
   return api;
 }
-
-export type RemoteLabels = ReturnType<typeof createRemoteLabels>;
 
 /** forget()'s default backend URL: `forget` beside the labels (or collect) URL, e.g. /api/forget. */
 export function forgetUrlBeside(url: string | undefined): string | undefined {

@@ -41,7 +41,19 @@ export interface MeasureDeps {
   visitor: () => Pick<TrackedEvent, 'aid' | 'uid' | 'visit' | 'page'>;
 }
 
-export function createMeasurement(deps: MeasureDeps) {
+export interface Measurement {
+  /** Consent granted and storage open: messages are stored and sent from now on. */
+  enable(): void;
+  /** Consent denied when the page starts: what earlier pages left unsent goes too. */
+  deny(): Promise<void>;
+  /** An event another tab recorded (that tab forwards it): its goals count here too. */
+  observe(event: TrackedEvent): void;
+  /** Writes the windows of what was tracked so far, commits the outbox and starts sending (not waiting for the network). */
+  flush(): Promise<void>;
+  stop(): void;
+}
+
+export function createMeasurement(deps: MeasureDeps): Measurement {
   const { now, report, store } = deps;
   const outbox = deps.collectUrl
     ? createOutbox({ ...deps.collect, url: deps.collectUrl, queue: store.outbox, report })
@@ -124,13 +136,9 @@ export function createMeasurement(deps: MeasureDeps) {
   }
 
   return {
-    /** Consent granted and storage open: messages are stored and sent from now on. */
     enable: () => outbox?.enable(),
-    /** Consent denied when the page starts: what earlier pages left unsent goes too. */
     deny: () => outbox?.disable() ?? Promise.resolve(),
-    /** An event another tab recorded (that tab forwards it): its goals count here too. */
     observe: safely((event: TrackedEvent) => journeys.observe(event)),
-    /** Writes the windows of what was tracked so far, commits the outbox and starts sending (not waiting for the network). */
     flush: async () => {
       await journeys.idle();
       await outbox?.commit();
@@ -142,5 +150,3 @@ export function createMeasurement(deps: MeasureDeps) {
     },
   };
 }
-
-export type Measurement = ReturnType<typeof createMeasurement>;

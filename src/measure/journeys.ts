@@ -178,7 +178,20 @@ export interface JourneyDeps {
   onError: (cause: unknown) => void;
 }
 
-export function createJourneys(deps: JourneyDeps) {
+export interface Journeys {
+  /** A new config: its steps, then the stored windows, this page's early events and what stored events settle. */
+  setConfig(config: MicrosegConfig): Promise<void>;
+  observe(event: TrackedEvent): void;
+  /** Closes the windows whose time is up (a tab coming back: its timers slept). */
+  check(): Promise<void>;
+  /** Resolves when every change asked for so far is written and told (flush() waits for it). */
+  idle(): Promise<void>;
+  /** Consent denied or forget(): nothing remains here. */
+  reset(): void;
+  stop(): void;
+}
+
+export function createJourneys(deps: JourneyDeps): Journeys {
   const { now } = deps;
   let steps = new Map<string, Step>();
   let configured = false;
@@ -279,9 +292,7 @@ export function createJourneys(deps: JourneyDeps) {
     },
     observe: (event: TrackedEvent) => observe(event),
     check,
-    /** Resolves when every change asked for so far is written and told (flush() waits for it). */
     idle: (): Promise<void> => queue,
-    /** Consent denied or forget(): nothing remains here. */
     reset(): void {
       generation++;
       state = emptyState();
@@ -295,5 +306,3 @@ export function createJourneys(deps: JourneyDeps) {
     },
   };
 }
-
-export type Journeys = ReturnType<typeof createJourneys>;

@@ -13,6 +13,10 @@ export interface PreviewHostDeps {
   key: PublicKeyInput | PublicKeyInput[] | undefined;
   now: () => number;
   report: Reporter;
+}
+
+/** What a preview needs of the running SDK, handed over once its parts exist (the host is made first: consent waits on its token). */
+export interface PreviewConnection {
   ready: () => Promise<void>;
   /** The bridge without show/leave/persona. */
   bridge: () => Omit<PreviewBridge, 'show' | 'leave' | 'persona'>;
@@ -20,7 +24,23 @@ export interface PreviewHostDeps {
   repaint: () => void;
 }
 
-export function createPreviewHost(deps: PreviewHostDeps) {
+export interface PreviewHost {
+  /** Hands the running SDK over; until then a preview cannot open. */
+  connect(connection: PreviewConnection): void;
+  /** The preview token in the page's URL: being checked, verified (the SDK runs in memory only), refused or none. */
+  link(): 'none' | 'checking' | 'verified' | 'refused';
+  /** Resolves once the URL's token is verified or refused. */
+  readonly checked: Promise<void>;
+  /** A preview shows the page now (its decide/offers answer instead of the visitor's). */
+  active(): boolean;
+  decide(slot: string): Decision | undefined;
+  offers(): string[] | undefined;
+  start(persona: Persona, fromUrl?: boolean): Promise<void>;
+  stop(): void;
+}
+
+export function createPreviewHost(deps: PreviewHostDeps): PreviewHost {
+  let sdk: PreviewConnection | undefined;
   let view: PreviewView | undefined;
   let session: PreviewSession | undefined;
   let starting: Promise<void> | undefined;
@@ -37,19 +57,21 @@ export function createPreviewHost(deps: PreviewHostDeps) {
     session = undefined;
     if (!view) return;
     view = undefined;
-    deps.repaint();
+    sdk?.repaint();
   }
 
   async function open(persona: Persona, fromUrl: boolean): Promise<void> {
-    await deps.ready();
+    if (!sdk) throw new Error('the SDK is not connected');
+    const { ready, bridge, repaint } = sdk;
+    await ready();
     const { mount } = await loadOverlay();
     if (session) return session.update(persona);
     session = mount({
-      ...deps.bridge(),
+      ...bridge(),
       persona,
       show(next) {
         view = next;
-        deps.repaint();
+        repaint();
       },
       leave() {
         stop();
@@ -91,9 +113,10 @@ export function createPreviewHost(deps: PreviewHostDeps) {
   }
 
   return {
-    /** The preview token in the page's URL: being checked, verified (the SDK runs in memory only), refused or none. */
+    connect(connection) {
+      sdk = connection;
+    },
     link: () => link,
-    /** Resolves once the URL's token is verified or refused. */
     checked,
     active: () => view !== undefined,
     decide: (slot: string): Decision | undefined => view?.decide(slot),
@@ -102,5 +125,3 @@ export function createPreviewHost(deps: PreviewHostDeps) {
     stop,
   };
 }
-
-export type PreviewHost = ReturnType<typeof createPreviewHost>;

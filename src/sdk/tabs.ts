@@ -13,12 +13,14 @@ export type TabMessage =
   | { t: 'forget' };
 
 export interface TabChannel {
+  /** Hears what the other tabs say (one listener: the SDK's, attached once its parts exist). */
+  listen(onMessage: (message: TabMessage) => void): void;
   event(event: TrackedEvent): void;
   post(message: TabMessage): void;
   close(): void;
 }
 
-export function createTabChannel(name: string, onMessage: (message: TabMessage) => void): TabChannel {
+export function createTabChannel(name: string, onMessage: (message: TabMessage) => void = () => {}): TabChannel {
   let channel: BroadcastChannel | undefined;
   try {
     channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined;
@@ -43,6 +45,9 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
     }
   };
   return {
+    listen(handler) {
+      onMessage = handler;
+    },
     event(event) {
       if (!channel) return;
       if (!batch.length) {

@@ -121,13 +121,14 @@ export function createStore(options: StoreOptions) {
       else writer.append(event);
     },
 
+    /** Sets the source of the derived records (StoreOptions.derived), for parts made after the store. */
+    derive: writer.derive,
     /** Derived state changed: write it with the next flush. */
     touch(): void {
       if (place.persisting) writer.touch();
     },
 
-    put,
-    get,
+    put, get,
 
     /**
      * Read, change and write one record in one transaction: they run one after another across tabs, so no
@@ -184,11 +185,10 @@ export function createStore(options: StoreOptions) {
     },
 
     close(): void {
-      const open = place.durable;
-      const due = upkeep.cancel();
+      const open = upkeep.cancel() ? place.durable : null;
       const target = place.stop(false);
       // A page closed before the upkeep ran: it runs now, then the connection goes.
-      if (due && open) void runUpkeep(open).finally(() => open.close());
+      if (open) void runUpkeep(open).finally(() => open.close());
       else target?.close();
     },
   };

@@ -33,6 +33,7 @@ export function createWriter(deps: WriterDeps) {
   /** Derived records changed without new events: the next flush must still write them. */
   let touched = false;
   let on = false;
+  let derive = deps.derived;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | null = null;
 
@@ -50,7 +51,7 @@ export function createWriter(deps: WriterDeps) {
     const batch = events.splice(0, BATCH);
     touched = false;
     if (!events.length) {
-      const derived = deps.derived?.();
+      const derived = derive?.();
       if (derived) for (const [k, v] of Object.entries(derived)) records.set(k, v);
     }
     const kv = records;
@@ -103,6 +104,10 @@ export function createWriter(deps: WriterDeps) {
     touch(): void {
       touched = true;
       schedule();
+    },
+    /** Sets the source of the derived records. */
+    derive(source: () => Record<string, unknown> | undefined): void {
+      derive = source;
     },
     has: (key: string) => records.has(key),
     value: (key: string) => records.get(key),

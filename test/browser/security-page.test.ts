@@ -31,7 +31,7 @@ const CLOBBER_SCRIPT = [
 const CLOBBER_GLOBALS = [
   `<a id="__microsegValidate" href="/evil/"></a>`,
   `<form id="__microsegValidate"><input name="call"></form>`,
-  `<img name="__microsegValidate" src="/evil/x.png"><a id="__microsegPreview"></a><div id="__microsegPaint"></div>`,
+  `<img name="__microsegValidate" src="/evil/x.png"><a id="__microsegPreview"></a><div id="__microsegPaint"></div><a id="__microsegExtras" href="/evil/"></a>`,
   `<img name="createElement"><img name="head"><img name="querySelector"><a id="trustedTypes"></a>`,
 ];
 
@@ -116,11 +116,13 @@ describe('DOM clobbering: page markup never configures the SDK or chooses its fi
       const context = await browser.newContext();
       const w = await watchedPage(context);
       const path = serve(html('', `${markup}<p>shop</p><script>${snippet()}
-microseg.init({ configUrl: '/good.json', autoPage: false }); microseg.track('x');</script>`));
+microseg.init({ configUrl: '/good.json', collectUrl: '/collect', autoPage: false }); microseg.track('x');</script>`));
       await w.page.goto(server.url + path);
       await ready(w.page);
       expect(await configVersion(w.page)).toBe('good');
       expect(await w.page.evaluate(() => (window as any).microseg.storage())).toBe('indexeddb');
+      // The optional parts (a collector is configured) loaded from beside the SDK, not from the markup.
+      expect(await w.page.evaluate(() => typeof (window as any).__microsegExtras?.createMeasurement)).toBe('function');
       expect(w.errors).toEqual([]);
       await context.close();
     });

@@ -414,3 +414,93 @@ describe('createConfigSync with a storage that never answers', () => {
     vi.useRealTimers();
   });
 });
+
+const RECORD = 'config:inline';
+
+async function sha256(text: string): Promise<string> {
+  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** One page: a sync over `storage` with the inline config, until it is ready (its writes are made by then). */
+async function inlinePage(options: Partial<ConfigSyncOptions>) {
+  const load = vi.fn(loadValidator);
+  const { sync, seen, errors } = start({ loadValidator: load, ...options });
+  const config = await sync.ready;
+  sync.stop();
+  return { config, loads: load.mock.calls.length, seen: seen.map((s) => `${s.version}/${s.source}`), errors };
+}
+
+const inlineText = JSON.stringify({ ...minimal(), version: 'i1' });
+
+describe('an inline config checked once per version', () => {
+  it('the second page with the same text does not load the validator', async () => {
+    const storage = memoryStorage();
+    const first = await inlinePage({ config: inlineText, storage });
+    expect(first).toMatchObject({ loads: 1, seen: ['i1/inline'], errors: [] });
+    expect(storage.map.get(RECORD)).toEqual({ digest: await sha256(inlineText), checked: RULES_VERSION });
+
+    const second = await inlinePage({ config: inlineText, storage });
+    expect(second).toMatchObject({ loads: 0, seen: ['i1/inline'], errors: [] });
+    expect(second.config?.version).toBe('i1');
+    expect(storage.set).toHaveBeenCalledTimes(1); // nothing new to remember
+  });
+
+  it('the same object on the next page is the same text', async () => {
+    const storage = memoryStorage();
+    await inlinePage({ config: { ...minimal(), version: 'o1' }, storage });
+    expect(await inlinePage({ config: { ...minimal(), version: 'o1' }, storage })).toMatchObject({ loads: 0, seen: ['o1/inline'] });
+  });
+
+  it('a text changed by one byte is checked again, and remembered instead', async () => {
+    const storage = memoryStorage();
+    await inlinePage({ config: inlineText, storage });
+    const changed = inlineText.replace('"i1"', '"i2"');
+    expect(await inlinePage({ config: changed, storage })).toMatchObject({ loads: 1, seen: ['i2/inline'] });
+    expect(storage.map.get(RECORD)).toEqual({ digest: await sha256(changed), checked: RULES_VERSION });
+    expect(await inlinePage({ config: inlineText + ' ', storage })).toMatchObject({ loads: 1, seen: ['i1/inline'] });
+  });
+
+  it('a record of other rules, or a missing or garbled one, means the full check', async () => {
+    const digest = await sha256(inlineText);
+    for (const record of [{ digest, checked: RULES_VERSION - 1 }, undefined, null, 'junk', { digest: 42, checked: RULES_VERSION }, { checked: RULES_VERSION }, { digest: digest.toUpperCase(), checked: RULES_VERSION }]) {
+      const storage = memoryStorage({ [RECORD]: record });
+      expect(await inlinePage({ config: inlineText, storage })).toMatchObject({ loads: 1, seen: ['i1/inline'] });
+      expect(storage.map.get(RECORD)).toEqual({ digest, checked: RULES_VERSION });
+    }
+  });
+
+  it('a storage that fails to answer means the full check, never an error', async () => {
+    const storage = { get: vi.fn(() => Promise.reject(new Error('blocked'))), set: vi.fn(() => Promise.reject(new Error('quota'))) };
+    expect(await inlinePage({ config: inlineText, storage })).toMatchObject({ loads: 1, seen: ['i1/inline'], errors: [] });
+  });
+
+  it('a bad inline config is refused on every page and never remembered', async () => {
+    const storage = memoryStorage();
+    const bad = JSON.stringify({ schema: 1, version: 'x', segments: [] });
+    for (let i = 0; i < 2; i++) {
+      const run = await inlinePage({ config: bad, storage });
+      expect(run).toMatchObject({ config: undefined, loads: 1, seen: [] });
+      expect(run.errors.map((e) => e.code)).toEqual(['config-invalid']);
+    }
+    expect(storage.set).not.toHaveBeenCalled();
+  });
+
+  it('a signed one still needs its signature on every page', async () => {
+    const keys = await generateKeys();
+    const envelope = JSON.stringify(await signConfig(JSON.stringify({ ...minimal(), version: 's1' }), keys.privatePem));
+    const storage = memoryStorage();
+    expect(await inlinePage({ config: envelope, storage, publicKey: keys.publicJwk })).toMatchObject({ loads: 1, seen: ['s1/inline'] });
+    expect(await inlinePage({ config: envelope, storage, publicKey: keys.publicJwk })).toMatchObject({ loads: 0, seen: ['s1/inline'] });
+    // The key was rotated: the remembered text is refused all the same.
+    const other = await generateKeys();
+    const refused = await inlinePage({ config: envelope, storage, publicKey: other.publicJwk });
+    expect(refused).toMatchObject({ config: undefined, seen: [] });
+    expect(refused.errors.map((e) => e.code)).toEqual(['config-signature-invalid']);
+  });
+
+  it('without storage every page checks it', async () => {
+    expect(await inlinePage({ config: inlineText })).toMatchObject({ loads: 1, seen: ['i1/inline'] });
+    expect(await inlinePage({ config: inlineText })).toMatchObject({ loads: 1, seen: ['i1/inline'] });
+  });
+});

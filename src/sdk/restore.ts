@@ -1,0 +1,40 @@
+// Consent granted: storage opens and what earlier pages kept comes back, in the order the parts need it.
+import type { TrackedEvent } from '../shared/types';
+import { MINUTE } from '../shared/constants';
+import type { EngineState } from '../engine';
+import type { SegmentRuntime } from '../engine/runtime';
+import type { LabelsRuntime } from '../labels';
+import type { createStore } from '../store';
+
+/** How far behind another tab's events a stored engine record can be: its write races their arrival. */
+const RECORD_LAG = MINUTE;
+
+export interface RestoreDeps {
+  store: Pick<ReturnType<typeof createStore>, 'persist' | 'get' | 'events'>;
+  segments: Pick<SegmentRuntime, 'config' | 'restore' | 'ingest'>;
+  labels: Pick<LabelsRuntime, 'restore'>;
+  decisions: { restore(history: unknown): void };
+  /** Storage is open from now on: what a closing page has not stored gets journaled. */
+  opened: () => void;
+  saveProfile: () => void;
+  /** When this page started: its events are replayed when a config is already in force. */
+  startedAt: number;
+}
+
+export async function restoreStored(deps: RestoreDeps): Promise<void> {
+  const { store, segments } = deps;
+  const moving = store.persist();
+  deps.opened();
+  const recovered: TrackedEvent[] = await moving;
+  deps.saveProfile();
+  deps.labels.restore(await store.get('labels'));
+  deps.decisions.restore(await store.get('exposures'));
+  // The stored state, then the stored events it may lack: tabs write it in turn, and the last write can
+  // come from a tab that had not yet heard of another's newest events. Ids it counted are skipped; under a
+  // config already (storage was blocked or slow) this page's events are replayed the same way.
+  const saved = await store.get<EngineState>('engine');
+  const since = Math.min(segments.config() ? deps.startedAt : Infinity, typeof saved?.at === 'number' ? saved.at - RECORD_LAG : Infinity);
+  await segments.restore(saved, Number.isFinite(since) ? await store.events(since) : []);
+  // Events a closed page could not commit: the engine counts each id once.
+  for (const event of recovered) segments.ingest(event);
+}

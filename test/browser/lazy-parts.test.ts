@@ -1,0 +1,62 @@
+// Optional parts load only where the site configured them: a page without a collector, a labels
+// backend or journeys never downloads microseg.extras.js; one with a collector does, and what it
+// tracked before the file arrived still reaches the collector.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { html, launch, startServer, watchedPage, type TestServer } from './harness';
+
+const CONFIG = JSON.stringify({ schema: 1, version: 'lazy-1', segments: [{ id: 'everyone', fallback: true }] });
+
+let browser: Browser;
+let server: TestServer;
+const received: string[] = [];
+
+beforeAll(async () => {
+  browser = await launch();
+  const page = (options: string) =>
+    html(`<script src="/microseg.iife.js"></script><script>
+      microseg.init(Object.assign({ config: ${JSON.stringify(CONFIG)}, autoPage: false }, ${options}));
+      for (let i = 0; i < 5; i++) microseg.track('early', { n: i }); // before anything has loaded
+    </script>`);
+  server = await startServer({ '/plain': page('{}'), '/collected': page(`{ collectUrl: '/collect', collect: { interval: 50 } }`) });
+  server.app.post('/collect', async (c) => {
+    const body = JSON.parse(await c.req.text()) as { events: Array<{ type: string; props: { n?: number } }> };
+    for (const e of body.events) if (e.type === 'early') received.push(String(e.props.n));
+    return c.json({ received: body.events.length }, 202);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function visit(path: string) {
+  const context = await browser.newContext();
+  const w = await watchedPage(context);
+  const requested: string[] = [];
+  w.page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  await w.page.goto(server.url + path);
+  await w.page.evaluate(() => (window as any).microseg.ready);
+  await w.page.evaluate(() => (window as any).microseg.flush());
+  return { w, context, requested };
+}
+
+describe('optional parts on demand', () => {
+  it('a page with only a config never fetches the optional parts', async () => {
+    const { w, context, requested } = await visit('/plain');
+    expect(requested).toContain('/microseg.iife.js');
+    expect(requested).not.toContain('/microseg.extras.js');
+    expect(await w.page.evaluate(() => (window as any).microseg.segments())).toEqual(['everyone']);
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a page with a collector fetches them, and the events tracked before they arrived are sent', async () => {
+    const { w, context, requested } = await visit('/collected');
+    expect(requested).toContain('/microseg.extras.js');
+    await expect.poll(() => [...received].sort(), { timeout: 30_000 }).toEqual(['0', '1', '2', '3', '4']);
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+});
