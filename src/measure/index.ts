@@ -56,7 +56,7 @@ export interface Measurement {
 export function createMeasurement(deps: MeasureDeps): Measurement {
   const { now, report, store } = deps;
   const outbox = deps.collectUrl
-    ? createOutbox({ ...deps.collect, url: deps.collectUrl, database: () => store.database(), erase: () => store.eraseOutbox(), report })
+    ? createOutbox({ ...deps.collect, url: deps.collectUrl, queue: store.outbox, report })
     : undefined;
 
   const safely =

@@ -49,7 +49,7 @@ async function openOutbox(name: string, fetch: typeof globalThis.fetch, opts: Re
   const store = createStore({ name, report: (e) => errors.push(e.code) });
   await store.persist();
   const outbox = createOutbox({
-    url: '/collect', database: () => store.database(), report: (e) => errors.push(e.code), fetch, random: () => 1, ...opts,
+    url: '/collect', queue: store.outbox, report: (e) => errors.push(e.code), fetch, random: () => 1, ...opts,
   });
   outbox.enable();
   return { store, outbox, errors };
@@ -239,7 +239,7 @@ describe('delivery under a hostile or broken collector', () => {
     const store = createStore({ name: 'cors', report: () => {} });
     await store.persist();
     const outbox = createOutbox({
-      url: 'https://collector.example/collect', database: () => store.database(), report: (e) => reported.push(e), fetch, random: () => 1,
+      url: 'https://collector.example/collect', queue: store.outbox, report: (e) => reported.push(e), fetch, random: () => 1,
     });
     outbox.enable();
     outbox.add(msg(1));

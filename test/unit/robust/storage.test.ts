@@ -102,7 +102,12 @@ describe('storage failures', () => {
     await store.persist();
     store.append(event('before', T));
     await store.flush();
-    (await store.database())!.close(); // the browser reclaimed it, or another tab's deleteDB/upgrade
+    // The browser reclaimed the connection, or another tab's deleteDB/upgrade: its next transaction throws.
+    const transaction = IDBDatabase.prototype.transaction;
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementationOnce(function (this: IDBDatabase, ...args: any[]) {
+      this.close();
+      return transaction.apply(this, args as never);
+    });
     store.append(event('after', T));
     await store.flush();
     expect(store.mode).toBe('indexeddb');

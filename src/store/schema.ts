@@ -1,0 +1,75 @@
+// What the database holds: its object stores and their versions, raw-event chunks, and the
+// typed key-value records.
+import type { TrackedEvent } from '../shared/types';
+import type { EngineState } from '../engine/types';
+import type { JourneyState } from '../measure/journeys';
+
+/**
+ * Raw events are stored in chunks, one record per flush: IndexedDB's cost is per record, so a
+ * burst of thousands of events costs one put. The key sorts by the chunk's first timestamp and
+ * carries its event count, so counting needs keys only.
+ */
+export interface Chunk {
+  key: string;
+  first: number;
+  last: number;
+  events: TrackedEvent[];
+}
+
+/** The key-value records and their types. */
+export interface KvSchema {
+  /** The segment engine's aggregates, written with the events they count. */
+  engine: EngineState;
+  /** Local label records (checked when read: another version may have written them). */
+  labels: unknown;
+  /** Campaign exposure history (checked when read). */
+  exposures: unknown;
+  journeys: JourneyState;
+  /** The last good configuration document (config/sync.ts). */
+  config: unknown;
+  /** Raw events stored: kept in step by every transaction that adds or deletes chunks. */
+  eventCount: number;
+}
+export type KvKey = keyof KvSchema;
+
+export const COUNT: KvKey = 'eventCount';
+
+/** Message stores used as queues (the outbox): records with an id and a time, oldest first by `ts`. */
+export type QueueName = 'outbox';
+
+/** Padded base 36: sorts as the number does. */
+export const stampOf = (ts: number) => Math.max(0, ts).toString(36).padStart(10, '0');
+
+export function chunkOf(events: TrackedEvent[]): Chunk {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const e of events) {
+    if (e.ts < first) first = e.ts;
+    if (e.ts > last) last = e.ts;
+  }
+  return { key: `${stampOf(first)}:${events.length}:${Math.random().toString(36).slice(2, 8)}`, first, last, events };
+}
+
+export const countOf = (key: IDBValidKey) => Number(String(key).split(':')[1]) || 0;
+
+export const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;
+
+/** Bump with a new step in `migrate` whenever the object stores change. */
+export const DB_VERSION = 3;
+
+export function migrate(db: IDBDatabase, oldVersion: number, tx: IDBTransaction): void {
+  // Each step runs once, in order, from the version this browser holds (a switch cannot fall
+  // through under noFallthroughCasesInSwitch).
+  if (oldVersion < 1) {
+    db.createObjectStore('chunks', { keyPath: 'key' }).createIndex('last', 'last');
+    db.createObjectStore('kv');
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('ts', 'ts');
+  }
+  if (oldVersion < 3) {
+    // The running count starts from the keys once, so that no later start has to read them.
+    const keys = tx.objectStore('chunks').getAllKeys();
+    keys.onsuccess = () => tx.objectStore('kv').put(keys.result.reduce<number>((n, k) => n + countOf(k), 0), COUNT);
+  }
+}

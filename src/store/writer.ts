@@ -1,0 +1,145 @@
+// Write-behind for the durable backend: raw events and records wait here and are flushed in
+// batches, one transaction per flush, so that a burst of calls costs one write. What is not
+// committed yet can be read back, journaled when the page goes away, or handed to memory.
+import type { TrackedEvent } from '../shared/types';
+import { describe } from '../shared/errors';
+import { setTimer } from '../shared/timer';
+import { StoreFailure } from './backend';
+import type { IndexedDbBackend } from './indexeddb';
+import type { Journal } from './journal';
+
+const BATCH = 5000;
+
+export interface WriterDeps {
+  /** Delay between a write and its flush, so that bursts share one transaction. */
+  flushDelay: number;
+  /** Records to write with the last batch of events (state derived from them). */
+  derived?: () => Record<string, unknown> | undefined;
+  /** Where to write: the durable backend once open; null when storing stopped or memory took over. */
+  target: () => Promise<IndexedDbBackend | null>;
+  /** The target is still the one storing (not discarded or closed meanwhile). */
+  current: (target: IndexedDbBackend) => boolean;
+  /** These records are committed. */
+  committed: (keys: Iterable<string>) => void;
+  /** Writing failed for good: the writer's content is to go to memory. */
+  failed: (failure: StoreFailure) => void;
+  journal: Journal<TrackedEvent>;
+}
+
+export function createWriter(deps: WriterDeps) {
+  let events: TrackedEvent[] = [];
+  let records = new Map<string, unknown>();
+  let inflight: TrackedEvent[] = [];
+  /** Derived records changed without new events: the next flush must still write them. */
+  let touched = false;
+  let on = false;
+  let derive = deps.derived;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let flushing: Promise<void> | null = null;
+
+  function schedule(): void {
+    if (timer !== undefined || !on) return;
+    timer = setTimer(() => {
+      timer = undefined;
+      void flush();
+    }, events.length >= BATCH ? 0 : deps.flushDelay);
+  }
+
+  async function writeBatch(): Promise<void> {
+    const target = await deps.target();
+    if (!target) return;
+    const batch = events.splice(0, BATCH);
+    touched = false;
+    if (!events.length) {
+      const derived = derive?.();
+      if (derived) for (const [k, v] of Object.entries(derived)) records.set(k, v);
+    }
+    const kv = records;
+    records = new Map();
+    inflight = batch;
+    try {
+      await target.write(batch, kv);
+      inflight = [];
+      deps.committed(kv.keys());
+    } catch (cause) {
+      inflight = [];
+      if (!deps.current(target)) return; // discarded or closed meanwhile: nothing to keep
+      events = batch.concat(events);
+      for (const [k, v] of kv) if (!records.has(k)) records.set(k, v);
+      deps.failed(cause instanceof StoreFailure ? cause : new StoreFailure('storage-failed', `writing to IndexedDB failed (${describe(cause)})`, cause));
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (on && (events.length || records.size || touched)) await writeBatch();
+    if (on && !inflight.length) deps.journal.committed(true);
+  }
+
+  /** Writes everything queued; resolves when it is committed (or handed to memory). */
+  function flush(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!flushing) flushing = drain().finally(() => (flushing = null));
+    return flushing;
+  }
+
+  return {
+    flush,
+    /** Storing is allowed from now on (or, false, no more). */
+    set on(value: boolean) {
+      on = value;
+    },
+    get busy(): boolean {
+      return !!flushing;
+    },
+    append(event: TrackedEvent): void {
+      events.push(event);
+      schedule();
+    },
+    put(key: string, value: unknown): void {
+      records.set(key, value);
+      schedule();
+    },
+    /** Derived state changed: write it with the next flush. */
+    touch(): void {
+      touched = true;
+      schedule();
+    },
+    /** Sets the source of the derived records. */
+    derive(source: () => Record<string, unknown> | undefined): void {
+      derive = source;
+    },
+    has: (key: string) => records.has(key),
+    value: (key: string) => records.get(key),
+    /** The record is written by other means (a transaction of its own): not by the next flush. */
+    forget(key: string): void {
+      records.delete(key);
+    },
+    /** Events not committed yet. */
+    uncommitted: (): TrackedEvent[] => [...inflight, ...events],
+    /** Goes before what waits (what memory held before consent): events first, records unless newer here. */
+    prepend(held: TrackedEvent[], kv: Map<string, unknown>): void {
+      events = [...held, ...events];
+      for (const [k, v] of kv) if (!records.has(k)) records.set(k, v);
+    },
+    /** Everything it holds, handed over; it is empty after. */
+    take(): { events: TrackedEvent[]; kv: Map<string, unknown> } {
+      const held = { events: [...inflight, ...events], kv: records };
+      clearTimeout(timer);
+      timer = undefined;
+      events = [];
+      inflight = [];
+      records = new Map();
+      touched = false;
+      return held;
+    },
+    /** The page is going away: copy what is not committed into the journal, synchronously. */
+    journal(): void {
+      if (!on) return;
+      void flush();
+      deps.journal.write([...inflight, ...events]);
+    },
+  };
+}
+
+export type Writer = ReturnType<typeof createWriter>;

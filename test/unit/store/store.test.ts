@@ -1,0 +1,144 @@
+// The store's start path and upkeep: one readonly transaction before the start's reads are
+// answered, no key scan at start, retention after the start, the bound kept by a running count.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createStore } from '../../../src/store';
+import type { TrackedEvent } from '../../../src';
+
+const DAY = 86_400_000;
+const T = Date.UTC(2026, 10, 23, 12);
+const event = (id: string, ts: number, seq = 0): TrackedEvent => ({
+  id, type: 'x', ts, seq, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1,
+});
+
+function request<R>(req: IDBRequest<R>): Promise<R> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function stored(name: string): Promise<{ ids: string[]; count: unknown }> {
+  const db = await request(indexedDB.open(name));
+  try {
+    const tx = db.transaction(['chunks', 'kv']);
+    const chunks = (await request(tx.objectStore('chunks').getAll())) as Array<{ events: TrackedEvent[] }>;
+    const count = await request(tx.objectStore('kv').get('eventCount'));
+    return { ids: chunks.flatMap((c) => c.events.map((e) => e.id)).sort(), count };
+  } finally {
+    db.close();
+  }
+}
+
+/** A history written by an earlier page, one chunk per day. */
+async function history(name: string, days: number[], extra?: (store: ReturnType<typeof createStore>) => void) {
+  // Written long ago, when none of it was expired yet.
+  const store = createStore({ name, report: () => {}, now: () => T - 60 * DAY });
+  await store.persist();
+  for (const d of days) {
+    store.append(event(`d${d}`, T - d * DAY));
+    await store.flush();
+  }
+  extra?.(store);
+  await store.flush();
+  store.close();
+  await stored(name); // after the upkeep that closing ran
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('the store at start', () => {
+  it('answers the start from one readonly transaction, without reading the chunk keys', async () => {
+    await history('start', [3, 2, 1], (store) => {
+      store.put('engine', { v: 1, at: T } as never);
+      store.put('labels', [{ name: 'vip' }]);
+    });
+    const transactions = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const keys = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys');
+    const store = createStore({ name: 'start', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await store.persist();
+    expect(await store.get('engine')).toEqual({ v: 1, at: T });
+    expect(await store.get('labels')).toEqual([{ name: 'vip' }]);
+    expect(await store.get('exposures')).toBeUndefined();
+    expect(transactions.mock.calls.map((c) => c[1] ?? 'readonly')).toEqual(['readonly']);
+    expect(keys.mock.contexts.map((s) => (s as IDBObjectStore).name)).not.toContain('chunks');
+    store.close();
+  });
+
+  it('a record written after the start is read back, not the start copy', async () => {
+    await history('fresh', [1], (store) => store.put('labels', ['old']));
+    const store = createStore({ name: 'fresh', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await store.persist();
+    store.put('labels', ['new']);
+    await store.flush();
+    expect(await store.get('labels')).toEqual(['new']);
+    store.close();
+  });
+
+  it('deletes expired events after the start, when the store is idle, not while it opens', async () => {
+    await history('later', [40, 35, 31, 2, 1]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const store = createStore({ name: 'later', report: () => {}, now: () => T, retentionDays: 30, upkeepDelay: 5000 });
+    await store.persist();
+    expect((await stored('later')).ids).toEqual(['d1', 'd2', 'd31', 'd35', 'd40']);
+    vi.advanceTimersByTime(5000);
+    vi.useRealTimers();
+    await vi.waitFor(async () => expect((await stored('later')).ids).toEqual(['d1', 'd2']));
+    expect((await stored('later')).count).toBe(2);
+    expect((await store.events()).map((e) => e.id)).toEqual(['d2', 'd1']);
+    store.close();
+  });
+
+  it('a page that closes before its upkeep runs it as it closes', async () => {
+    await history('closing', [40, 1]);
+    const store = createStore({ name: 'closing', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await store.persist();
+    store.close();
+    await vi.waitFor(async () => expect((await stored('closing')).ids).toEqual(['d1']));
+  });
+});
+
+describe('the bound on raw events', () => {
+  it('holds while the page runs: a write past it drops the oldest whole chunks; the upkeep trims to the bound', async () => {
+    const store = createStore({ name: 'bound', report: () => {}, now: () => T, maxEvents: 10, upkeepDelay: 60_000 });
+    await store.persist();
+    for (let chunk = 0; chunk < 5; chunk++) {
+      for (let i = 0; i < 4; i++) store.append(event(`c${chunk}e${i}`, T - 100 + chunk * 10 + i, i));
+      await store.flush();
+    }
+    const after = await stored('bound');
+    expect(after.ids.length).toBeLessThanOrEqual(13); // within one chunk of the bound
+    expect(after.count).toBe(after.ids.length);
+    expect(after.ids).toContain('c4e0');
+    store.close(); // the upkeep was due: it runs now
+    await vi.waitFor(async () => expect((await stored('bound')).ids.length).toBe(10));
+    const trimmed = await stored('bound');
+    expect(trimmed.count).toBe(10);
+    expect(trimmed.ids).not.toContain('c1e1');
+    expect(trimmed.ids).toContain('c2e2');
+  });
+
+  it('a database from before the running count is counted once, when it upgrades', async () => {
+    const db = await new Promise<IDBDatabase>((resolve) => {
+      const req = indexedDB.open('legacy', 2);
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore('chunks', { keyPath: 'key' }).createIndex('last', 'last');
+        req.result.createObjectStore('kv');
+        req.result.createObjectStore('outbox', { keyPath: 'id' }).createIndex('ts', 'ts');
+        const chunks = req.transaction!.objectStore('chunks');
+        chunks.put({ key: `0000000001:2:aa`, first: T, last: T, events: [event('a', T), event('b', T)] });
+        chunks.put({ key: `0000000002:1:bb`, first: T, last: T, events: [event('c', T)] });
+      };
+      req.onsuccess = () => resolve(req.result);
+    });
+    db.close();
+    const store = createStore({ name: 'legacy', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await store.persist();
+    store.append(event('d', T));
+    await store.flush();
+    expect((await stored('legacy')).count).toBe(4);
+    store.close();
+  });
+});
