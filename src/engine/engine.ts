@@ -16,7 +16,7 @@ import { MINUTE, VISIT_IDLE } from '../shared/constants';
 import { buildGraph } from './graph';
 import { createMetricSet } from './metric-set';
 import { createContext, refreshLabels, refreshProfile } from './context';
-import { lastVisitEnd, recordCampaign, recordVisit, rememberId, restoreCampaigns } from './history';
+import { lastVisitEnd, recordCampaign, recordVisit, rememberId, restoreCampaigns, seenIdsOf } from './history';
 import { nextClockChange } from './clock';
 import { createMembership } from './membership';
 import type { Activity, Engine, EngineOptions } from './types';
@@ -58,7 +58,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const rebuildHistory = !state; // no history at all: backfill() derives campaigns and activity too
   let profile: Profile | undefined = state?.profile;
   let labels: LabelRecords = asRecords(state?.labels);
-  const seenIds = new Set<string>(state?.seen ?? []);
+  const seen = seenIdsOf(state);
   let pendingBackfill = metrics.fresh.size > 0 || rebuildHistory;
   /** ids ingested before backfill(), so it does not count them twice */
   const ingestedHere = new Set<string>();
@@ -111,7 +111,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   /** Everything persisted but the metrics, copied. */
   const stateBesideMetrics = () => ({
     v: 1 as const, at: lastNow, campaigns: structuredClone(campaigns), memberships: membership.memberIds(), fingerprint,
-    seen: [...seenIds], activity: { ...activity }, profile: profile && structuredClone(profile), labels: structuredClone(recordList(labels)),
+    seen: [...seen.ids.keys()], seenTs: [...seen.ids.values()], seenUpTo: Number.isFinite(seen.upTo) ? seen.upTo : undefined, activity: { ...activity }, profile: profile && structuredClone(profile), labels: structuredClone(recordList(labels)),
   });
 
   // Windows that rolled and days that passed while the page was closed.
@@ -123,8 +123,8 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   const change = <A extends unknown[]>(fn: (...args: A) => void) => at((...args: A) => (fn(...args), membership.netChanges()));
   return {
     ingest: change((event) => {
-      if (seenIds.has(event.id)) return;
-      rememberId(seenIds, event.id);
+      if (seen.ids.has(event.id)) return;
+      rememberId(seen, event.id, event.ts);
       if (pendingBackfill) ingestedHere.add(event.id);
       const before = lastVisitEnd(activity, lastNow);
       const firstBefore = activity.first;
@@ -168,10 +168,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
       if (!pendingBackfill) return;
       pendingBackfill = false;
       const keys = new Set<string>();
-      const seen = new Set<string>();
+      const counted = new Set<string>();
       for (const e of events) {
-        if (seen.has(e.id) || ingestedHere.has(e.id)) continue;
-        seen.add(e.id);
+        if (counted.has(e.id) || ingestedHere.has(e.id)) continue;
+        counted.add(e.id);
         for (const k of apply(e, metrics.fresh, rebuildHistory)) keys.add(k);
       }
       metrics.fresh.clear();

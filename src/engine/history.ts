@@ -5,7 +5,7 @@ import type { MicrosegConfig } from '../config/types';
 import type { TrackedEvent } from '../shared/types';
 import { dict } from '../shared/dict';
 import { DAY, VISIT_IDLE } from '../shared/constants';
-import type { Activity, CampaignHistory } from './types';
+import type { Activity, CampaignHistory, EngineState } from './types';
 
 /** Recent event ids kept for deduplication (a replayed batch, another tab). */
 const SEEN_IDS = 512;
@@ -50,8 +50,36 @@ export function restoreCampaigns(config: MicrosegConfig, stored: Record<string, 
   return campaigns;
 }
 
+/**
+ * The ids of the events counted last, with their times. `upTo`: the latest time of an id forgotten
+ * beyond the limit — a counted event later than it is always still known, so stored events after
+ * it can be offered again (another tab's write may lack them) without one being counted twice.
+ */
+export interface SeenIds {
+  ids: Map<string, number>;
+  upTo: number;
+}
+
+/** The ids a stored state remembers; an older state kept no times: its ids count as of its write. */
+export function seenIdsOf(state: Pick<EngineState, 'seen' | 'seenTs' | 'seenUpTo' | 'at'> | undefined): SeenIds {
+  const ids = new Map<string, number>();
+  const list = Array.isArray(state?.seen) ? state.seen : [];
+  const times = Array.isArray(state?.seenTs) && state.seenTs.length === list.length ? state.seenTs : undefined;
+  list.forEach((id, i) => ids.set(id, typeof times?.[i] === 'number' ? times[i] : state!.at));
+  const upTo = typeof state?.seenUpTo === 'number' ? state.seenUpTo : times || !state ? -Infinity : state.at;
+  return { ids, upTo };
+}
+
+/** Stored events after this time can be offered to `state` again: the ones it counted are known by id. */
+export function replayableAfter(state: Pick<EngineState, 'seen' | 'seenTs' | 'seenUpTo' | 'at'>): number {
+  return seenIdsOf(state).upTo;
+}
+
 /** Adds an event id to the recent ones, forgetting the oldest beyond the limit. */
-export function rememberId(seen: Set<string>, id: string): void {
-  seen.add(id);
-  if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value as string);
+export function rememberId(seen: SeenIds, id: string, ts: number): void {
+  seen.ids.set(id, ts);
+  if (seen.ids.size <= SEEN_IDS) return;
+  const [oldest, at] = seen.ids.entries().next().value as [string, number];
+  seen.ids.delete(oldest);
+  if (at > seen.upTo) seen.upTo = at;
 }

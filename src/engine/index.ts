@@ -14,3 +14,4 @@ export {
   type ProfileContext,
   type LabelContext,
 } from './engine';
+export { replayableAfter } from './history';

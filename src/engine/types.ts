@@ -72,6 +72,10 @@ export interface EngineState {
   /** the config the memberships were computed with (see `resumable` in createEngine) */
   fingerprint?: string;
   seen: string[];
+  /** the times of the events in `seen`, in the same order */
+  seenTs?: number[];
+  /** events up to this time may be counted without their id in `seen` (see SeenIds) */
+  seenUpTo?: number;
   activity: Activity;
   profile?: Profile;
   /** every label record (older versions stored a name → label object: still read) */

@@ -1,7 +1,7 @@
 // Consent granted: storage opens and what earlier pages kept comes back, in the order the parts need it.
 import type { TrackedEvent } from '../shared/types';
 import { MINUTE } from '../shared/constants';
-import type { EngineState } from '../engine';
+import { replayableAfter, type EngineState } from '../engine';
 import type { SegmentRuntime } from '../engine/runtime';
 import type { LabelsRuntime } from '../labels';
 import type { createStore } from '../store';
@@ -33,7 +33,9 @@ export async function restoreStored(deps: RestoreDeps): Promise<void> {
   // come from a tab that had not yet heard of another's newest events. Ids it counted are skipped; under a
   // config already (storage was blocked or slow) this page's events are replayed the same way.
   const saved = await store.get<EngineState>('engine');
-  const since = Math.min(segments.config() ? deps.startedAt : Infinity, typeof saved?.at === 'number' ? saved.at - RECORD_LAG : Infinity);
+  const wanted = Math.min(segments.config() ? deps.startedAt : Infinity, typeof saved?.at === 'number' ? saved.at - RECORD_LAG : Infinity);
+  // Never before the record stops knowing what it counted by id: no event is counted twice.
+  const since = saved && typeof saved.at === 'number' ? Math.max(wanted, replayableAfter(saved) + 1) : wanted;
   await segments.restore(saved, Number.isFinite(since) ? await store.events(since) : []);
   // Events a closed page could not commit: the engine counts each id once.
   for (const event of recovered) segments.ingest(event);

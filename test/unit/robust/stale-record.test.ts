@@ -11,6 +11,7 @@ const config: MicrosegConfig = {
   segments: [
     { id: 'ten', when: { 'metrics.taps': { $gte: 10 } } },
     { id: 'eleven', when: { 'metrics.taps': { $gte: 11 } } },
+    { id: 'over-600', when: { 'metrics.taps': { $gt: 600 } } },
     { id: 'everyone', fallback: true },
   ],
 };
@@ -45,6 +46,23 @@ describe('a stale aggregate record written last', () => {
     await next.ready;
     expect(next.segments()).toContain('ten');
     expect(next.segments()).not.toContain('eleven');
+    next.destroy();
+  });
+
+  it('more events in the last minute than the record remembers ids of: none is counted twice', async () => {
+    const name = 'busy-record';
+    const first = createMicroseg({ config, autoPage: false, dbName: name });
+    await first.ready;
+    for (let i = 0; i < 600; i++) first.track('tap', { i });
+    await first.flush();
+    expect(first.segments()).not.toContain('over-600');
+    first.destroy();
+
+    const next = createMicroseg({ config, autoPage: false, dbName: name });
+    await next.ready;
+    expect(next.segments()).not.toContain('over-600');
+    next.track('tap');
+    expect(next.segments()).toContain('over-600');
     next.destroy();
   });
 });
