@@ -21,14 +21,14 @@ const validatorAsScript = () => ({
 });
 
 const minify = () =>
-  terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } });
+  terser({ ecma: 2020, compress: { passes: 3 }, format: { comments: false } });
 
 export default [
   // The ES modules for bundlers and Node: the SDK, the React binding and the server evaluation
   // share chunks, so an app that uses two of them loads the core once. React stays an import.
   {
     input: { microseg: 'src/index.ts', 'microseg.react': 'src/react/index.ts', 'microseg.server': 'src/server/index.ts' },
-    external: [/^idb/, /^zod/, /^react($|\/)/, /^react-dom($|\/)/],
+    external: [/^zod/, /^react($|\/)/, /^react-dom($|\/)/],
     // The validator becomes its own chunk, loaded only when an unchecked config arrives.
     output: { dir: 'dist', entryFileNames: '[name].mjs', chunkFileNames: 'microseg.[name].mjs', format: 'es', sourcemap: true },
     plugins: [
@@ -39,7 +39,7 @@ export default [
   // under every moduleResolution (bundler, node16, nodenext).
   {
     input: { microseg: 'src/index.ts', 'microseg.react': 'src/react/index.ts', 'microseg.server': 'src/server/index.ts' },
-    external: [/^idb/, /^zod/, /^react($|\/)/, /^react-dom($|\/)/],
+    external: [/^zod/, /^react($|\/)/, /^react-dom($|\/)/],
     // .d.mts beside each .mjs too: a relative import of dist/*.mjs (our tests) finds its types.
     output: [
       { dir: 'dist', entryFileNames: '[name].d.ts', chunkFileNames: 'microseg.[name].d.ts', format: 'es' },
@@ -93,6 +93,6 @@ export default [
   {
     input: 'src/snippet/snippet.js',
     output: { file: 'dist/snippet.min.js', format: 'es' },
-    plugins: [terser({ ecma: 5, compress: { passes: 2 }, format: { comments: false } })],
+    plugins: [terser({ ecma: 5, compress: { passes: 3 }, format: { comments: false } })],
   },
 ];

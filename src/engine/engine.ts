@@ -163,7 +163,6 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     takeDecisionInputs: () => membership.takeDecisionInputs(),
     explain: at((segmentId) => membership.explain(segmentId, config.version)),
     snapshot: at(() => ({ ...stateBesideMetrics(), metrics: metrics.state() })),
-    delta: at(() => ({ meta: { ...stateBesideMetrics(), metricHashes: compiled.map((m) => m.hash) }, metrics: metrics.takeChanged() })),
     backfill: change((events) => {
       if (!pendingBackfill) return;
       pendingBackfill = false;

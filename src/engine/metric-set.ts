@@ -22,8 +22,6 @@ export interface MetricSet {
   /** The next expiry after `t` of a metric `isUsed` accepts (Infinity: none). */
   nextChange(t: number, isUsed: (path: string) => boolean): number;
   state(): Record<string, MetricState>;
-  /** The state of the metrics written since the last call (all of them on the first), by hash. */
-  takeChanged(): Record<string, MetricState>;
 }
 
 /**
@@ -34,14 +32,11 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
   const runtimes = new Map<string, MetricRuntime>();
   const byEventType = new Map<string, MetricRuntime[]>();
   const fresh = new Set<MetricRuntime>();
-  /** metrics whose state moved since the last takeChanged() */
-  const written = new Set<MetricRuntime>();
   for (const m of metrics) {
     const saved = stored?.[m.hash];
     const rt = new MetricRuntime(m, saved, builtAt);
     if (!saved) fresh.add(rt);
     runtimes.set(m.id, rt);
-    written.add(rt); // what is stored is not known here: the first records hold every metric
     values[m.id] = rt.value;
     for (const type of m.events) {
       const listeners = byEventType.get(type);
@@ -61,7 +56,6 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
   }
   /** After `rt` changed: its value into `values` (and its key into `keys` if it moved), its expiry into `checkAt`. */
   function changed(rt: MetricRuntime, keys: string[]): void {
-    written.add(rt);
     const id = rt.metric.id;
     if (rt.value !== values[id]) {
       values[id] = rt.value;
@@ -78,12 +72,6 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     roll(t, keys) {
       set.checkAt = Infinity;
       for (const rt of runtimes.values()) rt.roll(t) ? changed(rt, keys) : noteExpiry(rt);
-    },
-    takeChanged() {
-      const m = dict<MetricState>();
-      for (const rt of written) m[rt.metric.hash] = rt.state();
-      written.clear();
-      return m;
     },
     recheck() {
       set.checkAt = Infinity;

@@ -8,7 +8,6 @@ import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
 import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
-import { createRecordBook } from './persist';
 
 export interface SegmentRuntimeDeps {
   now: () => number;
@@ -47,13 +46,6 @@ export interface SegmentRuntime {
   peek(): EngineState | undefined;
   /** The state to persist, when it changed since the last call. */
   takeSnapshot(): EngineState | undefined;
-  /**
-   * The storage records to write, when the state changed since the last call: `engine:meta` and
-   * the metrics that moved (every metric after a new engine), one record each.
-   */
-  takeRecords(): Record<string, unknown> | undefined;
-  /** The stored state from its records (or an older page's single record, replaced at the next write); pass it to restore(). */
-  load(get: (key: string) => Promise<unknown>): Promise<EngineState | undefined>;
   /** forget(): start again from nothing, under the same config. */
   reset(): void;
   stop(): void;
@@ -73,7 +65,6 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   const alarm = createAlarm(() => tick());
   let dirty = false;
   let stopped = false;
-  const book = createRecordBook();
 
   function announce(change: MembershipChange): void {
     // Enter before exit: a listener never sees the visitor in no segment at all.
@@ -180,13 +171,6 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       return engine.snapshot();
     },
 
-    takeRecords(): Record<string, unknown> | undefined {
-      if (!engine || !dirty) return undefined;
-      dirty = false;
-      return book.records(engine.delta());
-    },
-
-    load: (get) => book.load(get),
 
     reset(): void {
       known = this.segments();

@@ -4,7 +4,6 @@ import type { Profile, TrackedEvent } from '../shared/types';
 import type { ClauseResult } from '../condition';
 import type { Label, LabelInput } from '../labels/labels';
 import type { MetricState } from './metrics';
-import type { EngineDelta } from './persist';
 
 /** A cross-journey label ("sticky note"), as the labels part keeps it. */
 export type { Label };
@@ -120,8 +119,6 @@ export interface Engine {
   takeDecisionInputs(): boolean;
   explain(segmentId: string): Explanation;
   snapshot(): EngineState;
-  /** The state as records to store: everything but the metrics, and the metrics written since the last delta (all on the first). */
-  delta(): EngineDelta;
   /** Rebuilds metrics new in this config from retained raw events. */
   backfill(events: TrackedEvent[]): MembershipChange;
   /** Whether backfill() has anything to rebuild (so callers read raw events only then). */

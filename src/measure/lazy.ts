@@ -1,6 +1,7 @@
 // Measurement loads only where a page needs it: with a collector URL at once, else when a config with
 // journeys arrives. Until it has loaded, what it listens to is kept in order and handed over, so it
-// sees the page exactly as if it had been there from the start.
+// sees the page exactly as if it had been there from the start. The events a collector will get are
+// journaled meanwhile, as the outbox journals its own: a page closed before the file arrived loses none.
 import type { TrackedEvent } from '../shared/types';
 import { describe } from '../shared/errors';
 import { createEmitter } from '../shared/emitter';
@@ -22,11 +23,26 @@ export function lazyMeasurement(deps: MeasureDeps, load: () => Promise<(deps: Me
   let kept: Array<(m: Measurement) => void> | undefined = [];
   let enabled = false;
   let stopped = false;
+  /** Tracked events kept for a collector (journaled while consent allows storage). */
+  let forCollector: TrackedEvent[] = [];
+  let journalDue = false;
+
+  function journal(): void {
+    if (!deps.collectUrl || !enabled || journalDue || !forCollector.length) return;
+    journalDue = true;
+    queueMicrotask(() => {
+      journalDue = false;
+      if (!real && !stopped) deps.store.outbox.journal.write(forCollector);
+    });
+  }
 
   function start(): Promise<void> {
     loading ??= load()
       .then((create) => {
         if (stopped) return;
+        // The outbox journals what it is handed from here on: this page's journal of the wait goes first.
+        if (forCollector.length) deps.store.outbox.journal.committed(true);
+        forCollector = [];
         real = create({ ...deps, on: heard.on });
         if (enabled) real.enable();
         for (const call of kept?.splice(0) ?? []) call(real);
@@ -51,6 +67,14 @@ export function lazyMeasurement(deps: MeasureDeps, load: () => Promise<(deps: Me
         } else if (!deps.collectUrl) kept = undefined; // nothing to measure under this config
       }
       whenLoaded(() => heard.emit(type, payload as never));
+      if (type === 'track' && !real && kept && forCollector.length < MAX_KEPT) {
+        forCollector.push(payload as TrackedEvent);
+        journal();
+      }
+      if (type === 'consent' && payload === 'denied' && !real) {
+        forCollector = []; // nothing of before a denial is kept, nor sent
+        if (deps.collectUrl) deps.store.outbox.journal.discard();
+      }
     }),
   );
   if (deps.collectUrl) void start();
@@ -59,6 +83,7 @@ export function lazyMeasurement(deps: MeasureDeps, load: () => Promise<(deps: Me
     enable() {
       enabled = true;
       real?.enable();
+      journal();
     },
     deny: () => (deps.collectUrl ? start().then(() => real?.deny()) : Promise.resolve()),
     observe: (event: TrackedEvent) => whenLoaded((m) => m.observe(event)),
@@ -70,6 +95,7 @@ export function lazyMeasurement(deps: MeasureDeps, load: () => Promise<(deps: Me
     stop() {
       stopped = true;
       kept = undefined;
+      forCollector = [];
       for (const off of offs) off();
       real?.stop();
     },

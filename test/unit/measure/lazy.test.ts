@@ -19,7 +19,7 @@ function setup(options: { collectUrl?: string; config?: MicrosegConfig } = {}) {
     collectUrl: options.collectUrl,
     now: () => 1,
     report: () => {},
-    store: {} as never,
+    store: { outbox: { journal: { write() {}, recover: () => [], committed() {}, discard() {} } } } as never,
     on: bus.on,
     emit: () => {},
     segments: () => [],
@@ -102,5 +102,57 @@ describe('measurement on demand', () => {
     t.release();
     await t.measure.loaded();
     expect(t.seen).toEqual([]);
+  });
+});
+
+describe('the wait for measurement, journaled', () => {
+  function withJournal() {
+    const writes: string[][] = [];
+    const calls: string[] = [];
+    const bus = createEmitter<MeasureEvents>();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const journal = {
+      write: (items: TrackedEvent[]) => void writes.push(items.map((e) => e.id)),
+      recover: () => [],
+      committed: (all: boolean) => void calls.push(`committed ${all}`),
+      discard: () => void calls.push('discard'),
+    };
+    const deps = {
+      collectUrl: '/collect', now: () => 1, report: () => {}, store: { outbox: { journal } } as never, on: bus.on, emit: () => {},
+      segments: () => [], config: () => undefined, visitor: () => ({ aid: 'a', visit: 1, page: {} as never }),
+    } as MeasureDeps;
+    const measure = lazyMeasurement(deps, async () => {
+      await gate;
+      return (): Measurement => {
+        calls.push('created');
+        return { enable() {}, deny: async () => {}, observe() {}, flush: async () => {}, stop() {} };
+      };
+    });
+    return { bus, measure, writes, calls, release };
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('events tracked before the file arrives are journaled once storage is allowed, and the journal handed over', async () => {
+    const t = withJournal();
+    t.bus.emit('track', event('1'));
+    await tick();
+    expect(t.writes).toEqual([]); // consent not granted yet: nothing written
+    t.measure.enable();
+    t.bus.emit('track', event('2'));
+    await tick();
+    expect(t.writes.at(-1)).toEqual(['1', '2']);
+    t.release();
+    await t.measure.loaded();
+    expect(t.calls).toEqual(['committed true', 'created']);
+  });
+
+  it('a denial before the file arrives drops the journal at once', async () => {
+    const t = withJournal();
+    t.measure.enable();
+    t.bus.emit('track', event('1'));
+    await tick();
+    t.bus.emit('consent', 'denied');
+    expect(t.calls).toEqual(['discard']);
   });
 });
