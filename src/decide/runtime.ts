@@ -40,7 +40,27 @@ export interface DecisionRuntimeDeps {
 const EMPTY: DecideContext = { segments: [] };
 const keyOf = (d: Decision) => `${d.campaign ?? ''}|${d.control}`;
 
-export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
+/** Decisions while the page runs: the campaign per slot and the suppressed offers, refreshed when what they read moves. */
+export interface DecisionRuntime {
+  decide(slot: string): Decision;
+  suppressedOffers(): string[];
+  /** Something a decision reads may have moved: recompute once, after the current task's work. */
+  schedule(): void;
+  /** The renderer shows a decision: records `$exposure` once per page view; whether it counted. */
+  recordExposure(decision: Decision): boolean;
+  /** A click inside a rendered slot (never for control). */
+  recordClick(decision: Decision): boolean;
+  /** An `$exposure` another tab recorded: caps and duration periods count it too (once per id). */
+  observe(event: { type: string; ts: number; visit: number; id: string; props: Record<string, unknown> }): void;
+  /** The history stored by earlier pages, merged with this page's. */
+  restore(stored: unknown): void;
+  history(): ExposureHistory;
+  offers(): string[];
+  reset(): void;
+  stop(): void;
+}
+
+export function createDecisionRuntime(deps: DecisionRuntimeDeps): DecisionRuntime {
   let history: ExposureHistory = dict();
   /** slot → the last announced decision */
   const announced = new Map<string, string>();
@@ -184,7 +204,6 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps) {
   return api;
 }
 
-export type DecisionRuntime = ReturnType<typeof createDecisionRuntime>;
 
 /** The decision runtime behind each SDK instance, for the renderer in the same bundle: not public API. */
 const runtimes = new WeakMap<object, DecisionRuntime>();

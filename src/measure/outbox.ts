@@ -34,7 +34,23 @@ export interface OutboxDeps extends CollectOptions {
 
 const RECENT = 500;
 
-export function createOutbox(deps: OutboxDeps) {
+/** Messages on their way to the collector: kept (journal, IndexedDB) until the collector confirms them. */
+export interface Outbox {
+  add(message: Message): void;
+  /** Consent granted: messages go to storage (with those left by closed pages) and out. */
+  enable(): void;
+  /** Consent denied: drop what is held here, in every page's journal and in the stored outbox; send nothing more. */
+  disable(): Promise<void>;
+  /** Writes what is buffered and starts sending; resolves when written. */
+  commit(): Promise<void>;
+  /** Sends what the outbox holds now; resolves when it is empty or a request failed. */
+  flush(): Promise<void>;
+  /** The page is going away: journal what is not stored yet, beacon what was not confirmed. */
+  pagehide(): void;
+  stop(): void;
+}
+
+export function createOutbox(deps: OutboxDeps): Outbox {
   const { queue, report } = deps;
   const batchSize = Math.max(1, Math.min(500, deps.batchSize ?? 50));
   const interval = deps.interval ?? 5000;
@@ -183,4 +199,3 @@ export function createOutbox(deps: OutboxDeps) {
   };
 }
 
-export type Outbox = ReturnType<typeof createOutbox>;

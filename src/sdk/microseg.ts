@@ -5,8 +5,7 @@ import { createReporter, type MicrosegError, type Reporter } from '../shared/err
 import { isPlainObject } from '../shared/util';
 import { MINUTE } from '../shared/constants';
 import { hostileThen } from '../shared/inert';
-import { createStore } from '../store';
-type Store = ReturnType<typeof createStore>;
+import { createStore, type Store } from '../store';
 import { urlParamNames } from '../track';
 import { createLabelsRuntime, forgetUrlBeside, unlinkDevice } from '../labels';
 import { attachDecisions, createDecisionRuntime } from '../decide/runtime';

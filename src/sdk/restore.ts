@@ -4,13 +4,13 @@ import { MINUTE } from '../shared/constants';
 import { replayableAfter, type EngineState } from '../engine';
 import type { SegmentRuntime } from '../engine/runtime';
 import type { LabelsRuntime } from '../labels';
-import type { createStore } from '../store';
+import type { Store } from '../store';
 
 /** How far behind another tab's events a stored engine record can be: its write races their arrival. */
 const RECORD_LAG = MINUTE;
 
 export interface RestoreDeps {
-  store: Pick<ReturnType<typeof createStore>, 'persist' | 'get' | 'events'>;
+  store: Pick<Store, 'persist' | 'get' | 'events'>;
   segments: Pick<SegmentRuntime, 'config' | 'restore' | 'ingest'>;
   labels: Pick<LabelsRuntime, 'restore'>;
   decisions: { restore(history: unknown): void };

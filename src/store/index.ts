@@ -8,7 +8,7 @@ import { DAY } from '../shared/constants';
 import { clearLocal } from './local';
 import type { IndexedDbBackend, StartRead } from './indexeddb';
 import { deleteDatabase, idbFactory } from './idb';
-import { createQueue } from './queue';
+import { createQueue, type Queue } from './queue';
 import { createPlace } from './place';
 import { createIdleTask } from './idle';
 import { byTime, type KvKey, type KvSchema } from './schema';
@@ -43,7 +43,39 @@ export type StoreMode = 'indexeddb' | 'memory';
 const UPKEEP_DELAY = 5000;
 const NO_RECORDS = new Map<string, unknown>();
 
-export function createStore(options: StoreOptions) {
+/** The SDK's storage: raw events, typed records and the outbox's queue, in IndexedDB or in memory. */
+export interface Store {
+  /** Where data lives now. */
+  readonly mode: StoreMode;
+  append(event: TrackedEvent): void;
+  /** Sets the source of the derived records (StoreOptions.derived), for parts made after the store. */
+  derive(source: () => Record<string, unknown> | undefined): void;
+  /** Derived state changed: write it with the next flush. */
+  touch(): void;
+  put<K extends KvKey>(key: K, value: KvSchema[K]): void;
+  put(key: string, value: unknown): void;
+  get<K extends KvKey>(key: K): Promise<KvSchema[K] | undefined>;
+  get<T>(key: string): Promise<T | undefined>;
+  /** Read, change and write one record in one transaction; false, without calling `change`, when nothing is stored. */
+  update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean>;
+  /** Raw events (retained ones), oldest first. */
+  events(since?: number): Promise<TrackedEvent[]>;
+  /** The messages waiting for the collector. */
+  readonly outbox: Queue;
+  /** The page is going away: flush, and journal what is not committed yet. */
+  journal(): void;
+  /** Consent granted: open IndexedDB and move memory into it; resolves with events recovered from closed pages. */
+  persist(): Promise<TrackedEvent[]>;
+  /** Writes everything queued. */
+  flush(): Promise<void>;
+  /** Consent denied: keep nothing of this page and write nothing more. */
+  discard(): void;
+  /** forget(): delete every byte on the device. */
+  erase(): Promise<void>;
+  close(): void;
+}
+
+export function createStore(options: StoreOptions): Store {
   const { name, report } = options;
   const now = options.now ?? Date.now;
   const retention = (options.retentionDays ?? 30) * DAY;
@@ -205,4 +237,3 @@ async function eraseDatabase(name: string, report: Reporter): Promise<void> {
   }
 }
 
-export type Store = ReturnType<typeof createStore>;
