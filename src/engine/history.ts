@@ -61,18 +61,24 @@ export interface SeenIds {
 }
 
 /** The ids a stored state remembers; an older state kept no times: its ids count as of its write. */
-export function seenIdsOf(state: Pick<EngineState, 'seen' | 'seenTs' | 'seenUpTo' | 'at'> | undefined): SeenIds {
+export function seenIdsOf(state: SeenState | undefined): SeenIds {
   const ids = new Map<string, number>();
-  const list = Array.isArray(state?.seen) ? state.seen : [];
-  const times = Array.isArray(state?.seenTs) && state.seenTs.length === list.length ? state.seenTs : undefined;
-  list.forEach((id, i) => ids.set(id, typeof times?.[i] === 'number' ? times[i] : state!.at));
-  const upTo = typeof state?.seenUpTo === 'number' ? state.seenUpTo : times || !state ? -Infinity : state.at;
-  return { ids, upTo };
+  if (!state) return { ids, upTo: -Infinity };
+  const times = timesOf(state);
+  (Array.isArray(state.seen) ? state.seen : []).forEach((id, i) => ids.set(id, typeof times?.[i] === 'number' ? times[i] : state.at));
+  return { ids, upTo: replayableAfter(state) };
 }
 
+type SeenState = Pick<EngineState, 'seen' | 'seenTs' | 'seenUpTo' | 'at'>;
+
+/** The times of a state's ids, when it kept them (older states did not). */
+const timesOf = (state: SeenState) =>
+  Array.isArray(state.seenTs) && Array.isArray(state.seen) && state.seenTs.length === state.seen.length ? state.seenTs : undefined;
+
 /** Stored events after this time can be offered to `state` again: the ones it counted are known by id. */
-export function replayableAfter(state: Pick<EngineState, 'seen' | 'seenTs' | 'seenUpTo' | 'at'>): number {
-  return seenIdsOf(state).upTo;
+export function replayableAfter(state: SeenState): number {
+  if (typeof state.seenUpTo === 'number') return state.seenUpTo;
+  return timesOf(state) ? -Infinity : state.at;
 }
 
 /** Adds an event id to the recent ones, forgetting the oldest beyond the limit. */

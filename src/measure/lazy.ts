@@ -48,7 +48,10 @@ export function lazyMeasurement(deps: MeasureDeps, load: () => Promise<(deps: Me
         for (const call of kept?.splice(0) ?? []) call(real);
         kept = undefined;
       })
-      .catch((cause) => deps.report({ code: 'measure', message: `measurement could not be loaded (${describe(cause)})`, cause }));
+      .catch((cause) => {
+        kept = undefined; // nothing will take them; the journal keeps the collector's for the next page
+        deps.report({ code: 'measure', message: `measurement could not be loaded (${describe(cause)})`, cause });
+      });
     return loading;
   }
 
