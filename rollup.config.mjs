@@ -23,7 +23,7 @@ const validatorAsScript = () => ({
 // Chromium's compile hint: the file's functions are compiled eagerly while the script streams in,
 // off the main thread, instead of lazily on the main thread at their first call.
 const minify = () =>
-  terser({ ecma: 2020, compress: { passes: 3 }, format: { comments: false, preamble: '//# allFunctionsCalledOnLoad' } });
+  terser({ ecma: 2020, compress: { passes: 3 }, format: { comments: false, ascii_only: true, preamble: '//# allFunctionsCalledOnLoad' } });
 
 export default [
   // The ES modules for bundlers and Node: the SDK, the React binding and the server evaluation

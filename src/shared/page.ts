@@ -6,13 +6,23 @@
 
 type Doc = Document;
 
+/** Accessors found per document prototype: the first one read stays (a later redefinition is the page's). */
+const accessors = new WeakMap<object, Map<keyof Doc, PropertyDescriptor | undefined>>();
+
 /** The accessor the document's prototype chain defines for `key`: a named element shadows only the instance. */
 function accessor(doc: Doc, key: keyof Doc): PropertyDescriptor | undefined {
-  for (let proto = Object.getPrototypeOf(doc); proto; proto = Object.getPrototypeOf(proto)) {
-    const found = Object.getOwnPropertyDescriptor(proto, key);
-    if (found?.get) return found;
+  const first = Object.getPrototypeOf(doc) as object | null;
+  if (!first) return undefined;
+  let known = accessors.get(first);
+  if (!known) accessors.set(first, (known = new Map()));
+  if (known.has(key)) return known.get(key);
+  let found: PropertyDescriptor | undefined;
+  for (let proto: object | null = first; proto && !found; proto = Object.getPrototypeOf(proto)) {
+    const own = Object.getOwnPropertyDescriptor(proto, key);
+    if (own?.get) found = own;
   }
-  return undefined;
+  known.set(key, found);
+  return found;
 }
 
 function getter<K extends keyof Doc>(doc: Doc, key: K): Doc[K] | undefined {
