@@ -5,7 +5,7 @@ import { describe, type Reporter } from '../shared/errors';
 import type { Backend, Message } from './backend';
 import { StoreFailure } from './backend';
 import { openDatabase, request, transact, walk } from './idb';
-import { chunkOf, COUNT, countOf, DB_VERSION, migrate, type Chunk, type QueueName } from './schema';
+import { chunksOf, COUNT, countOf, DB_VERSION, migrate, type Chunk, type QueueName } from './schema';
 import { readCount, recount, trim } from './upkeep';
 
 /** What a start needs from the database. */
@@ -96,13 +96,13 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
   const { report } = options;
   const { open, connect, drop, close } = createConnection(options);
 
-  /** One transaction: the chunk, the records, the running count (less what relief shed), whole chunks past the bound. */
+  /** One transaction: the chunks, the records, the running count (less what relief shed), whole chunks past the bound. */
   function put(conn: IDBDatabase, events: TrackedEvent[], kv: Map<string, unknown>, shed: number): Promise<void> {
     // Relaxed durability: the journal covers a crash between commit and disk.
     return transact(conn, ['chunks', 'kv'], 'readwrite', async (tx) => {
       const chunks = tx.objectStore('chunks');
       const kvStore = tx.objectStore('kv');
-      if (events.length) chunks.put(chunkOf(events));
+      for (const chunk of chunksOf(events)) chunks.put(chunk);
       for (const [k, v] of kv) kvStore.put(v, k);
       if (!events.length && !shed) return;
       const count = await readCount(kvStore);

@@ -50,6 +50,19 @@ export function chunkOf(events: TrackedEvent[]): Chunk {
   return { key: `${stampOf(first)}:${events.length}:${Math.random().toString(36).slice(2, 8)}`, first, last, events };
 }
 
+/**
+ * Events per stored chunk at most: reading back what a stale engine record missed reads whole
+ * chunks, so a burst of thousands of events is kept as several small ones.
+ */
+export const CHUNK_EVENTS = 500;
+
+/** A batch as chunks of at most CHUNK_EVENTS, in the batch's order. */
+export function chunksOf(events: TrackedEvent[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (let i = 0; i < events.length; i += CHUNK_EVENTS) chunks.push(chunkOf(events.slice(i, i + CHUNK_EVENTS)));
+  return chunks;
+}
+
 export const countOf = (key: IDBValidKey) => Number(String(key).split(':')[1]) || 0;
 
 export const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;

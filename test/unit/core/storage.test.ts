@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { openDB } from 'idb';
 import { createMicroseg } from '../../../src';
 import { createStore } from '../../../src/store';
+import { CHUNK_EVENTS } from '../../../src/store/schema';
 import type { TrackedEvent } from '../../../src';
 
 const event = (i: number, ts = Date.now()): TrackedEvent => ({
@@ -32,12 +33,25 @@ describe('the store', () => {
     for (let i = 0; i < 12_000; i++) store.append(event(i));
     await store.flush();
     expect(transactions.mock.calls.length).toBeLessThanOrEqual(3); // 5,000 events per transaction
-    // One chunk per transaction, and the running count of raw events beside it.
-    expect(puts.mock.contexts.filter((store) => (store as IDBObjectStore).name === 'chunks').length).toBeLessThanOrEqual(3);
-    expect(puts.mock.calls.length).toBeLessThanOrEqual(6);
+    // Chunks of at most CHUNK_EVENTS (a stale record's replay reads whole chunks), and the running count beside them.
+    const chunkPuts = puts.mock.contexts.filter((store) => (store as IDBObjectStore).name === 'chunks').length;
+    expect(chunkPuts).toBe(Math.ceil(12_000 / CHUNK_EVENTS));
+    expect(puts.mock.calls.length).toBeLessThanOrEqual(chunkPuts + 3);
     vi.restoreAllMocks();
     expect(await countEvents('burst')).toBe(12_000);
     expect((await store.events()).map((e) => e.seq)).toEqual([...Array(12_000).keys()]);
+  });
+
+  it('reads back the events after a time without reading the rest of a burst', async () => {
+    const store = createStore({ name: 'burst-read', report: () => {} });
+    await store.persist();
+    for (let i = 0; i < 5_000; i++) store.append(event(i, 1_000_000 + i));
+    await store.flush();
+    const getAll = vi.spyOn(IDBIndex.prototype, 'getAll');
+    expect((await store.events(1_000_000 + 4_800)).map((e) => e.seq)).toEqual([...Array(200).keys()].map((i) => 4_800 + i));
+    const read = (getAll.mock.results[0]!.value as IDBRequest<Array<{ events: unknown[] }>>).result.reduce((n, c) => n + c.events.length, 0);
+    vi.restoreAllMocks();
+    expect(read).toBeLessThanOrEqual(CHUNK_EVENTS);
   });
 
   it('deletes raw events past the retention and beyond the bound after it opens', async () => {
