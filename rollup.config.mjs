@@ -36,7 +36,9 @@ const sharedFromKit = () => {
   const readKit = async (ctx) => {
     const { exportedBindings } = await ctx.load({ id: KIT });
     // Its own exports (".") would be none: the kit only passes on the modules' functions.
-    const files = Object.entries(exportedBindings).filter(([source]) => source !== '.').map(async ([source, names]) => [(await ctx.resolve(source, KIT, { skipSelf: true })).id, names]);
+    const files = Object.entries(exportedBindings)
+      .filter(([source]) => source !== '.')
+      .map(async ([source, names]) => [(await ctx.resolve(source, KIT, { skipSelf: true })).id, names]);
     return new Map(await Promise.all(files));
   };
   return {
@@ -48,8 +50,8 @@ const sharedFromKit = () => {
       if (!importer || importer.startsWith('\0')) return null;
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
       if (!resolved || resolved.external) return resolved;
-      if (resolved.id === KIT_INSTALL) return BINDINGS;
       shared ??= readKit(this);
+      if (resolved.id === KIT_INSTALL) return BINDINGS;
       return (await shared).has(resolved.id) ? VIA_KIT + resolved.id : resolved;
     },
     async load(id) {
