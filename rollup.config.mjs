@@ -20,6 +20,52 @@ const validatorAsScript = () => ({
   },
 });
 
+/**
+ * dist/microseg.extras.js holds only the optional parts' own code. Each function src/entry/kit.ts
+ * lists is a binding of one module instead, installed from the kit the core hands over when it takes
+ * the file (src/entry/kit-install.ts stands for that module); what else a listed file exports (its
+ * constants) is still the file's own.
+ */
+const KIT = new URL('./src/entry/kit.ts', import.meta.url).pathname;
+const KIT_INSTALL = new URL('./src/entry/kit-install.ts', import.meta.url).pathname;
+const BINDINGS = '\0kit-bindings';
+const VIA_KIT = '\0via-kit:';
+const sharedFromKit = () => {
+  /** Resolved file → the names the kit has from it. */
+  let shared;
+  const readKit = async (ctx) => {
+    const { exportedBindings } = await ctx.load({ id: KIT });
+    // Its own exports (".") would be none: the kit only passes on the modules' functions.
+    const files = Object.entries(exportedBindings)
+      .filter(([source]) => source !== '.')
+      .map(async ([source, names]) => [(await ctx.resolve(source, KIT, { skipSelf: true })).id, names]);
+    return new Map(await Promise.all(files));
+  };
+  return {
+    name: 'shared-from-kit',
+    async resolveId(source, importer, options) {
+      if (source === BINDINGS) return source;
+      // A listed file's other exports: nothing of it, nor of what it imports, unless one is used.
+      if (importer?.startsWith(VIA_KIT)) return { id: source, moduleSideEffects: false };
+      if (!importer || importer.startsWith('\0')) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      if (!resolved || resolved.external) return resolved;
+      shared ??= readKit(this);
+      if (resolved.id === KIT_INSTALL) return BINDINGS;
+      return (await shared).has(resolved.id) ? VIA_KIT + resolved.id : resolved;
+    },
+    async load(id) {
+      if (id === BINDINGS) {
+        const names = [...(await shared).values()].flat().join(', ');
+        return `export let ${names};\nexport function installKit(kit) { ({ ${names} } = kit); }`;
+      }
+      if (!id.startsWith(VIA_KIT)) return null;
+      const file = id.slice(VIA_KIT.length);
+      return `export { ${(await shared).get(file).join(', ')} } from '${BINDINGS}';\nexport * from ${JSON.stringify(file)};`;
+    },
+  };
+};
+
 // Chromium's compile hint: the file's functions are compiled eagerly while the script streams in,
 // off the main thread, instead of lazily on the main thread at their first call.
 const minify = () =>
@@ -73,12 +119,13 @@ export default [
   // optional parts (measurement, the labels backend) when configured, the preview overlay in preview.
   ...[
     ['src/entry/schema-script.ts', 'dist/microseg.schema.js'],
-    ['src/entry/extras-chunk.ts', 'dist/microseg.extras.js'],
+    ['src/entry/extras-chunk.ts', 'dist/microseg.extras.js', sharedFromKit()],
     ['src/entry/preview-chunk.ts', 'dist/microseg.preview.js'],
-  ].map(([input, file]) => ({
+  ].map(([input, file, shared]) => ({
     input,
     output: { file, format: 'iife', sourcemap: true },
     plugins: [
+      shared,
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
       minify(),

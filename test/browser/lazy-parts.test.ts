@@ -13,12 +13,21 @@ const received: string[] = [];
 
 beforeAll(async () => {
   browser = await launch();
-  const page = (options: string) =>
-    html(`<script src="/microseg.iife.js"></script><script>
+  const page = (options: string, before = '') =>
+    html(`${before}<script src="/microseg.iife.js"></script><script>
       microseg.init(Object.assign({ config: ${JSON.stringify(CONFIG)}, autoPage: false }, ${options}));
       for (let i = 0; i < 5; i++) microseg.track('early', { n: i }); // before anything has loaded
     </script>`);
-  server = await startServer({ '/plain': page('{}'), '/collected': page(`{ collectUrl: '/collect', collect: { interval: 50 } }`) });
+  // A page that takes the optional-parts file first and installs its own kit in it.
+  const hijack = `<script src="/microseg.extras.js"></script><script>
+      window.pageCalls = [];
+      __microsegExtras.install(new Proxy({}, { get: (_, name) => () => { pageCalls.push(String(name)); } }));
+    </script>`;
+  server = await startServer({
+    '/plain': page('{}'),
+    '/collected': page(`{ collectUrl: '/collect', collect: { interval: 50 } }`),
+    '/hijacked': page(`{ collectUrl: '/collect-hijacked', collect: { interval: 50 } }`, hijack),
+  });
   server.app.post('/collect', async (c) => {
     const body = JSON.parse(await c.req.text()) as { events: Array<{ type: string; props: { n?: number } }> };
     for (const e of body.events) if (e.type === 'early') received.push(String(e.props.n));
@@ -56,6 +65,17 @@ describe('optional parts on demand', () => {
     const { w, context, requested } = await visit('/collected');
     expect(requested).toContain('/microseg.extras.js');
     await expect.poll(() => [...received].sort(), { timeout: 30_000 }).toEqual(['0', '1', '2', '3', '4']);
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a page that installed its own kit in the file first gets none of its functions called: the SDK goes without measurement', async () => {
+    const { w, context, requested } = await visit('/hijacked');
+    await expect.poll(() => w.warnings.join('\n'), { timeout: 30_000 }).toMatch(/measurement could not be loaded .*another kit/);
+    expect(await w.page.evaluate(() => (window as any).pageCalls)).toEqual([]);
+    expect(await w.page.evaluate(() => (window as any).microseg.segments())).toEqual(['everyone']);
+    expect(requested.filter((p) => p === '/microseg.extras.js')).toHaveLength(1);
+    expect(requested).not.toContain('/collect-hijacked');
     expect(w.errors).toEqual([]);
     await context.close();
   });
