@@ -42,9 +42,10 @@ function locator(): (frame: CpuProfile['nodes'][number]['callFrame']) => { name:
 }
 
 /** Self time by function over several profiles (one per page load), per load on average. */
-export function topFunctions(profiles: CpuProfile[], top = TOP): { totalMs: number; sdkMs: number; rows: Row[] } {
+export function topFunctions(profiles: CpuProfile[], top = TOP): { totalMs: number; sdkMs: number; rows: Row[]; parts: Array<{ part: string; 'self ms': number }> } {
   const locate = locator();
   const totals = new Map<string, { name: string; where: string; us: number }>();
+  const parts = new Map<string, number>();
   let total = 0;
   let sdk = 0;
   for (const profile of profiles) {
@@ -58,6 +59,8 @@ export function topFunctions(profiles: CpuProfile[], top = TOP): { totalMs: numb
       const key = `${name}|${where}`;
       const entry = totals.get(key) ?? totals.set(key, { name, where, us: 0 }).get(key)!;
       entry.us += us;
+      const part = /^src\/[^/]+/.exec(where)?.[0] ?? (where ? where.split(':')[0]! : name);
+      parts.set(part, (parts.get(part) ?? 0) + us);
     }
   }
   const loads = profiles.length;
@@ -65,7 +68,8 @@ export function topFunctions(profiles: CpuProfile[], top = TOP): { totalMs: numb
     .sort((a, b) => b.us - a.us)
     .slice(0, top)
     .map((e) => ({ function: e.name, where: e.where, 'self ms': round(e.us / 1000 / loads, 2), 'self %': round((100 * e.us) / total, 1) }));
-  return { totalMs: round(total / 1000 / loads), sdkMs: round(sdk / 1000 / loads), rows };
+  const byPart = [...parts].sort((a, b) => b[1] - a[1]).slice(0, top).map(([part, us]) => ({ part, 'self ms': round(us / 1000 / loads, 1) }));
+  return { totalMs: round(total / 1000 / loads), sdkMs: round(sdk / 1000 / loads), rows, parts: byPart };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -109,6 +113,7 @@ export async function run(): Promise<Record<string, unknown>> {
       'profiled JS ms per load (not idle)': summary.totalMs,
       'in microseg.* files ms per load': summary.sdkMs,
       top: summary.rows,
+      'self time by part (SDK folder, or browser function)': summary.parts,
     };
   } finally {
     await close();
