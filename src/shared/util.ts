@@ -41,11 +41,23 @@ const MAX_VALUES = 5000;
  * stand for billions of paths), MAX_DEPTH levels, MAX_KEYS keys per object.
  */
 export function toPlainData(value: unknown): unknown {
-  return copy(value, 0, new WeakSet<object>(), { left: MAX_VALUES });
+  return copy(value, 0, { left: MAX_VALUES, path: [] });
 }
 
-function copy(value: unknown, depth: number, path: WeakSet<object>, budget: { left: number }): unknown {
-  if (budget.left-- <= 0) return undefined;
+/** One copy's state: values it may still copy, and the objects from the root to here (at most MAX_DEPTH: a list beats a WeakSet). */
+interface CopyState {
+  left: number;
+  path: object[];
+}
+
+/** Whether `value` is on the path, without the page's Array.prototype. */
+function onPath(path: object[], value: object): boolean {
+  for (let i = 0; i < path.length; i++) if (path[i] === value) return true;
+  return false;
+}
+
+function copy(value: unknown, depth: number, state: CopyState): unknown {
+  if (state.left-- <= 0) return undefined;
   switch (typeof value) {
     case 'string':
       return value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
@@ -58,25 +70,26 @@ function copy(value: unknown, depth: number, path: WeakSet<object>, budget: { le
     case 'object': {
       if (value === null) return null;
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-      if (depth >= MAX_DEPTH || path.has(value)) return undefined;
+      const { path } = state;
+      if (depth >= MAX_DEPTH || onPath(path, value)) return undefined;
       if (typeof Node !== 'undefined' && value instanceof Node) return undefined;
-      path.add(value);
+      path[depth] = value;
       let out: unknown;
       if (Array.isArray(value) || isArguments(value)) {
         const list = Array.prototype.slice.call(value, 0, MAX_KEYS) as unknown[];
-        out = list.map((v) => copy(v, depth + 1, path, budget) ?? null);
+        out = list.map((v) => copy(v, depth + 1, state) ?? null);
       } else {
         const obj: Record<string, unknown> = {};
         let n = 0;
         for (const key of Object.keys(value)) {
-          if (n++ >= MAX_KEYS || budget.left <= 0) break;
+          if (n++ >= MAX_KEYS || state.left <= 0) break;
           if (key === '__proto__') continue;
-          const v = copy((value as Record<string, unknown>)[key], depth + 1, path, budget);
+          const v = copy((value as Record<string, unknown>)[key], depth + 1, state);
           if (v !== undefined) obj[key] = v;
         }
         out = obj;
       }
-      path.delete(value);
+      path.length = depth;
       return out;
     }
     default:
