@@ -4,6 +4,7 @@
 import type { TrackedEvent } from '../shared/types';
 import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
+import { MINUTE } from '../shared/constants';
 import { StoreFailure } from './backend';
 import type { IndexedDbBackend } from './indexeddb';
 import type { Journal } from './journal';
@@ -11,10 +12,13 @@ import type { Journal } from './journal';
 const BATCH = 5000;
 /**
  * While events keep coming, the derived records (the engine's state: ~10 ms to clone with 1,000
- * segments) are written this often at most, not with every batch. A stored state older than the
- * stored events is safe: the start replays the events after it and counts each id once.
+ * segments, ~80 ms to take with 5,000) are written this often at most, not with every batch, and
+ * less often when taking them costs more than DERIVED_SHARE of the time. A stored state older than
+ * the stored events is safe: the start replays the events after it and counts each id once (a
+ * minute of them at the most).
  */
 const DERIVED_EVERY = 1000;
+const DERIVED_SHARE = 0.01;
 
 export interface WriterDeps {
   /** Delay between a write and its flush, so that bursts share one transaction. */
@@ -39,6 +43,8 @@ export function createWriter(deps: WriterDeps) {
   /** The derived records may have changed since they were last written (events or touch()). */
   let owed = false;
   let derivedAt = -Infinity;
+  /** How long after derivedAt they may be written again (longer when taking them is slow). */
+  let derivedGap = DERIVED_EVERY;
   let derivedTimer: ReturnType<typeof setTimeout> | undefined;
   let on = false;
   let derive = deps.derived;
@@ -54,7 +60,7 @@ export function createWriter(deps: WriterDeps) {
   }
 
   /** Derived records go with this write: a flush asked for (`full`), or the last one is old enough. */
-  const derivedDue = (full: boolean) => owed && (full || Date.now() - derivedAt >= DERIVED_EVERY);
+  const derivedDue = (full: boolean) => owed && (full || Date.now() - derivedAt >= derivedGap);
 
   /** The derived records left out of the last flush are written when they are due. */
   function scheduleDerived(): void {
@@ -62,7 +68,7 @@ export function createWriter(deps: WriterDeps) {
     derivedTimer = setTimer(() => {
       derivedTimer = undefined;
       void flush();
-    }, derivedAt + DERIVED_EVERY - Date.now());
+    }, derivedAt + derivedGap - Date.now());
   }
 
   async function writeBatch(full: boolean): Promise<void> {
@@ -73,6 +79,7 @@ export function createWriter(deps: WriterDeps) {
       owed = false;
       derivedAt = Date.now();
       const derived = derive?.();
+      derivedGap = Math.min(MINUTE, Math.max(DERIVED_EVERY, (Date.now() - derivedAt) / DERIVED_SHARE));
       if (derived) for (const [k, v] of Object.entries(derived)) records.set(k, v);
     }
     if (!batch.length && !records.size) return; // the derived records had not changed

@@ -6,7 +6,7 @@ import type { TrackedEvent } from '../../../src';
 
 const event = (id: string): TrackedEvent => ({ id, type: 'x', ts: 1, seq: 0, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1 });
 
-function writerWithLog() {
+function writerWithLog(cost = 0) {
   const writes: Array<{ events: string[]; keys: string[] }> = [];
   const target = {
     write: async (events: TrackedEvent[], kv: Map<string, unknown>) => void writes.push({ events: events.map((e) => e.id), keys: [...kv.keys()] }),
@@ -14,7 +14,10 @@ function writerWithLog() {
   let state = 0;
   const writer = createWriter({
     flushDelay: 30,
-    derived: () => ({ engine: { state: ++state } }),
+    derived: () => {
+      if (cost) vi.advanceTimersByTime(cost); // taking the state is slow
+      return { engine: { state: ++state } };
+    },
     target: async () => target,
     current: () => true,
     committed: () => {},
@@ -44,6 +47,19 @@ describe('the write-behind buffer', () => {
     expect(writes.slice(before)).toEqual([{ events: [], keys: ['engine'] }]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(writes).toHaveLength(before + 1); // nothing more once it is written
+  });
+
+  it('writes them less often when taking them is slow (at most 1 % of the time)', async () => {
+    vi.useFakeTimers();
+    const { writer, writes } = writerWithLog(50);
+    for (let i = 0; i < 100; i++) {
+      writer.append(event(`e${i}`));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(writes.flatMap((w) => w.events)).toHaveLength(100);
+    const withState = writes.filter((w) => w.keys.includes('engine')).length;
+    expect(withState).toBeGreaterThanOrEqual(2); // 10 s of events, every 5 s
+    expect(withState).toBeLessThanOrEqual(3);
   });
 
   it('writes the derived records with every flush() asked for', async () => {
