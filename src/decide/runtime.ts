@@ -91,9 +91,10 @@ export function createDecisionRuntime(deps: DecisionRuntimeDeps): DecisionRuntim
       const s = state();
       const active = config ? activeSuppressions(config, ctx) : [];
       const nextOffers = suppressedOffers(active);
-      if (toJson(nextOffers) !== offersKey) {
+      const nextKey = toJson(nextOffers);
+      if (nextKey !== offersKey) {
         offers = nextOffers;
-        offersKey = toJson(offers);
+        offersKey = nextKey;
         deps.onOffers(offers);
       }
       const members = new Set(ctx.segments);

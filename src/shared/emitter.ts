@@ -11,20 +11,27 @@ export interface Emitter<Events extends object> {
 }
 
 export function createEmitter<Events extends object>(): Emitter<Events> {
-  const handlers = new Map<string, Set<Handler<never>>>();
+  // Each list is replaced, never changed: emit() walks the one it found without copying it, and a
+  // handler added or removed meanwhile takes effect from the next emit.
+  const handlers = new Map<string, ReadonlyArray<Handler<never>>>();
+  const remove = (type: string, handler: Handler<never>) => {
+    const list = handlers.get(type);
+    const at = list ? list.indexOf(handler) : -1;
+    if (at >= 0) handlers.set(type, list!.filter((_, i) => i !== at));
+  };
   return {
     on(type, handler) {
-      let set = handlers.get(type);
-      if (!set) handlers.set(type, (set = new Set()));
-      set.add(handler as Handler<never>);
-      return () => set!.delete(handler as Handler<never>);
+      const h = handler as Handler<never>;
+      const list = handlers.get(type) ?? [];
+      if (!list.includes(h)) handlers.set(type, [...list, h]); // one handler once, as in a set
+      return () => remove(type, h);
     },
     emit(type, payload) {
-      const set = handlers.get(type);
-      if (!set) return;
-      for (const handler of [...set]) {
+      const list = handlers.get(type);
+      if (!list) return;
+      for (let i = 0; i < list.length; i++) {
         try {
-          (handler as Handler<unknown>)(payload);
+          (list[i] as Handler<unknown>)(payload);
         } catch (err) {
           // The handler is the host's code: show its bug, but keep delivering to the others.
           setTimeout(() => console.error('[microseg] an event handler threw', err));

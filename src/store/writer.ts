@@ -4,11 +4,21 @@
 import type { TrackedEvent } from '../shared/types';
 import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
+import { MINUTE } from '../shared/constants';
 import { StoreFailure } from './backend';
 import type { IndexedDbBackend } from './indexeddb';
 import type { Journal } from './journal';
 
 const BATCH = 5000;
+/**
+ * While events keep coming, the derived records (the engine's state: ~10 ms to clone with 1,000
+ * segments, ~80 ms to take with 5,000) are written this often at most, not with every batch, and
+ * less often when taking them costs more than DERIVED_SHARE of the time. A stored state older than
+ * the stored events is safe: the start replays the events after it and counts each id once (a
+ * minute of them at the most).
+ */
+const DERIVED_EVERY = 1000;
+const DERIVED_SHARE = 0.01;
 
 export interface WriterDeps {
   /** Delay between a write and its flush, so that bursts share one transaction. */
@@ -30,8 +40,12 @@ export function createWriter(deps: WriterDeps) {
   let events: TrackedEvent[] = [];
   let records = new Map<string, unknown>();
   let inflight: TrackedEvent[] = [];
-  /** Derived records changed without new events: the next flush must still write them. */
-  let touched = false;
+  /** The derived records may have changed since they were last written (events or touch()). */
+  let owed = false;
+  let derivedAt = -Infinity;
+  /** How long after derivedAt they may be written again (longer when taking them is slow). */
+  let derivedGap = DERIVED_EVERY;
+  let derivedTimer: ReturnType<typeof setTimeout> | undefined;
   let on = false;
   let derive = deps.derived;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -41,19 +55,34 @@ export function createWriter(deps: WriterDeps) {
     if (timer !== undefined || !on) return;
     timer = setTimer(() => {
       timer = undefined;
-      void flush();
+      void flush(false);
     }, events.length >= BATCH ? 0 : deps.flushDelay);
   }
 
-  async function writeBatch(): Promise<void> {
+  /** Derived records go with this write: a flush asked for (`full`), or the last one is old enough. */
+  const derivedDue = (full: boolean) => owed && (full || Date.now() - derivedAt >= derivedGap);
+
+  /** The derived records left out of the last flush are written when they are due. */
+  function scheduleDerived(): void {
+    if (derivedTimer !== undefined || !owed || !on) return;
+    derivedTimer = setTimer(() => {
+      derivedTimer = undefined;
+      void flush();
+    }, derivedAt + derivedGap - Date.now());
+  }
+
+  async function writeBatch(full: boolean): Promise<void> {
     const target = await deps.target();
     if (!target) return;
     const batch = events.splice(0, BATCH);
-    touched = false;
-    if (!events.length) {
+    if (!events.length && derivedDue(full)) {
+      owed = false;
+      derivedAt = Date.now();
       const derived = derive?.();
+      derivedGap = Math.min(MINUTE, Math.max(DERIVED_EVERY, (Date.now() - derivedAt) / DERIVED_SHARE));
       if (derived) for (const [k, v] of Object.entries(derived)) records.set(k, v);
     }
+    if (!batch.length && !records.size) return; // the derived records had not changed
     const kv = records;
     records = new Map();
     inflight = batch;
@@ -70,16 +99,21 @@ export function createWriter(deps: WriterDeps) {
     }
   }
 
-  async function drain(): Promise<void> {
-    while (on && (events.length || records.size || touched)) await writeBatch();
+  async function drain(full: boolean): Promise<void> {
+    while (on && (events.length || records.size || derivedDue(full))) await writeBatch(full);
     if (on && !inflight.length) deps.journal.committed(true);
+    scheduleDerived();
   }
 
-  /** Writes everything queued; resolves when it is committed (or handed to memory). */
-  function flush(): Promise<void> {
+  /** Writes what is queued; resolves when it is committed (or handed to memory). `full`: the derived records too, even if written a moment ago. */
+  function flush(full = true): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
-    if (!flushing) flushing = drain().finally(() => (flushing = null));
+    if (full) {
+      clearTimeout(derivedTimer);
+      derivedTimer = undefined;
+    }
+    if (!flushing) flushing = drain(full).finally(() => (flushing = null));
     return flushing;
   }
 
@@ -94,6 +128,7 @@ export function createWriter(deps: WriterDeps) {
     },
     append(event: TrackedEvent): void {
       events.push(event);
+      owed = true; // the engine counted it
       schedule();
     },
     put(key: string, value: unknown): void {
@@ -102,7 +137,7 @@ export function createWriter(deps: WriterDeps) {
     },
     /** Derived state changed: write it with the next flush. */
     touch(): void {
-      touched = true;
+      owed = true;
       schedule();
     },
     /** Sets the source of the derived records. */
@@ -120,17 +155,19 @@ export function createWriter(deps: WriterDeps) {
     /** Goes before what waits (what memory held before consent): events first, records unless newer here. */
     prepend(held: TrackedEvent[], kv: Map<string, unknown>): void {
       events = [...held, ...events];
+      if (held.length) owed = true; // counted by the engine meanwhile
       for (const [k, v] of kv) if (!records.has(k)) records.set(k, v);
     },
     /** Everything it holds, handed over; it is empty after. */
     take(): { events: TrackedEvent[]; kv: Map<string, unknown> } {
       const held = { events: [...inflight, ...events], kv: records };
       clearTimeout(timer);
-      timer = undefined;
+      clearTimeout(derivedTimer);
+      timer = derivedTimer = undefined;
       events = [];
       inflight = [];
       records = new Map();
-      touched = false;
+      owed = false;
       return held;
     },
     /** The page is going away: copy what is not committed into the journal, synchronously. */

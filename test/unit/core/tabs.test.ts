@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTabChannel, type TabMessage } from '../../../src/sdk/tabs';
 import type { TrackedEvent } from '../../../src';
 
@@ -26,6 +26,49 @@ describe('the tab channel', () => {
     expect((seenB[0] as { events: TrackedEvent[] }).events.map((e) => e.id)).toEqual([...Array(100).keys()].map((i) => `e${i}`));
     a.close();
     b.close();
+  });
+
+  describe('in a stream of events (one per task)', () => {
+    afterEach(() => vi.useRealTimers());
+    const microtask = () => new Promise<void>((r) => queueMicrotask(r));
+    const ids = (seen: TabMessage[]) => seen.flatMap((m) => (m.t === 'events' ? m.events.map((e) => e.id) : [m.t]));
+
+    it('posts the first event at once and the rest at the end of the window, in order, before any other message', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const seen: TabMessage[] = [];
+      const a = createTabChannel('t3');
+      const b = createTabChannel('t3', (m) => seen.push(m));
+      for (let i = 0; i < 20; i++) {
+        a.event(event(`e${i}`));
+        await microtask();
+      }
+      a.post({ t: 'forget' });
+      await until(seen, 3);
+      expect(ids(seen)).toEqual([...[...Array(20).keys()].map((i) => `e${i}`), 'forget']);
+      expect(seen).toHaveLength(3); // e0; e1…e19 together; the marker
+      a.event(event('late'));
+      vi.advanceTimersByTime(1000); // the window ends: what waits goes
+      await until(seen, 4);
+      expect(ids(seen).at(-1)).toBe('late');
+      a.close();
+      b.close();
+    });
+
+    it('posts what waits when it closes, and nothing of it after discard()', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const seen: TabMessage[] = [];
+      const a = createTabChannel('t4');
+      const b = createTabChannel('t4', (m) => seen.push(m));
+      a.event(event('first'));
+      await microtask();
+      a.event(event('denied'));
+      a.discard();
+      a.event(event('kept'));
+      a.close();
+      await until(seen, 2);
+      expect(ids(seen)).toEqual(['first', 'kept']);
+      b.close();
+    });
   });
 
   it('survives junk from another version and events that cannot be cloned', async () => {

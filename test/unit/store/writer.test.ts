@@ -1,0 +1,73 @@
+// @vitest-environment node
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createWriter } from '../../../src/store/writer';
+import type { IndexedDbBackend } from '../../../src/store/indexeddb';
+import type { TrackedEvent } from '../../../src';
+
+const event = (id: string): TrackedEvent => ({ id, type: 'x', ts: 1, seq: 0, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1 });
+
+function writerWithLog(cost = 0) {
+  const writes: Array<{ events: string[]; keys: string[] }> = [];
+  const target = {
+    write: async (events: TrackedEvent[], kv: Map<string, unknown>) => void writes.push({ events: events.map((e) => e.id), keys: [...kv.keys()] }),
+  } as unknown as IndexedDbBackend;
+  let state = 0;
+  const writer = createWriter({
+    flushDelay: 30,
+    derived: () => {
+      if (cost) vi.advanceTimersByTime(cost); // taking the state is slow
+      return { engine: { state: ++state } };
+    },
+    target: async () => target,
+    current: () => true,
+    committed: () => {},
+    failed: () => {},
+    journal: { write: () => {}, recover: () => [], committed: () => {}, discard: () => {} },
+  });
+  writer.on = true;
+  return { writer, writes };
+}
+
+describe('the write-behind buffer', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('writes every batch of events, the derived records at most once a second while they stream, and the last ones in the end', async () => {
+    vi.useFakeTimers();
+    const { writer, writes } = writerWithLog();
+    for (let i = 0; i < 40; i++) {
+      writer.append(event(`e${i}`));
+      await vi.advanceTimersByTimeAsync(50); // each event flushed on its own
+    }
+    expect(writes.flatMap((w) => w.events)).toEqual([...Array(40).keys()].map((i) => `e${i}`));
+    const withState = writes.filter((w) => w.keys.includes('engine')).length;
+    expect(withState).toBeGreaterThanOrEqual(2); // 2 s of events
+    expect(withState).toBeLessThanOrEqual(3);
+    const before = writes.length;
+    await vi.advanceTimersByTimeAsync(1000); // the state left out of the last flushes
+    expect(writes.slice(before)).toEqual([{ events: [], keys: ['engine'] }]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(writes).toHaveLength(before + 1); // nothing more once it is written
+  });
+
+  it('writes them less often when taking them is slow (at most 1 % of the time)', async () => {
+    vi.useFakeTimers();
+    const { writer, writes } = writerWithLog(50);
+    for (let i = 0; i < 100; i++) {
+      writer.append(event(`e${i}`));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(writes.flatMap((w) => w.events)).toHaveLength(100);
+    const withState = writes.filter((w) => w.keys.includes('engine')).length;
+    expect(withState).toBeGreaterThanOrEqual(2); // 10 s of events, every 5 s
+    expect(withState).toBeLessThanOrEqual(3);
+  });
+
+  it('writes the derived records with every flush() asked for', async () => {
+    const { writer, writes } = writerWithLog();
+    writer.append(event('a'));
+    await writer.flush();
+    writer.append(event('b'));
+    await writer.flush();
+    expect(writes).toEqual([{ events: ['a'], keys: ['engine'] }, { events: ['b'], keys: ['engine'] }]);
+  });
+});
