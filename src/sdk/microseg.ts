@@ -255,6 +255,7 @@ async function forgetHere(p: Parts, erase: boolean): Promise<void> {
   const unlink = erase ? options.forgetUrl ?? forgetUrlBeside(options.labelsUrl ?? options.collectUrl) : undefined;
   if (unlink) void unlinkDevice(unlink).catch((cause) => report({ code: 'forget-remote', message: `the backend could not unlink this device (${unlink})`, cause }));
   p.identity.token = undefined;
+  p.tabs.discard(); // what waits for the other tabs is never sent
   p.consent.deny();
   p.labels.pause();
   if (erase) await p.store.erase();
@@ -302,10 +303,7 @@ function start(p: Parts, api: Microseg, startedAt: number): Promise<void> {
   try {
     p.life.cleanups.push(
       watchLifecycle({
-        hide: () => {
-          p.visitor.save();
-          p.store.journal();
-        },
+        hide: () => (p.visitor.save(), p.store.journal(), p.tabs.flush()),
         back: () => {
           p.segments.wake(); // timers sleep in background tabs
           p.labels.revisit();
@@ -350,14 +348,15 @@ export function createMicroseg(input: MicrosegOptions = {}): Microseg {
       if (state === 'granted') void persist(p, startedAt).then(() => labels.refresh());
       else {
         store.discard();
+        p.tabs.discard(); // nor what waits for the other tabs
         labels.pause();
       }
       emitter.emit('consent', state);
     },
     forget: async () => {
       try {
-        p.tabs.post({ t: 'forget' }); // every open tab forgets too, and lets go of the database
-        await forgetHere(p, true);
+        // Every open tab forgets too, and lets go of the database (after this one dropped what waits for them).
+        await Promise.all([forgetHere(p, true), p.tabs.post({ t: 'forget' })]);
       } catch (cause) {
         report({ code: 'internal', message: 'forget() failed', cause });
       }
