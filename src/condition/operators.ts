@@ -39,10 +39,18 @@ export interface OperatorSpec {
   /** On a field ({ "metrics.orders": { "$gt": 1 } }). */
   field?: FieldCompiler;
   fast?: FastCompiler;
+  /** An order comparison as one end of a range: which end, and whether it includes its constant. */
+  bound?: Bound;
   /** Where a comparison of a whole-day counter with `c` can flip, for the engine's clock. */
   dayFlips?: (c: number) => number[];
   /** Not an operator of its own: a flag of the operator named here ($options of $regex). */
   modifies?: string;
+}
+
+/** One end of a range: `$gte` is the lower, inclusive end. */
+export interface Bound {
+  lower: boolean;
+  inclusive: boolean;
 }
 
 const fieldOnly = (op: string) => (_: unknown, at: string): Matcher => {
@@ -58,10 +66,11 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
     return join(operand.map((c, i) => query(c, `${at}[${i}]`)));
   };
 
-const ordered = (op: string, test: Order['test'], inclusive: boolean, flips: (c: number) => number[]): OperatorSpec => ({
+const ordered = (op: string, test: Order['test'], bound: Bound, flips: (c: number) => number[]): OperatorSpec => ({
   operand: 'order',
-    field: (x, at, expand) => some(compare(op, x, at, { test, inclusive }), expand),
+  field: (x, at, expand) => some(compare(op, x, at, { test, inclusive: bound.inclusive }), expand),
   fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(op, y, segs, slow) : undefined),
+  bound,
   dayFlips: flips,
 });
 const equalFlips = (c: number) => (Number.isInteger(c) ? [c, c + 1] : []);
@@ -95,10 +104,10 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       };
     },
   },
-  $gt: ordered('$gt', (a, b) => a > b, false, floorFlip),
-  $gte: ordered('$gte', (a, b) => a >= b, true, ceilFlip),
-  $lt: ordered('$lt', (a, b) => a < b, false, ceilFlip),
-  $lte: ordered('$lte', (a, b) => a <= b, true, floorFlip),
+  $gt: ordered('$gt', (a, b) => a > b, { lower: true, inclusive: false }, floorFlip),
+  $gte: ordered('$gte', (a, b) => a >= b, { lower: true, inclusive: true }, ceilFlip),
+  $lt: ordered('$lt', (a, b) => a < b, { lower: false, inclusive: false }, ceilFlip),
+  $lte: ordered('$lte', (a, b) => a <= b, { lower: false, inclusive: true }, floorFlip),
   $in: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => some(oneOf(x, at), expand), fast: (y, segs, slow) => fastOneOf(y, true, segs, slow) },
   $nin: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => not(some(oneOf(x, at), expand)), fast: (y, segs, slow) => fastOneOf(y, false, segs, slow) },
   $all: {
@@ -259,7 +268,8 @@ export function compileQueryOperator(op: string, operand: unknown, at: string, q
 
 const isScalarConstant = (y: unknown): y is string | number => typeof y === 'string' || (typeof y === 'number' && Number.isFinite(y));
 
-function fastEquals(y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+/** Equality with a constant that is not an object (a string, number, boolean). */
+export function fastEquals(y: unknown, segs: string[], slow: ResolvedTest): Matcher {
   return (doc) => {
     const v = readPath(doc, segs);
     if (v === y) return true;
@@ -292,6 +302,26 @@ function fastCompare(op: string, y: string | number, segs: string[], slow: Resol
         return typeof v === kind ? (v as number) <= (y as number) : other(v);
       };
   }
+}
+
+/**
+ * A lower and an upper bound ({ $gte: 18, $lt: 23 }) with constants of one type: one read of the
+ * path, both comparisons inline. `slow` is the general test of both, for arrays and fan-outs.
+ */
+export function fastRange(a: OperatorSpec | undefined, x: unknown, b: OperatorSpec | undefined, y: unknown, segs: string[], slow: ResolvedTest): Matcher | undefined {
+  if (!a?.bound || !b?.bound || a.bound.lower === b.bound.lower) return undefined;
+  if (!isScalarConstant(x) || !isScalarConstant(y) || typeof x !== typeof y) return undefined;
+  const aLow = a.bound.lower;
+  const lo = aLow ? x : y;
+  const hi = aLow ? y : x;
+  const loIn = (aLow ? a : b).bound!.inclusive;
+  const hiIn = (aLow ? b : a).bound!.inclusive;
+  const kind = typeof lo;
+  return (doc) => {
+    const v = readPath(doc, segs) as typeof lo;
+    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow(v);
+    return (loIn ? v >= lo : v > lo) && (hiIn ? v <= hi : v < hi);
+  };
 }
 
 function fastOneOf(y: unknown, want: boolean, segs: string[], slow: ResolvedTest): Matcher | undefined {

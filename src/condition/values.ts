@@ -34,18 +34,28 @@ export type Resolved = unknown;
 export const MAX_NESTING = 100;
 
 /**
- * The keys down to the first node nested deeper than the limit, or undefined. Iterative, so a
- * hostile config cannot overflow the stack here, and the recursive compilers never see it.
+ * The keys down to the first node nested deeper than the limit, or undefined. The walk never
+ * descends more than `limit` levels, so a hostile config cannot overflow the stack here, and
+ * the recursive compilers never see one that could.
  */
 export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
-  // Depths only while walking (compile time is start-up time); the keys of the one offending path are found after.
-  const stack: [unknown, number][] = [[root, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= limit) return pathTo(root, node, limit);
-    if (Array.isArray(node)) for (const v of node) stack.push([v, depth + 1]);
-    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], depth + 1]);
+  const node = deepNode(root, 0, limit);
+  return node === undefined ? undefined : pathTo(root, node, limit);
+}
+
+/**
+ * The first node `limit` levels down, children visited last first. It allocates nothing but each
+ * object's keys: compile time is start-up time, and iterators and tuples in cold code cost
+ * garbage collections.
+ */
+function deepNode(node: unknown, depth: number, limit: number): object | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  if (depth >= limit) return node;
+  const keys = Array.isArray(node) ? undefined : Object.keys(node);
+  const values = node as Record<string | number, unknown>;
+  for (let i = (keys ?? (node as unknown[])).length - 1; i >= 0; i--) {
+    const deep = deepNode(values[keys ? keys[i]! : i], depth + 1, limit);
+    if (deep !== undefined) return deep;
   }
   return undefined;
 }
