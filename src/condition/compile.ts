@@ -36,10 +36,16 @@ function compileClause(key: string, operand: unknown, path: string): Matcher {
 
 function compileField(path: string, operand: unknown, at: string): Matcher {
   const segs = pathSegments(path, at);
-  // The general test handles arrays and fan-outs; a fast clause builds it on first need.
+  return fastField(segs, operand, lazyTest(operand, at), at) ?? generalField(segs, operand, at);
+}
+
+/** The general test, compiled on first need: it handles arrays and fan-outs, which most clauses never see. */
+function lazyTest(operand: unknown, at: string): ResolvedTest {
   let general: ResolvedTest | undefined;
-  const fast = fastField(segs, operand, (r) => (general ??= compileValueTest(operand, at))(r), at);
-  if (fast) return fast;
+  return (r) => (general ??= compileValueTest(operand, at))(r);
+}
+
+function generalField(segs: string[], operand: unknown, at: string): Matcher {
   const test = compileValueTest(operand, at); // also where a bad operand throws
   return (doc) => test(readPath(doc, segs));
 }
@@ -68,8 +74,7 @@ function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[
   const parts: Matcher[] = [];
   for (let i = 0; i < ops.length; i++) {
     const one = { [ops[i]!]: operand[ops[i]!] };
-    let general: ResolvedTest | undefined;
-    const part = fastField(segs, one, (r) => (general ??= compileValueTest(one, at))(r), at);
+    const part = fastField(segs, one, lazyTest(one, at), at);
     if (!part) return undefined;
     parts.push(part);
   }

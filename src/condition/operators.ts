@@ -69,7 +69,7 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
 const ordered = (op: string, test: Order['test'], bound: Bound, flips: (c: number) => number[]): OperatorSpec => ({
   operand: 'order',
   field: (x, at, expand) => some(compare(op, x, at, { test, inclusive: bound.inclusive }), expand),
-  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(op, y, segs, slow) : undefined),
+  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(bound, y, segs, slow) : undefined),
   bound,
   dayFlips: flips,
 });
@@ -277,31 +277,16 @@ export function fastEquals(y: unknown, segs: string[], slow: ResolvedTest): Matc
   };
 }
 
-function fastCompare(op: string, y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+/** One end of a range ({ $gte: 18 }): the comparison inline, `slow` for arrays and fan-outs. */
+function fastCompare(bound: Bound, y: string | number, segs: string[], slow: ResolvedTest): Matcher {
   const kind = typeof y;
-  const other = (v: unknown) => typeof v === 'object' && v !== null && slow(v);
-  switch (op) {
-    case '$gt':
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) > (y as number) : other(v);
-      };
-    case '$gte':
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) >= (y as number) : other(v);
-      };
-    case '$lt':
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) < (y as number) : other(v);
-      };
-    default:
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) <= (y as number) : other(v);
-      };
-  }
+  const lower = bound.lower;
+  const inclusive = bound.inclusive;
+  return (doc) => {
+    const v = readPath(doc, segs) as typeof y;
+    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow(v);
+    return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+  };
 }
 
 /**

@@ -4,8 +4,8 @@ import { ConditionError, Fanout, isDocument, type Resolved } from './values';
 /** A reader for a dotted path that crosses arrays the MongoDB way ("items.price" reads every item's price). */
 export function pathSegments(path: string, at: string): string[] {
   const segs = path.split('.');
-  for (const seg of segs) {
-    if (seg === '' || seg === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
+  for (let i = 0; i < segs.length; i++) {
+    if (segs[i] === '' || segs[i] === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
   }
   return segs;
 }
