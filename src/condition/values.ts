@@ -39,7 +39,7 @@ export const MAX_NESTING = 100;
  * the recursive compilers never see one that could.
  */
 export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
-  const node = deepNode(root, 0, limit);
+  const node = typeof root === 'object' && root !== null ? deepNode(root, 0, limit) : undefined;
   return node === undefined ? undefined : pathTo(root, node, limit);
 }
 
@@ -48,13 +48,14 @@ export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[]
  * object's keys: compile time is start-up time, and iterators and tuples in cold code cost
  * garbage collections.
  */
-function deepNode(node: unknown, depth: number, limit: number): object | undefined {
-  if (typeof node !== 'object' || node === null) return undefined;
+function deepNode(node: object, depth: number, limit: number): object | undefined {
   if (depth >= limit) return node;
   const keys = Array.isArray(node) ? undefined : Object.keys(node);
   const values = node as Record<string | number, unknown>;
   for (let i = (keys ?? (node as unknown[])).length - 1; i >= 0; i--) {
-    const deep = deepNode(values[keys ? keys[i]! : i], depth + 1, limit);
+    const v = values[keys ? keys[i]! : i];
+    // Leaves (most of a condition) are skipped here rather than in a call of their own.
+    const deep = typeof v === 'object' && v !== null ? deepNode(v, depth + 1, limit) : undefined;
     if (deep !== undefined) return deep;
   }
   return undefined;
