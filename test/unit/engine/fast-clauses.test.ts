@@ -94,28 +94,20 @@ describe('specialised clauses agree with the general test', () => {
   });
 });
 
-/** The nesting check as it was first written (an explicit stack, last key first): the reference. */
+/**
+ * The nesting check as it was first written (an explicit stack, last key first), carrying each
+ * node's keys: the reference. In a JSON tree a node's keys are its only path.
+ */
 function stackTooDeep(root: unknown, limit: number): (string | number)[] | undefined {
-  const stack: [unknown, number][] = [[root, 0]];
+  const stack: [unknown, (string | number)[]][] = [[root, []]];
   while (stack.length) {
-    const [node, depth] = stack.pop()!;
+    const [node, keys] = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (depth >= limit) return pathTo(root, node, limit);
-    if (Array.isArray(node)) for (const v of node) stack.push([v, depth + 1]);
-    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], depth + 1]);
+    if (keys.length >= limit) return keys;
+    if (Array.isArray(node)) node.forEach((v, i) => stack.push([v, [...keys, i]]));
+    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], [...keys, k]]);
   }
   return undefined;
-}
-function pathTo(root: unknown, target: unknown, depth: number): (string | number)[] {
-  const queue: [unknown, (string | number)[]][] = [[root, []]];
-  for (let i = 0; i < queue.length; i++) {
-    const [node, keys] = queue[i]!;
-    if (node === target) return keys;
-    if (typeof node !== 'object' || node === null || keys.length >= depth) continue;
-    if (Array.isArray(node)) node.forEach((v, j) => queue.push([v, [...keys, j]]));
-    else for (const k of Object.keys(node)) queue.push([(node as Record<string, unknown>)[k], [...keys, k]]);
-  }
-  return [];
 }
 
 describe('the nesting check', () => {
