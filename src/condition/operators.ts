@@ -63,7 +63,9 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
     if (!Array.isArray(operand) || operand.length === 0) {
       throw new ConditionError(at, `${op} takes a non-empty array of conditions`);
     }
-    return join(operand.map((c, i) => query(c, `${at}[${i}]`)));
+    const list: Matcher[] = [];
+    for (let i = 0; i < operand.length; i++) list.push(query(operand[i], `${at}[${i}]`));
+    return join(list);
   };
 
 const ordered = (op: string, test: Order['test'], bound: Bound, flips: (c: number) => number[]): OperatorSpec => ({
