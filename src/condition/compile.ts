@@ -36,13 +36,22 @@ function compileClause(key: string, operand: unknown, path: string): Matcher {
 
 function compileField(path: string, operand: unknown, at: string): Matcher {
   const segs = pathSegments(path, at);
-  return fastField(segs, operand, lazyTest(operand, at), at) ?? generalField(segs, operand, at);
+  return fastField(segs, operand, new GeneralTest(operand, at), at) ?? generalField(segs, operand, at);
 }
 
-/** The general test, compiled on first need: it handles arrays and fan-outs, which most clauses never see. */
-function lazyTest(operand: unknown, at: string): ResolvedTest {
-  let general: ResolvedTest | undefined;
-  return (r) => (general ??= compileValueTest(operand, at))(r);
+/**
+ * The general test of a fast clause, built on first need: it handles arrays and fan-outs, which
+ * most clauses never see. An object of its own, smaller than a closure with its scope.
+ */
+export class GeneralTest {
+  private built: ResolvedTest | undefined;
+  constructor(
+    private readonly operand: unknown,
+    private readonly at: string,
+  ) {}
+  test(r: unknown): boolean {
+    return (this.built ??= compileValueTest(this.operand, this.at))(r);
+  }
 }
 
 function generalField(segs: string[], operand: unknown, at: string): Matcher {
@@ -55,7 +64,7 @@ function generalField(segs: string[], operand: unknown, at: string): Matcher {
  * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
  * layer saved counts. Arrays and fan-outs take the general `slow` test.
  */
-function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: string): Matcher | undefined {
+function fastField(segs: string[], operand: unknown, slow: GeneralTest, at: string): Matcher | undefined {
   if (!isPlainObject(operand)) {
     if (operand === null || typeof operand === 'object') return undefined;
     return fastEquals(operand, segs, slow);
@@ -74,7 +83,7 @@ function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[
   const parts: Matcher[] = [];
   for (let i = 0; i < ops.length; i++) {
     const one = { [ops[i]!]: operand[ops[i]!] };
-    const part = fastField(segs, one, lazyTest(one, at), at);
+    const part = fastField(segs, one, new GeneralTest(one, at), at);
     if (!part) return undefined;
     parts.push(part);
   }

@@ -6,7 +6,7 @@ import { compare, oneOf, regex, typeTest, versionTest, type Order } from './oper
 import { readPath } from './paths';
 // compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
 // function declarations, so the import cycle is safe.
-import { compileValueTest, elementTest } from './compile';
+import { compileValueTest, elementTest, type GeneralTest } from './compile';
 import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, isValidRegex, matches, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
 import { isPlainObject } from '../shared/util';
 
@@ -30,7 +30,7 @@ export function operandValues(name: string): OperandValues {
 export type FieldCompiler = (operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>) => ResolvedTest;
 
 /** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the operator's path. */
-export type FastCompiler = (operand: unknown, segs: string[], slow: ResolvedTest, at: string) => Matcher | undefined;
+export type FastCompiler = (operand: unknown, segs: string[], slow: GeneralTest, at: string) => Matcher | undefined;
 
 export interface OperatorSpec {
   operand: OperandKind;
@@ -102,7 +102,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       if (!isScalarConstant(y)) return undefined;
       return (doc) => {
         const v = readPath(doc, segs);
-        return typeof v === 'object' && v !== null ? slow(v) : v !== y;
+        return typeof v === 'object' && v !== null ? slow.test(v) : v !== y;
       };
     },
   },
@@ -136,7 +136,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
           for (let i = 0; i < v.length; i++) if (el(v[i])) return true;
           return false;
         }
-        return v instanceof Fanout && slow(v);
+        return v instanceof Fanout && slow.test(v);
       };
     },
   },
@@ -159,7 +159,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       const want = !!y;
       return (doc) => {
         const v = readPath(doc, segs);
-        return v instanceof Fanout ? slow(v) : (v !== undefined) === want;
+        return v instanceof Fanout ? slow.test(v) : (v !== undefined) === want;
       };
     },
   },
@@ -183,7 +183,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       const test = remembering((v) => matches(re, v));
       return (doc) => {
         const v = readPath(doc, segs);
-        return typeof v === 'string' ? test(v) : typeof v === 'object' && v !== null && slow(v);
+        return typeof v === 'string' ? test(v) : typeof v === 'object' && v !== null && slow.test(v);
       };
     },
   },
@@ -271,22 +271,22 @@ export function compileQueryOperator(op: string, operand: unknown, at: string, q
 const isScalarConstant = (y: unknown): y is string | number => typeof y === 'string' || (typeof y === 'number' && Number.isFinite(y));
 
 /** Equality with a constant that is not an object (a string, number, boolean). */
-export function fastEquals(y: unknown, segs: string[], slow: ResolvedTest): Matcher {
+export function fastEquals(y: unknown, segs: string[], slow: GeneralTest): Matcher {
   return (doc) => {
     const v = readPath(doc, segs);
     if (v === y) return true;
-    return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow(v);
+    return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow.test(v);
   };
 }
 
 /** One end of a range ({ $gte: 18 }): the comparison inline, `slow` for arrays and fan-outs. */
-function fastCompare(bound: Bound, y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+function fastCompare(bound: Bound, y: string | number, segs: string[], slow: GeneralTest): Matcher {
   const kind = typeof y;
   const lower = bound.lower;
   const inclusive = bound.inclusive;
   return (doc) => {
     const v = readPath(doc, segs) as typeof y;
-    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow(v);
+    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
     return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
   };
 }
@@ -295,7 +295,7 @@ function fastCompare(bound: Bound, y: string | number, segs: string[], slow: Res
  * A lower and an upper bound ({ $gte: 18, $lt: 23 }) with constants of one type: one read of the
  * path, both comparisons inline. `slow` is the general test of both, for arrays and fan-outs.
  */
-export function fastRange(a: OperatorSpec | undefined, x: unknown, b: OperatorSpec | undefined, y: unknown, segs: string[], slow: ResolvedTest): Matcher | undefined {
+export function fastRange(a: OperatorSpec | undefined, x: unknown, b: OperatorSpec | undefined, y: unknown, segs: string[], slow: GeneralTest): Matcher | undefined {
   if (!a?.bound || !b?.bound || a.bound.lower === b.bound.lower) return undefined;
   if (!isScalarConstant(x) || !isScalarConstant(y) || typeof x !== typeof y) return undefined;
   const aLow = a.bound.lower;
@@ -306,18 +306,18 @@ export function fastRange(a: OperatorSpec | undefined, x: unknown, b: OperatorSp
   const kind = typeof lo;
   return (doc) => {
     const v = readPath(doc, segs) as typeof lo;
-    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow(v);
+    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
     return (loIn ? v >= lo : v > lo) && (hiIn ? v <= hi : v < hi);
   };
 }
 
-function fastOneOf(y: unknown, want: boolean, segs: string[], slow: ResolvedTest): Matcher | undefined {
+function fastOneOf(y: unknown, want: boolean, segs: string[], slow: GeneralTest): Matcher | undefined {
   if (!Array.isArray(y) || !y.every((v) => v !== null && typeof v !== 'object')) return undefined;
   const set = new Set(y);
   return (doc) => {
     const v = readPath(doc, segs);
     if (typeof v !== 'object' || v === null) return set.has(v) === want;
-    if (!Array.isArray(v)) return slow(v);
+    if (!Array.isArray(v)) return slow.test(v);
     for (let i = 0; i < v.length; i++) if (set.has(v[i])) return want;
     return !want;
   };
