@@ -72,7 +72,7 @@ function fastField(segs: string[], operand: unknown, slow: GeneralTest, at: stri
   const ops = Object.keys(operand);
   if (ops.length === 0) return undefined;
   for (let i = 0; i < ops.length; i++) if (isModifier(ops[i]!)) return undefined;
-  if (ops.length === 1) return operatorSpec(ops[0]!)?.fast?.(operand[ops[0]!], segs, slow, join(at, ops[0]!));
+  if (ops.length === 1) return operatorSpec(ops[0]!)?.fast?.(operand[ops[0]!], segs, slow, at);
   // { $gte: 18, $lt: 23 }: one closure, one read of the path.
   const range = ops.length === 2 ? fastRange(operatorSpec(ops[0]!), operand[ops[0]!], operatorSpec(ops[1]!), operand[ops[1]!], segs, slow) : undefined;
   return range ?? fastEach(segs, operand, ops, at);

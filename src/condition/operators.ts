@@ -29,7 +29,7 @@ export function operandValues(name: string): OperandValues {
 /** A field operator's test of the resolved value; `expand` also tries the elements of array values. */
 export type FieldCompiler = (operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>) => ResolvedTest;
 
-/** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the operator's path. */
+/** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the field's path. */
 export type FastCompiler = (operand: unknown, segs: string[], slow: GeneralTest, at: string) => Matcher | undefined;
 
 export interface OperatorSpec {
@@ -129,7 +129,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       return some((v) => Array.isArray(v) && v.some(el), false);
     },
     fast: (y, segs, slow, at) => {
-      const el = elementTest(y, at);
+      const el = elementTest(y, `${at}.$elemMatch`);
       return (doc) => {
         const v = readPath(doc, segs);
         if (Array.isArray(v)) {
