@@ -39,14 +39,35 @@ export const MAX_NESTING = 100;
  * the recursive compilers never see one that could.
  */
 export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
-  const node = typeof root === 'object' && root !== null ? deepNode(root, 0, limit) : undefined;
+  if (typeof root !== 'object' || root === null || !nestsDeeper(root, 0, limit)) return undefined;
+  const node = deepNode(root, 0, limit);
   return node === undefined ? undefined : pathTo(root, node, limit);
 }
 
+/** Own data only: a name a page put on a prototype is not a document's. */
+export const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Whether any node sits `limit` levels down: the usual answer, no, found without allocating even keys. */
+function nestsDeeper(node: object, depth: number, limit: number): boolean {
+  if (depth >= limit) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === 'object' && v !== null && nestsDeeper(v, depth + 1, limit)) return true;
+    }
+    return false;
+  }
+  for (const k in node) {
+    const v: unknown = (node as Record<string, unknown>)[k];
+    if (typeof v === 'object' && v !== null && hasOwn.call(node, k) && nestsDeeper(v, depth + 1, limit)) return true;
+  }
+  return false;
+}
+
 /**
- * The first node `limit` levels down, children visited last first. It allocates nothing but each
- * object's keys: compile time is start-up time, and iterators and tuples in cold code cost
- * garbage collections.
+ * The first node `limit` levels down, children visited last first: the one the error names. It
+ * allocates nothing but each object's keys (compile time is start-up time, and iterators and
+ * tuples in cold code cost garbage collections).
  */
 function deepNode(node: object, depth: number, limit: number): object | undefined {
   if (depth >= limit) return node;
