@@ -3,9 +3,9 @@
 // Operators come from the one table (operators.ts); paths from paths.ts; values from values.ts.
 
 import { isPlainObject } from '../shared/util';
-import { compileFieldOperator, compileQueryOperator, isElemMatchValueForm, isModifier, isOperatorObject, operatorSpec } from './operators';
+import { compileFieldOperator, compileQueryOperator, fastEquals, fastRange, isElemMatchValueForm, isModifier, isOperatorObject, operatorSpec } from './operators';
 import { pathSegments, readPath } from './paths';
-import { allOf, ConditionError, Fanout, formatPath, isDocument, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
+import { allOf, ConditionError, formatPath, isDocument, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
 
 /**
  * Compiles a condition once; the matcher is then called per evaluation. `path` is where the
@@ -17,60 +17,77 @@ export function compileCondition(cond: Condition, path = ''): Matcher {
   return compileQuery(cond, path);
 }
 
+// Compile time is start-up time: the compilers below loop by index and build no intermediate
+// objects, because iterators, tuples and copies in cold code cost garbage collections.
+
 export function compileQuery(cond: unknown, path: string): Matcher {
   if (!isPlainObject(cond)) throw new ConditionError(path, 'a condition must be an object');
+  const keys = Object.keys(cond);
+  if (keys.length === 1) return compileClause(keys[0]!, cond[keys[0]!], path);
   const parts: Matcher[] = [];
-  for (const key of Object.keys(cond)) {
-    const at = join(path, key);
-    const operand = cond[key];
-    if (key.startsWith('$')) parts.push(compileQueryOperator(key, operand, at, compileQuery));
-    else parts.push(compileField(key, operand, at));
-  }
+  for (let i = 0; i < keys.length; i++) parts.push(compileClause(keys[i]!, cond[keys[i]!], path));
   return allOf(parts);
+}
+
+function compileClause(key: string, operand: unknown, path: string): Matcher {
+  const at = join(path, key);
+  return key.startsWith('$') ? compileQueryOperator(key, operand, at, compileQuery) : compileField(key, operand, at);
 }
 
 function compileField(path: string, operand: unknown, at: string): Matcher {
   const segs = pathSegments(path, at);
-  // The general test handles arrays and fan-outs; a fast clause builds it on first need.
-  let general: ResolvedTest | undefined;
-  const fast = fastField(segs, operand, (r) => (general ??= compileValueTest(operand, at))(r), at);
-  if (fast) return fast;
+  return fastField(segs, operand, new GeneralTest(operand, at), at) ?? generalField(segs, operand, at);
+}
+
+/**
+ * The general test of a fast clause, built on first need: it handles arrays and fan-outs, which
+ * most clauses never see. An object of its own, smaller than a closure with its scope.
+ */
+export class GeneralTest {
+  private built: ResolvedTest | undefined;
+  constructor(
+    private readonly operand: unknown,
+    private readonly at: string,
+  ) {}
+  test(r: unknown): boolean {
+    return (this.built ??= compileValueTest(this.operand, this.at))(r);
+  }
+}
+
+function generalField(segs: string[], operand: unknown, at: string): Matcher {
   const test = compileValueTest(operand, at); // also where a bad operand throws
   return (doc) => test(readPath(doc, segs));
 }
-
 
 /**
  * The common clauses (a scalar compared with a constant) as one closure with the path read and
  * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
  * layer saved counts. Arrays and fan-outs take the general `slow` test.
  */
-function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: string): Matcher | undefined {
+function fastField(segs: string[], operand: unknown, slow: GeneralTest, at: string): Matcher | undefined {
   if (!isPlainObject(operand)) {
     if (operand === null || typeof operand === 'object') return undefined;
-    const x = operand;
-    return (doc) => {
-      const v = readPath(doc, segs);
-      if (v === x) return true;
-      return Array.isArray(v) ? v.indexOf(x) >= 0 : v instanceof Fanout && slow(v);
-    };
+    return fastEquals(operand, segs, slow);
   }
   const ops = Object.keys(operand);
-  if (ops.length === 0 || ops.some(isModifier)) return undefined;
-  if (ops.length > 1) {
-    // { $gte: 18, $lt: 23 }: one fast closure per operator, when each has one.
-    const parts: Matcher[] = [];
-    for (const op of ops) {
-      const one = { [op]: operand[op] };
-      let general: ResolvedTest | undefined;
-      const part = fastField(segs, one, (r) => (general ??= compileValueTest(one, at))(r), at);
-      if (!part) return undefined;
-      parts.push(part);
-    }
-    return allOf(parts);
+  if (ops.length === 0) return undefined;
+  for (let i = 0; i < ops.length; i++) if (isModifier(ops[i]!)) return undefined;
+  if (ops.length === 1) return operatorSpec(ops[0]!)?.fast?.(operand[ops[0]!], segs, slow, at);
+  // { $gte: 18, $lt: 23 }: one closure, one read of the path.
+  const range = ops.length === 2 ? fastRange(operatorSpec(ops[0]!), operand[ops[0]!], operatorSpec(ops[1]!), operand[ops[1]!], segs, slow) : undefined;
+  return range ?? fastEach(segs, operand, ops, at);
+}
+
+/** { $exists: true, $ne: null }: one fast closure per operator, when each has one. */
+function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[], at: string): Matcher | undefined {
+  const parts: Matcher[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const one = { [ops[i]!]: operand[ops[i]!] };
+    const part = fastField(segs, one, new GeneralTest(one, at), at);
+    if (!part) return undefined;
+    parts.push(part);
   }
-  const op = ops[0]!;
-  return operatorSpec(op)?.fast?.(operand[op], segs, slow, join(at, op));
+  return allOf(parts);
 }
 
 /**
@@ -81,7 +98,9 @@ function fastField(segs: string[], operand: unknown, slow: ResolvedTest, at: str
 export function compileValueTest(operand: unknown, at: string, element = false): ResolvedTest {
   if (!isOperatorObject(operand, at)) return some(equals(operand), !element);
   const tests: ResolvedTest[] = [];
-  for (const op of Object.keys(operand)) {
+  const ops = Object.keys(operand);
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     const modified = operatorSpec(op)?.modifies;
     if (modified !== undefined) {
       if (!(modified in operand)) throw new ConditionError(join(at, op), `${op} needs ${modified}`);

@@ -6,7 +6,7 @@ import { compare, oneOf, regex, typeTest, versionTest, type Order } from './oper
 import { readPath } from './paths';
 // compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
 // function declarations, so the import cycle is safe.
-import { compileValueTest, elementTest } from './compile';
+import { compileValueTest, elementTest, type GeneralTest } from './compile';
 import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, isValidRegex, matches, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
 import { isPlainObject } from '../shared/util';
 
@@ -29,8 +29,8 @@ export function operandValues(name: string): OperandValues {
 /** A field operator's test of the resolved value; `expand` also tries the elements of array values. */
 export type FieldCompiler = (operand: unknown, at: string, expand: boolean, siblings: Record<string, unknown>) => ResolvedTest;
 
-/** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the operator's path. */
-export type FastCompiler = (operand: unknown, segs: string[], slow: ResolvedTest, at: string) => Matcher | undefined;
+/** A scalar comparison as one closure with the path read inline; `slow` handles arrays and fan-outs; `at` is the field's path. */
+export type FastCompiler = (operand: unknown, segs: string[], slow: GeneralTest, at: string) => Matcher | undefined;
 
 export interface OperatorSpec {
   operand: OperandKind;
@@ -39,10 +39,18 @@ export interface OperatorSpec {
   /** On a field ({ "metrics.orders": { "$gt": 1 } }). */
   field?: FieldCompiler;
   fast?: FastCompiler;
+  /** An order comparison as one end of a range: which end, and whether it includes its constant. */
+  bound?: Bound;
   /** Where a comparison of a whole-day counter with `c` can flip, for the engine's clock. */
   dayFlips?: (c: number) => number[];
   /** Not an operator of its own: a flag of the operator named here ($options of $regex). */
   modifies?: string;
+}
+
+/** One end of a range: `$gte` is the lower, inclusive end. */
+export interface Bound {
+  lower: boolean;
+  inclusive: boolean;
 }
 
 const fieldOnly = (op: string) => (_: unknown, at: string): Matcher => {
@@ -55,13 +63,16 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
     if (!Array.isArray(operand) || operand.length === 0) {
       throw new ConditionError(at, `${op} takes a non-empty array of conditions`);
     }
-    return join(operand.map((c, i) => query(c, `${at}[${i}]`)));
+    const list: Matcher[] = [];
+    for (let i = 0; i < operand.length; i++) list.push(query(operand[i], `${at}[${i}]`));
+    return join(list);
   };
 
-const ordered = (op: string, test: Order['test'], inclusive: boolean, flips: (c: number) => number[]): OperatorSpec => ({
+const ordered = (op: string, test: Order['test'], bound: Bound, flips: (c: number) => number[]): OperatorSpec => ({
   operand: 'order',
-    field: (x, at, expand) => some(compare(op, x, at, { test, inclusive }), expand),
-  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(op, y, segs, slow) : undefined),
+  field: (x, at, expand) => some(compare(op, x, at, { test, inclusive: bound.inclusive }), expand),
+  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(bound, y, segs, slow) : undefined),
+  bound,
   dayFlips: flips,
 });
 const equalFlips = (c: number) => (Number.isInteger(c) ? [c, c + 1] : []);
@@ -91,14 +102,14 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       if (!isScalarConstant(y)) return undefined;
       return (doc) => {
         const v = readPath(doc, segs);
-        return typeof v === 'object' && v !== null ? slow(v) : v !== y;
+        return typeof v === 'object' && v !== null ? slow.test(v) : v !== y;
       };
     },
   },
-  $gt: ordered('$gt', (a, b) => a > b, false, floorFlip),
-  $gte: ordered('$gte', (a, b) => a >= b, true, ceilFlip),
-  $lt: ordered('$lt', (a, b) => a < b, false, ceilFlip),
-  $lte: ordered('$lte', (a, b) => a <= b, true, floorFlip),
+  $gt: ordered('$gt', (a, b) => a > b, { lower: true, inclusive: false }, floorFlip),
+  $gte: ordered('$gte', (a, b) => a >= b, { lower: true, inclusive: true }, ceilFlip),
+  $lt: ordered('$lt', (a, b) => a < b, { lower: false, inclusive: false }, ceilFlip),
+  $lte: ordered('$lte', (a, b) => a <= b, { lower: false, inclusive: true }, floorFlip),
   $in: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => some(oneOf(x, at), expand), fast: (y, segs, slow) => fastOneOf(y, true, segs, slow) },
   $nin: { operand: 'list', dayFlips: equalFlips, field: (x, at, expand) => not(some(oneOf(x, at), expand)), fast: (y, segs, slow) => fastOneOf(y, false, segs, slow) },
   $all: {
@@ -118,14 +129,14 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       return some((v) => Array.isArray(v) && v.some(el), false);
     },
     fast: (y, segs, slow, at) => {
-      const el = elementTest(y, at);
+      const el = elementTest(y, `${at}.$elemMatch`);
       return (doc) => {
         const v = readPath(doc, segs);
         if (Array.isArray(v)) {
           for (let i = 0; i < v.length; i++) if (el(v[i])) return true;
           return false;
         }
-        return v instanceof Fanout && slow(v);
+        return v instanceof Fanout && slow.test(v);
       };
     },
   },
@@ -148,7 +159,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       const want = !!y;
       return (doc) => {
         const v = readPath(doc, segs);
-        return v instanceof Fanout ? slow(v) : (v !== undefined) === want;
+        return v instanceof Fanout ? slow.test(v) : (v !== undefined) === want;
       };
     },
   },
@@ -172,7 +183,7 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       const test = remembering((v) => matches(re, v));
       return (doc) => {
         const v = readPath(doc, segs);
-        return typeof v === 'string' ? test(v) : typeof v === 'object' && v !== null && slow(v);
+        return typeof v === 'string' ? test(v) : typeof v === 'object' && v !== null && slow.test(v);
       };
     },
   },
@@ -259,48 +270,54 @@ export function compileQueryOperator(op: string, operand: unknown, at: string, q
 
 const isScalarConstant = (y: unknown): y is string | number => typeof y === 'string' || (typeof y === 'number' && Number.isFinite(y));
 
-function fastEquals(y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+/** Equality with a constant that is not an object (a string, number, boolean). */
+export function fastEquals(y: unknown, segs: string[], slow: GeneralTest): Matcher {
   return (doc) => {
     const v = readPath(doc, segs);
     if (v === y) return true;
-    return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow(v);
+    return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow.test(v);
   };
 }
 
-function fastCompare(op: string, y: string | number, segs: string[], slow: ResolvedTest): Matcher {
+/** One end of a range ({ $gte: 18 }): the comparison inline, `slow` for arrays and fan-outs. */
+function fastCompare(bound: Bound, y: string | number, segs: string[], slow: GeneralTest): Matcher {
   const kind = typeof y;
-  const other = (v: unknown) => typeof v === 'object' && v !== null && slow(v);
-  switch (op) {
-    case '$gt':
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) > (y as number) : other(v);
-      };
-    case '$gte':
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) >= (y as number) : other(v);
-      };
-    case '$lt':
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) < (y as number) : other(v);
-      };
-    default:
-      return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === kind ? (v as number) <= (y as number) : other(v);
-      };
-  }
+  const lower = bound.lower;
+  const inclusive = bound.inclusive;
+  return (doc) => {
+    const v = readPath(doc, segs) as typeof y;
+    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
+    return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+  };
 }
 
-function fastOneOf(y: unknown, want: boolean, segs: string[], slow: ResolvedTest): Matcher | undefined {
+/**
+ * A lower and an upper bound ({ $gte: 18, $lt: 23 }) with constants of one type: one read of the
+ * path, both comparisons inline. `slow` is the general test of both, for arrays and fan-outs.
+ */
+export function fastRange(a: OperatorSpec | undefined, x: unknown, b: OperatorSpec | undefined, y: unknown, segs: string[], slow: GeneralTest): Matcher | undefined {
+  if (!a?.bound || !b?.bound || a.bound.lower === b.bound.lower) return undefined;
+  if (!isScalarConstant(x) || !isScalarConstant(y) || typeof x !== typeof y) return undefined;
+  const aLow = a.bound.lower;
+  const lo = aLow ? x : y;
+  const hi = aLow ? y : x;
+  const loIn = (aLow ? a : b).bound!.inclusive;
+  const hiIn = (aLow ? b : a).bound!.inclusive;
+  const kind = typeof lo;
+  return (doc) => {
+    const v = readPath(doc, segs) as typeof lo;
+    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
+    return (loIn ? v >= lo : v > lo) && (hiIn ? v <= hi : v < hi);
+  };
+}
+
+function fastOneOf(y: unknown, want: boolean, segs: string[], slow: GeneralTest): Matcher | undefined {
   if (!Array.isArray(y) || !y.every((v) => v !== null && typeof v !== 'object')) return undefined;
   const set = new Set(y);
   return (doc) => {
     const v = readPath(doc, segs);
     if (typeof v !== 'object' || v === null) return set.has(v) === want;
-    if (!Array.isArray(v)) return slow(v);
+    if (!Array.isArray(v)) return slow.test(v);
     for (let i = 0; i < v.length; i++) if (set.has(v[i])) return want;
     return !want;
   };

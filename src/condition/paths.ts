@@ -1,11 +1,11 @@
 // Dotted paths the MongoDB way: "items.price" reads every item's price.
-import { ConditionError, Fanout, isDocument, type Resolved } from './values';
+import { ConditionError, Fanout, hasOwn, isDocument, type Resolved } from './values';
 
 /** A reader for a dotted path that crosses arrays the MongoDB way ("items.price" reads every item's price). */
 export function pathSegments(path: string, at: string): string[] {
   const segs = path.split('.');
-  for (const seg of segs) {
-    if (seg === '' || seg === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
+  for (let i = 0; i < segs.length; i++) {
+    if (segs[i] === '' || segs[i] === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
   }
   return segs;
 }
@@ -25,7 +25,6 @@ export function compilePath(path: string, at = path): (doc: unknown) => Resolved
 }
 
 const INDEX = /^\d+$/;
-const hasOwn = Object.prototype.hasOwnProperty;
 /** Only a document's own data: "__proto__" or "constructor" in a path never reaches a prototype. */
 const ownValue = (doc: object, key: string): unknown => (hasOwn.call(doc, key) ? (doc as Record<string, unknown>)[key] : undefined);
 

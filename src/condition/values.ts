@@ -34,18 +34,50 @@ export type Resolved = unknown;
 export const MAX_NESTING = 100;
 
 /**
- * The keys down to the first node nested deeper than the limit, or undefined. Iterative, so a
- * hostile config cannot overflow the stack here, and the recursive compilers never see it.
+ * The keys down to the first node nested deeper than the limit, or undefined. The walk never
+ * descends more than `limit` levels, so a hostile config cannot overflow the stack here, and
+ * the recursive compilers never see one that could.
  */
 export function tooDeep(root: unknown, limit = MAX_NESTING): (string | number)[] | undefined {
-  // Depths only while walking (compile time is start-up time); the keys of the one offending path are found after.
-  const stack: [unknown, number][] = [[root, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= limit) return pathTo(root, node, limit);
-    if (Array.isArray(node)) for (const v of node) stack.push([v, depth + 1]);
-    else for (const k of Object.keys(node)) stack.push([(node as Record<string, unknown>)[k], depth + 1]);
+  if (typeof root !== 'object' || root === null || !nestsDeeper(root, 0, limit)) return undefined;
+  const node = deepNode(root, 0, limit);
+  return node === undefined ? undefined : pathTo(root, node, limit);
+}
+
+/** Own data only: a name a page put on a prototype is not a document's. */
+export const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Whether any node sits `limit` levels down: the usual answer, no, found without allocating even keys. */
+function nestsDeeper(node: object, depth: number, limit: number): boolean {
+  if (depth >= limit) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === 'object' && v !== null && nestsDeeper(v, depth + 1, limit)) return true;
+    }
+    return false;
+  }
+  for (const k in node) {
+    const v: unknown = (node as Record<string, unknown>)[k];
+    if (typeof v === 'object' && v !== null && hasOwn.call(node, k) && nestsDeeper(v, depth + 1, limit)) return true;
+  }
+  return false;
+}
+
+/**
+ * The first node `limit` levels down, children visited last first: the one the error names. It
+ * allocates nothing but each object's keys (compile time is start-up time, and iterators and
+ * tuples in cold code cost garbage collections).
+ */
+function deepNode(node: object, depth: number, limit: number): object | undefined {
+  if (depth >= limit) return node;
+  const keys = Array.isArray(node) ? undefined : Object.keys(node);
+  const values = node as Record<string | number, unknown>;
+  for (let i = (keys ?? (node as unknown[])).length - 1; i >= 0; i--) {
+    const v = values[keys ? keys[i]! : i];
+    // Leaves (most of a condition) are skipped here rather than in a call of their own.
+    const deep = typeof v === 'object' && v !== null ? deepNode(v, depth + 1, limit) : undefined;
+    if (deep !== undefined) return deep;
   }
   return undefined;
 }
