@@ -207,16 +207,25 @@ export function createJourneys(deps: JourneyDeps): Journeys {
   let queue: Promise<void> = Promise.resolve();
   let generation = 0;
 
+  /** Changes waiting for their transaction: what is tracked together is written together, in order. */
+  let waiting: Array<(s: JourneyState) => Change[]> | undefined;
+
   /** Runs one change of the windows against the stored state, in order; tells what changed once written. */
   function transact(work: (s: JourneyState) => Change[]): Promise<void> {
+    if (waiting) {
+      waiting.push(work);
+      return queue; // the waiting batch's turn
+    }
+    const batch = (waiting = [work]);
     const gen = generation;
     queue = queue.then(async () => {
+      waiting = undefined; // what comes from now on waits for the next turn
       if (gen !== generation) return; // reset() since
       let changes: Change[] = [];
       let next = state;
       const change = (stored: JourneyState | undefined) => {
         next = stored ? (local ? mergeStates(state, stored) : normalize(stored)) : normalize(state);
-        changes = work(next);
+        changes = batch.flatMap((w) => w(next));
         return bound(next);
       };
       let stored = false;
@@ -295,6 +304,7 @@ export function createJourneys(deps: JourneyDeps): Journeys {
     idle: (): Promise<void> => queue,
     reset(): void {
       generation++;
+      waiting = undefined; // skipped with its generation: what comes next starts a batch of its own
       state = emptyState();
       local = false;
       early = [];

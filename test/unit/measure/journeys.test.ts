@@ -202,4 +202,21 @@ describe('journey steps', () => {
     await ms.flush();
     expect(exposures.map((x) => x.journey)).toEqual(['welcome-step', 'browse-step']);
   });
+
+  it('events tracked together change the stored windows in one transaction, in order', async () => {
+    const { ms, exposures, outcomes } = start('journeys-batch');
+    await ms.ready;
+    await ms.flush();
+    const reads = vi.spyOn(IDBObjectStore.prototype, 'get');
+    for (let i = 0; i < 20; i++) ms.track('view_item', { category: 'bags', i });
+    ms.track('add_to_cart');
+    await ms.flush();
+    const journeyReads = reads.mock.calls.filter(([key]) => key === 'journeys').length;
+    vi.restoreAllMocks();
+    expect(journeyReads).toBeLessThanOrEqual(2);
+    // One window opened by the first view; the cart settles it.
+    expect(exposures.map((x) => x.journey)).toEqual(['browse-step']);
+    await settle(() => outcomes.length > 0);
+    expect(outcomes.map((o) => [o.journey, o.outcome])).toEqual([['browse-step', 'progression']]);
+  });
 });
