@@ -1,8 +1,8 @@
 // The script-tag build's on-demand files (the config validator, the preview overlay) load from
 // beside the SDK's own file, with the page's nonce and through a Trusted Types policy that admits
-// only files beside the SDK. Each hands itself over in a window global that the SDK reserves as
-// its own property before loading, so that no element named like it can answer instead.
-import { createElement, ownGlobal, pageHead, reserveGlobal, runningScript } from '../shared/page';
+// only files beside the SDK. Each hands itself over in a window global that only the SDK's own
+// script element may set, so that no element named like it, and no page script, can answer instead.
+import { createElement, handoverGlobal, ownGlobal, pageHead, runningScript } from '../shared/page';
 
 /** The SDK's own script element, read while it runs (later, document.currentScript is someone else's). */
 export const sdkScript = runningScript();
@@ -26,26 +26,24 @@ function admitted(url: string): boolean {
   }
 }
 
+/**
+ * Loads `file` from beside the SDK once and takes what it hands over in `global`; a value the page
+ * put there, or set from another script, is never taken (see handoverGlobal).
+ */
 export function chunkLoader<T>(file: string, global: string, policy: string, accept: (value: unknown) => value is T): () => Promise<T> {
   const url = new URL(file, base).href;
-  const read = (): T | undefined => {
-    const value = ownGlobal(global);
-    return accept(value) ? value : undefined;
-  };
   let loading: Promise<T> | undefined;
   return () => {
-    const ready = read();
-    if (ready) return Promise.resolve(ready);
     loading ??= new Promise<T>((resolve, reject) => {
-      reserveGlobal(global);
       const script = createElement(document, 'script');
+      const handed = handoverGlobal(global, script);
       script.async = true;
       // A page with a nonce-based CSP admits the file with the nonce the SDK was given.
       if (sdkScript?.nonce) script.nonce = sdkScript.nonce;
       script.src = trustedUrl(url, policy);
       script.onload = () => {
-        const loaded = read();
-        if (loaded) resolve(loaded);
+        const loaded = handed();
+        if (accept(loaded)) resolve(loaded);
         else reject(new Error(`${url} did not define ${global}`));
       };
       script.onerror = () => reject(new Error(`${url} could not be loaded`));

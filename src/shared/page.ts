@@ -71,10 +71,22 @@ export function ownGlobal(name: string): unknown {
   return typeof Node === 'function' && value instanceof Node ? undefined : value;
 }
 
-/** Makes window[name] the window's own (empty) property, so that no element answers for it until it is set. */
-export function reserveGlobal(name: string): void {
-  if (Object.prototype.hasOwnProperty.call(globalThis, name)) return;
-  Object.defineProperty(globalThis, name, { value: undefined, writable: true, configurable: true, enumerable: false });
+/**
+ * Makes window[name] the window's own property that only `script` sets, while it runs: no element
+ * answers for it, and neither a value the page put there before nor one another script sets counts.
+ * Returns what the script handed over. Throws when the page holds the name unconfigurably.
+ */
+export function handoverGlobal(name: string, script: HTMLScriptElement): () => unknown {
+  let value: unknown;
+  Object.defineProperty(globalThis, name, {
+    configurable: true,
+    enumerable: false,
+    get: () => value,
+    set: (v: unknown) => {
+      if (runningScript() === script) value = v;
+    },
+  });
+  return () => value;
 }
 
 /** Whether the page is hidden now (`<img name="visibilityState">` cannot answer "visible"). */

@@ -10,6 +10,7 @@ const CONFIG = JSON.stringify({ schema: 1, version: 'lazy-1', segments: [{ id: '
 let browser: Browser;
 let server: TestServer;
 const received: string[] = [];
+let hijackedReceived = 0;
 
 beforeAll(async () => {
   browser = await launch();
@@ -18,15 +19,22 @@ beforeAll(async () => {
       microseg.init(Object.assign({ config: ${JSON.stringify(CONFIG)}, autoPage: false }, ${options}));
       for (let i = 0; i < 5; i++) microseg.track('early', { n: i }); // before anything has loaded
     </script>`);
-  // A page that takes the optional-parts file first and installs its own kit in it.
+  // A page that takes the optional-parts file first and installs its own kit in it, and puts its
+  // own validator where the SDK's would hand itself over.
   const hijack = `<script src="/microseg.extras.js"></script><script>
       window.pageCalls = [];
       __microsegExtras.install(new Proxy({}, { get: (_, name) => () => { pageCalls.push(String(name)); } }));
+      window.__microsegValidate = function () { pageCalls.push('validate'); return { success: true, data: {} }; };
     </script>`;
   server = await startServer({
     '/plain': page('{}'),
     '/collected': page(`{ collectUrl: '/collect', collect: { interval: 50 } }`),
     '/hijacked': page(`{ collectUrl: '/collect-hijacked', collect: { interval: 50 } }`, hijack),
+  });
+  server.app.post('/collect-hijacked', async (c) => {
+    const body = JSON.parse(await c.req.text()) as { events: Array<{ type: string }> };
+    hijackedReceived += body.events.filter((e) => e.type === 'early').length;
+    return c.json({ received: body.events.length }, 202);
   });
   server.app.post('/collect', async (c) => {
     const body = JSON.parse(await c.req.text()) as { events: Array<{ type: string; props: { n?: number } }> };
@@ -69,13 +77,14 @@ describe('optional parts on demand', () => {
     await context.close();
   });
 
-  it('a page that installed its own kit in the file first gets none of its functions called: the SDK goes without measurement', async () => {
+  it("a page's own copies of the on-demand files are never the SDK's: it loads and runs its own", async () => {
     const { w, context, requested } = await visit('/hijacked');
-    await expect.poll(() => w.warnings.join('\n'), { timeout: 30_000 }).toMatch(/measurement could not be loaded .*another kit/);
-    expect(await w.page.evaluate(() => (window as any).pageCalls)).toEqual([]);
+    expect(requested).toContain('/microseg.schema.js'); // the SDK's own validator checked the config
     expect(await w.page.evaluate(() => (window as any).microseg.segments())).toEqual(['everyone']);
-    expect(requested.filter((p) => p === '/microseg.extras.js')).toHaveLength(1);
-    expect(requested).not.toContain('/collect-hijacked');
+    // Measurement runs with the SDK's own file and kit: the events reach the collector.
+    await expect.poll(() => hijackedReceived, { timeout: 30_000 }).toBe(5);
+    expect(await w.page.evaluate(() => (window as any).pageCalls)).toEqual([]);
+    expect(w.warnings.join('\n')).not.toMatch(/could not be loaded/);
     expect(w.errors).toEqual([]);
     await context.close();
   });
