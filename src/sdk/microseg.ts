@@ -303,7 +303,7 @@ function start(p: Parts, api: Microseg, startedAt: number): Promise<void> {
   try {
     p.life.cleanups.push(
       watchLifecycle({
-        hide: () => (p.visitor.save(), p.store.journal(), p.tabs.flush()),
+        hide: () => (p.visitor.save(), p.store.journal()),
         back: () => {
           p.segments.wake(); // timers sleep in background tabs
           p.labels.revisit();

@@ -27,8 +27,6 @@ export interface TabChannel {
   event(event: TrackedEvent): void;
   /** Posts at once, after the events that wait. */
   post(message: TabMessage): void;
-  /** Posts the events that wait now. */
-  flush(): void;
   /** Consent denied: the events that wait are never posted. */
   discard(): void;
   close(): void;
@@ -90,7 +88,6 @@ export function createTabChannel(name: string, onMessage: (message: TabMessage) 
       flush(); // in order: what this tab recorded before the message
       send(message);
     },
-    flush,
     discard() {
       batch = [];
     },
