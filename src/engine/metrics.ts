@@ -18,7 +18,7 @@ import type { TrackedEvent } from '../shared/types';
 import { parseDuration } from '../config/time';
 import { dict } from '../shared/dict';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from '../condition';
-import { canonical, hash } from './digest';
+import { canonicalHash } from './digest';
 import { addTo, mergeInto, newAcc, restoreAcc, saveAcc, valueOf, type Acc, type AnyAcc, type SerializedAcc } from './accumulators';
 import { DAY, HOUR, MINUTE } from '../shared/constants';
 
@@ -141,7 +141,7 @@ const WINDOW_STATE = 2;
 function hashMetric(def: MetricDef, limit: number): string {
   const events = (Array.isArray(def.event) ? [...def.event] : [def.event]).sort();
   const form = def.window === undefined ? undefined : WINDOW_STATE;
-  return hash(canonical({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined, $state: form }));
+  return canonicalHash({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined, $state: form });
 }
 
 // ---- observations -------------------------------------------------------------------------

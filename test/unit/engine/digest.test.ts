@@ -1,0 +1,48 @@
+// Metric state is stored under the hash of the metric's definition: the hash must not change
+// from one version to the next (stored aggregates would be lost), whatever way it is computed.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { canonicalHash } from '../../../src/engine/digest';
+
+/** The reference: JSON text with sorted keys, built in full, then hashed with cyrb53 char by char. */
+function canonicalText(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalText).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalText((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return String(v);
+  return 'null';
+}
+
+function cyrb53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+describe('canonicalHash', () => {
+  it('is the hash of the sorted-key JSON text, for any plain data', () => {
+    const data = fc.jsonValue().chain((v) => fc.constantFrom(v, { wrapped: v, gone: undefined }, [v, undefined, -0, Infinity]));
+    fc.assert(fc.property(data, (v) => canonicalHash(v) === cyrb53(canonicalText(v))), { numRuns: 500 });
+  });
+
+  it('does not depend on key order', () => {
+    expect(canonicalHash({ a: 1, b: [2, { c: 3, d: 4 }] })).toBe(canonicalHash({ b: [2, { d: 4, c: 3 }], a: 1 }));
+  });
+
+  it('gives the hashes earlier versions stored metric state under', () => {
+    expect(canonicalHash({ agg: 'count', event: ['add_to_cart', 'view_item'], window: '7d', $state: 2 })).toBe('i2v8lxf3s2');
+    expect(canonicalHash({ agg: 'distinct', event: ['view_item'], field: 'items.item_category', where: { 'items.price': { $gte: 10 } }, limit: 50 })).toBe('4zvsskkhx4');
+    expect(canonicalHash({ z: [1, 'a', null, true, { b: 2, a: [3.5, -0] }], u: undefined, e: '\u2028"\\' })).toBe('jkydp8u0p');
+  });
+});
