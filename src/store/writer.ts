@@ -77,10 +77,14 @@ export function createWriter(deps: WriterDeps) {
     const batch = events.splice(0, BATCH);
     if (!events.length && derivedDue(full)) {
       owed = false;
-      derivedAt = Date.now();
+      const takenAt = Date.now();
       const derived = derive?.();
-      derivedGap = Math.min(MINUTE, Math.max(DERIVED_EVERY, (Date.now() - derivedAt) / DERIVED_SHARE));
-      if (derived) for (const [k, v] of Object.entries(derived)) records.set(k, v);
+      // Nothing to take yet (no config in force): the next flush may take them at once.
+      if (derived) {
+        derivedAt = takenAt;
+        derivedGap = Math.min(MINUTE, Math.max(DERIVED_EVERY, (Date.now() - takenAt) / DERIVED_SHARE));
+        for (const [k, v] of Object.entries(derived)) records.set(k, v);
+      }
     }
     if (!batch.length && !records.size) return; // the derived records had not changed
     const kv = records;

@@ -6,7 +6,7 @@ import type { TrackedEvent } from '../../../src';
 
 const event = (id: string): TrackedEvent => ({ id, type: 'x', ts: 1, seq: 0, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1 });
 
-function writerWithLog(cost = 0) {
+function writerWithLog(cost = 0, ready = () => true) {
   const writes: Array<{ events: string[]; keys: string[] }> = [];
   const target = {
     write: async (events: TrackedEvent[], kv: Map<string, unknown>) => void writes.push({ events: events.map((e) => e.id), keys: [...kv.keys()] }),
@@ -15,6 +15,7 @@ function writerWithLog(cost = 0) {
   const writer = createWriter({
     flushDelay: 30,
     derived: () => {
+      if (!ready()) return undefined; // nothing to take yet (the engine has no config)
       if (cost) vi.advanceTimersByTime(cost); // taking the state is slow
       return { engine: { state: ++state } };
     },
@@ -69,5 +70,19 @@ describe('the write-behind buffer', () => {
     writer.append(event('b'));
     await writer.flush();
     expect(writes).toEqual([{ events: ['a'], keys: ['engine'] }, { events: ['b'], keys: ['engine'] }]);
+  });
+
+  it('a flush that had no derived records to take does not hold the next ones back (the start writes them with its own events)', async () => {
+    vi.useFakeTimers();
+    let ready = false;
+    const { writer, writes } = writerWithLog(0, () => ready);
+    writer.append(event('held'));
+    await writer.flush(); // storage opened: the engine has no config yet
+    ready = true;
+    writer.append(event('page'));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(writes).toEqual([{ events: ['held'], keys: [] }, { events: ['page'], keys: ['engine'] }]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(writes).toHaveLength(2); // no second write a second later
   });
 });
