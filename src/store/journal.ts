@@ -18,10 +18,12 @@ export interface Journal<T extends { id: string }> {
 export function createJournal<T extends { id: string }>(prefix: string): Journal<T> {
   const own = prefix + Math.random().toString(36).slice(2, 10);
   let recovered: string[] = [];
+  /** This page's own journal is in storage (a commit removes it; otherwise there is nothing to remove). */
+  let written = false;
   const ours = () => localKeys().filter((key) => key.startsWith(prefix));
   return {
     write(items) {
-      if (items.length) writeLocal(own, items);
+      if (items.length) written = writeLocal(own, items) || written;
     },
     recover() {
       const items: T[] = [];
@@ -33,7 +35,10 @@ export function createJournal<T extends { id: string }>(prefix: string): Journal
       return items;
     },
     committed(all) {
-      if (all) removeLocal(own);
+      if (all && written) {
+        removeLocal(own);
+        written = false;
+      }
       for (const key of recovered.splice(0)) removeLocal(key);
     },
     discard() {

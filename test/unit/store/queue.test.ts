@@ -1,5 +1,5 @@
 // The store's queue (the outbox's storage) and the journal both the outbox and the raw events use.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../../src/store';
 import { createJournal } from '../../../src/store/journal';
 
@@ -56,5 +56,21 @@ describe('the journal', () => {
     createJournal('test:').discard();
     expect(createJournal('test:').recover()).toEqual([]);
     expect(createJournal('other:').recover()).toEqual([{ id: 'b' }]);
+  });
+
+  it('touches storage on a commit only for journals that exist (every flush commits)', () => {
+    const journal = createJournal<{ id: string }>('quiet:');
+    const removed = vi.spyOn(localStorage, 'removeItem');
+    try {
+      for (let i = 0; i < 5; i++) journal.committed(true); // nothing was ever journaled
+      expect(removed).not.toHaveBeenCalled();
+      journal.write([{ id: 'a' }]);
+      journal.committed(true);
+      journal.committed(true);
+      expect(removed).toHaveBeenCalledTimes(1);
+      expect(createJournal('quiet:').recover()).toEqual([]);
+    } finally {
+      removed.mockRestore();
+    }
   });
 });
