@@ -7,7 +7,7 @@ import type { Reporter } from '../shared/errors';
 import { listen, ownGlobal, pageHidden } from '../shared/page';
 import { contentTree } from './content';
 import { createSlots, OWNER, SLOT, type Entry, type View } from './slots';
-import { hideOffers, pageNonce, readSnapshot, snapshotView, SNAPSHOT_KEY, type Snapshot } from './snapshot';
+import { hideOffers, pageNonce, readSnapshot, removeSnapshot, snapshotView, writeSnapshot, type Snapshot } from './snapshot';
 import { toJson } from '../shared/util';
 import { handoverView, readHandover, viewKey } from './handover';
 
@@ -132,9 +132,9 @@ export function createRenderer(deps: RendererDeps): Renderer {
     setTimeout(() => {
       saving = false;
       try {
-        if (deps.canWrite()) localStorage.setItem(SNAPSHOT_KEY, toJson((snap = snapshot())));
+        if (deps.canWrite()) writeSnapshot((snap = snapshot()));
       } catch {
-        /* storage full or disabled: the next visit paints the default first */
+        /* the next visit paints the default first */
       }
     }, 0);
   }
@@ -177,11 +177,7 @@ export function createRenderer(deps: RendererDeps): Renderer {
     },
     forget(): void {
       snap = undefined;
-      try {
-        localStorage.removeItem(SNAPSHOT_KEY);
-      } catch {
-        /* nothing stored */
-      }
+      removeSnapshot();
     },
     stop(): void {
       for (const off of offListeners) off();

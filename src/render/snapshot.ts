@@ -3,8 +3,11 @@
 import type { Tree } from './tree';
 import type { View } from './slots';
 import { adoptSheet, createElement, pageHead, querySelector, runningScript } from '../shared/page';
+import { toJson } from '../shared/util';
 
-export const SNAPSHOT_KEY = 'microseg:paint';
+const SNAPSHOT_KEY = 'microseg:paint';
+/** The text this page last read or wrote: the same decisions again are not written again. */
+let storedText: string | null | undefined;
 
 export interface Snapshot {
   v: 1;
@@ -16,10 +19,33 @@ export interface Snapshot {
 
 export function readSnapshot(): Snapshot | undefined {
   try {
-    const s = JSON.parse(localStorage.getItem(SNAPSHOT_KEY) ?? 'null') as Snapshot | null;
+    storedText = localStorage.getItem(SNAPSHOT_KEY);
+    const s = JSON.parse(storedText ?? 'null') as Snapshot | null;
     return s && s.v === 1 && s.s && typeof s.s === 'object' && Array.isArray(s.o) ? s : undefined;
   } catch {
     return undefined; // storage disabled, or a foreign value
+  }
+}
+
+/** Keeps the snapshot for the next page (a write to localStorage only when it changed). */
+export function writeSnapshot(snap: Snapshot): void {
+  const text = toJson(snap);
+  if (text === storedText) return;
+  try {
+    localStorage.setItem(SNAPSHOT_KEY, text);
+    storedText = text;
+  } catch {
+    /* storage full or disabled: the next visit paints the default first */
+  }
+}
+
+/** forget(): no snapshot is left. */
+export function removeSnapshot(): void {
+  storedText = undefined;
+  try {
+    localStorage.removeItem(SNAPSHOT_KEY);
+  } catch {
+    /* nothing stored */
   }
 }
 

@@ -141,6 +141,31 @@ describe('the SDK renders decisions', () => {
     expect(el.innerHTML).toBe('<p>default</p>');
   });
 
+  it('does not write the snapshot again when the next page decides the same', async () => {
+    const page = '<div data-microseg-slot="hero"><p>default</p></div><template data-microseg-template="hi"><p>Hello <b data-microseg-text="name">you</b></p></template>';
+    document.body.innerHTML = page;
+    const first = createMicroseg({ config, autoPage: false });
+    await first.ready;
+    await tick();
+    first.destroy();
+    const written = localStorage.getItem('microseg:paint');
+    expect(written).not.toBeNull();
+    document.body.innerHTML = page;
+    const setItem = vi.spyOn(localStorage, 'setItem');
+    try {
+      const next = createMicroseg({ config, autoPage: false });
+      await next.ready;
+      await tick();
+      await tick();
+      expect(document.querySelector('[data-microseg-slot]')!.getAttribute('data-microseg-state')).toBe('personalized');
+      expect(setItem.mock.calls.filter(([key]) => key === 'microseg:paint')).toEqual([]);
+      expect(localStorage.getItem('microseg:paint')).toBe(written);
+      next.destroy();
+    } finally {
+      setItem.mockRestore();
+    }
+  });
+
   it('writes no snapshot without consent', async () => {
     document.body.innerHTML = '<div data-microseg-slot="hero">d</div><template data-microseg-template="hi"><p>x</p></template>';
     const ms = createMicroseg({ config, autoPage: false, consent: 'pending' });
