@@ -77,6 +77,9 @@ export function compileSteps(journeys: JourneyDef[] = []): Step[] {
   });
 }
 
+/** A turn that only reads the stored windows: it writes nothing back. */
+const READ = (): Change[] => [];
+
 const emptyState = (): JourneyState => ({ open: [], settled: dict<number>(), closed: dict<number>() });
 
 /** A stored record as a state (anything unusable is an empty one); copied, so changes stay local. */
@@ -226,7 +229,7 @@ export function createJourneys(deps: JourneyDeps): Journeys {
       const change = (stored: JourneyState | undefined) => {
         next = stored ? (local ? mergeStates(state, stored) : normalize(stored)) : normalize(state);
         changes = batch.flatMap((w) => w(next));
-        return bound(next);
+        return stored && !local && batch.every((w) => w === READ) ? stored : bound(next);
       };
       let stored = false;
       try {
@@ -282,7 +285,7 @@ export function createJourneys(deps: JourneyDeps): Journeys {
 
   async function run(): Promise<void> {
     if (!configured) return;
-    await transact(() => []); // the stored windows, as they are now
+    await transact(READ); // the stored windows, as they are now
     if (!state.open.length) return;
     const events = await deps.events(Math.min(...state.open.map((o) => o.at)));
     await transact((s) => closeWindows(s, steps, events, now()));
@@ -294,7 +297,7 @@ export function createJourneys(deps: JourneyDeps): Journeys {
       configured = true;
       // The stored windows first, then this page's events in order (a window that ended before one of
       // them closes first), then what the stored events settle.
-      await transact(() => []);
+      await transact(READ);
       accepting = true;
       for (const [event, segments] of early.splice(0)) observe(event, segments);
       await check();

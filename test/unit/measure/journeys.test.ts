@@ -219,4 +219,24 @@ describe('journey steps', () => {
     await settle(() => outcomes.length > 0);
     expect(outcomes.map((o) => [o.journey, o.outcome])).toEqual([['browse-step', 'progression']]);
   });
+
+  it('a page that only reads the stored windows writes nothing back', async () => {
+    const first = start('journeys-quiet');
+    await first.ms.ready;
+    expose(first.ms); // an open window is stored
+    await first.ms.flush();
+    first.ms.destroy();
+    const puts = vi.spyOn(IDBObjectStore.prototype, 'put');
+    const next = start('journeys-quiet');
+    await next.ms.ready;
+    await next.ms.flush();
+    const journeyPuts = puts.mock.calls.filter(([, key]) => key === 'journeys').length;
+    vi.restoreAllMocks();
+    expect(journeyPuts).toBe(0);
+    // The window is still there: a goal on this page settles it.
+    next.ms.track('purchase', { value: 150 });
+    await next.ms.flush();
+    await settle(() => next.outcomes.length > 0);
+    expect(next.outcomes.map((o) => [o.journey, o.outcome])).toEqual([['welcome-step', 'progression']]);
+  });
 });
