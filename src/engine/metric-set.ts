@@ -60,15 +60,14 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     return used;
   }
   /** `rt`'s expiry moved: the kept earliest follows it, or is found again when its holder moved later. */
-  function noteUsedExpiry(rt: MetricRuntime): void {
+  function noteUsedExpiry(rt: MetricRuntime, expires: number | undefined): void {
     const earliest = used?.earliest;
     if (!earliest || !used!.list.has(rt)) return;
-    const at = rt.expiresAt() ?? Infinity;
+    const at = expires ?? Infinity;
     if (at <= earliest.at) (earliest.at = at), (earliest.holder = rt);
     else if (earliest.holder === rt) used!.earliest = undefined;
   }
-  function noteExpiry(rt: MetricRuntime): void {
-    const expires = rt.expiresAt();
+  function noteExpiry(rt: MetricRuntime, expires = rt.expiresAt()): void {
     if (expires !== undefined && expires < set.checkAt) set.checkAt = expires;
   }
   /** After `rt` changed: its value into `values` (and its key into `keys` if it moved), its expiry into `checkAt`. */
@@ -78,8 +77,9 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
       values[id] = rt.value;
       keys.push(rt.key);
     }
-    noteExpiry(rt);
-    noteUsedExpiry(rt);
+    const expires = rt.expiresAt();
+    noteExpiry(rt, expires);
+    noteUsedExpiry(rt, expires);
   }
   /** The earliest expiry of `list`, by asking each. */
   function scan(list: Iterable<MetricRuntime>): Earliest {
