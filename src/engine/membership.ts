@@ -7,7 +7,6 @@ import type { CompiledScore } from './scores';
 import type { DependencyGraph } from './graph';
 import type { EvaluationContext, Explanation, MembershipChange } from './types';
 import { crossed, type Thresholds } from './thresholds';
-import { memo } from './graph';
 
 /** What a change of one context key touches. */
 interface KeyPlan {
@@ -15,9 +14,10 @@ interface KeyPlan {
   readers: number[] | undefined;
   /** scores to recompute */
   scores: CompiledScore[];
-  /** the segments comparing the value with constants, and how to read it */
+  /** the segments comparing the value with constants, how to read it, and its value when they were last in step with it */
   thresholds?: Thresholds;
   read?: () => unknown;
+  seen?: unknown;
   /** for a root: the thresholded keys under it */
   resets?: string[];
   /** decisions read it (graph.decisionReads) */
@@ -67,13 +67,28 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   function mark(list: number[] | undefined): void {
     if (list) for (const i of list) markOne(i);
   }
-  /** each thresholded key's value when its readers were last brought in step with it */
+  /** each thresholded key's value when its readers were last brought in step with it (until it has a plan, which keeps it) */
   const seen = new Map<string, unknown>();
   const valueOf = (key: string) => {
     const dot = key.indexOf('.');
     return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
   };
-  const planOf = keyPlans(graph, ctx);
+  const planFor = keyPlanner(graph, ctx);
+  /** the plans of the keys changed so far (one lookup per changed key and event) */
+  const plans = new Map<string, KeyPlan>();
+  function planOf(key: string): KeyPlan {
+    let plan = plans.get(key);
+    if (plan) return plan;
+    plan = planFor(key);
+    if (plan.thresholds) plan.seen = seen.get(key);
+    plans.set(key, plan);
+    return plan;
+  }
+  function setSeen(key: string, value: unknown): void {
+    const plan = plans.get(key);
+    if (plan) plan.seen = value;
+    else seen.set(key, value);
+  }
   const scoreKeys = new Map<CompiledScore, string>();
   const scoreKey = (s: CompiledScore) => scoreKeys.get(s) ?? (scoreKeys.set(s, `scores.${s.id}`), `scores.${s.id}`);
   /** reused by every update: scores to recompute */
@@ -87,11 +102,11 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     for (const sc of plan.scores) changedScores.add(sc);
     if (plan.thresholds) {
       const now = plan.read!();
-      crossed(plan.thresholds, seen.get(key), now, markOne);
-      seen.set(key, now);
+      crossed(plan.thresholds, plan.seen, now, markOne);
+      plan.seen = now;
     }
     // A whole root changed: every segment under it is evaluated, so every key under it is in step.
-    if (plan.resets) for (const k of plan.resets) seen.set(k, valueOf(k));
+    if (plan.resets) for (const k of plan.resets) setSeen(k, valueOf(k));
   }
 
   function changed(keys: Iterable<string>): void {
@@ -192,11 +207,11 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   return { update: (keys) => (changed(keys), evaluate()), netChanges, takeDecisionInputs, memberIds, segments, explain };
 }
 
-/** What a change of each context key touches, worked out on its first change. */
-function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): (key: string) => KeyPlan {
+/** What a change of a context key touches (the membership keeps each key's from its first change). */
+function keyPlanner(graph: DependencyGraph, ctx: EvaluationContext): (key: string) => KeyPlan {
   const { readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
   const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
-  return memo((key: string): KeyPlan => {
+  return (key: string): KeyPlan => {
     const dot = key.indexOf('.');
     if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
     const root = key.slice(0, dot);
@@ -206,7 +221,8 @@ function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): (key: string)
       scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
       thresholds: thresholds.get(key),
       read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
+      seen: undefined,
       decisions: graph.decisionReads(key),
     };
-  });
+  };
 }
