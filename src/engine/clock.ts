@@ -21,7 +21,8 @@ export function nextClockChange(t: number, firstSeen: number | undefined, activi
 /**
  * nextClockChange for one reader, asked after every event: the part an event leaves alone (the
  * hour, the days since first seen and since the previous visit, the labels) is worked out again
- * only when its inputs change or time reaches it. Until then no input of it can move it.
+ * only when its inputs change or time reaches it. Until then no input of it can move it. (Label
+ * records are replaced on every change, never changed in place: the same object is the same labels.)
  */
 export function clockFor(reads: Reads): (t: number, firstSeen: number | undefined, activity: Activity, labels: LabelRecords) => number {
   let kept: { from: number; at: number; firstSeen: number | undefined; previous: number | undefined; labels: LabelRecords } | undefined;

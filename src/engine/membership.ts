@@ -47,7 +47,7 @@ export interface Membership {
  * this config, so they are trusted; otherwise every segment is evaluated now.
  */
 export function createMembership(graph: DependencyGraph, ctx: EvaluationContext, reportedIds: string[] | undefined, resumable: boolean): Membership {
-  const { order, thresholds } = graph;
+  const { order } = graph;
   const n = order.length;
   const member = new Uint8Array(n);
   const reported = new Uint8Array(n);
@@ -67,28 +67,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   function mark(list: number[] | undefined): void {
     if (list) for (const i of list) markOne(i);
   }
-  /** each thresholded key's value when its readers were last brought in step with it (until it has a plan, which keeps it) */
-  const seen = new Map<string, unknown>();
-  const valueOf = (key: string) => {
-    const dot = key.indexOf('.');
-    return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
-  };
-  const planFor = keyPlanner(graph, ctx);
-  /** the plans of the keys changed so far (one lookup per changed key and event) */
-  const plans = new Map<string, KeyPlan>();
-  function planOf(key: string): KeyPlan {
-    let plan = plans.get(key);
-    if (plan) return plan;
-    plan = planFor(key);
-    if (plan.thresholds) plan.seen = seen.get(key);
-    plans.set(key, plan);
-    return plan;
-  }
-  function setSeen(key: string, value: unknown): void {
-    const plan = plans.get(key);
-    if (plan) plan.seen = value;
-    else seen.set(key, value);
-  }
+  const { planOf, inStep } = keyPlans(graph, ctx);
   const scoreKeys = new Map<CompiledScore, string>();
   const scoreKey = (s: CompiledScore) => scoreKeys.get(s) ?? (scoreKeys.set(s, `scores.${s.id}`), `scores.${s.id}`);
   /** reused by every update: scores to recompute */
@@ -106,7 +85,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
       plan.seen = now;
     }
     // A whole root changed: every segment under it is evaluated, so every key under it is in step.
-    if (plan.resets) for (const k of plan.resets) setSeen(k, valueOf(k));
+    if (plan.resets) inStep(plan.resets);
   }
 
   function changed(keys: Iterable<string>): void {
@@ -184,8 +163,6 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     return out;
   }
 
-  // Memberships (trusted or evaluated below) are in step with the values now.
-  for (const key of thresholds.keys()) seen.set(key, valueOf(key));
   if (reportedIds) {
     const ids = new Set(reportedIds);
     order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
@@ -207,11 +184,25 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   return { update: (keys) => (changed(keys), evaluate()), netChanges, takeDecisionInputs, memberIds, segments, explain };
 }
 
-/** What a change of a context key touches (the membership keeps each key's from its first change). */
-function keyPlanner(graph: DependencyGraph, ctx: EvaluationContext): (key: string) => KeyPlan {
+/**
+ * What a change of each context key touches, worked out on its first change and kept; with each
+ * thresholded key's value when its readers were last in step with it (the memberships, trusted or
+ * evaluated, are in step with the values now).
+ */
+function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): { planOf(key: string): KeyPlan; inStep(keys: string[]): void } {
   const { readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
   const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
-  return (key: string): KeyPlan => {
+  const valueOf = (key: string) => {
+    const dot = key.indexOf('.');
+    return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
+  };
+  /** the plans of the keys changed so far (one lookup per changed key and event) */
+  const plans = new Map<string, KeyPlan>();
+  /** a thresholded key's value in step, until it has a plan (which keeps it then) */
+  const seen = new Map<string, unknown>();
+  for (const key of thresholds.keys()) seen.set(key, valueOf(key));
+
+  function plan(key: string): KeyPlan {
     const dot = key.indexOf('.');
     if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
     const root = key.slice(0, dot);
@@ -221,8 +212,23 @@ function keyPlanner(graph: DependencyGraph, ctx: EvaluationContext): (key: strin
       scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
       thresholds: thresholds.get(key),
       read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
-      seen: undefined,
+      seen: seen.get(key),
       decisions: graph.decisionReads(key),
     };
+  }
+  return {
+    planOf(key) {
+      let p = plans.get(key);
+      if (!p) plans.set(key, (p = plan(key)));
+      return p;
+    },
+    /** Every reader of these keys was just evaluated: they are in step with their values now. */
+    inStep(keys) {
+      for (const key of keys) {
+        const p = plans.get(key);
+        if (p) p.seen = valueOf(key);
+        else seen.set(key, valueOf(key));
+      }
+    },
   };
 }

@@ -81,12 +81,12 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     noteExpiry(rt, expires);
     noteUsedExpiry(rt, expires);
   }
-  /** The earliest expiry of `list`, by asking each. */
-  function scan(list: Iterable<MetricRuntime>): Earliest {
+  /** The earliest expiry of `list` after `after`, by asking each. */
+  function scan(list: Iterable<MetricRuntime>, after = -Infinity): Earliest {
     const earliest: Earliest = { at: Infinity, holder: undefined };
     for (const rt of list) {
       const at = rt.expiresAt();
-      if (at !== undefined && at < earliest.at) (earliest.at = at), (earliest.holder = rt);
+      if (at !== undefined && at > after && at < earliest.at) (earliest.at = at), (earliest.holder = rt);
     }
     return earliest;
   }
@@ -109,14 +109,8 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     nextChange(t, isUsed) {
       const u = usedBy(isUsed);
       u.earliest ??= scan(u.list);
-      if (u.earliest.at > t) return u.earliest.at;
-      // One has expired and not rolled yet: the earliest after `t`, asking each.
-      let next = Infinity;
-      for (const rt of u.list) {
-        const at = rt.expiresAt();
-        if (at !== undefined && at > t && at < next) next = at;
-      }
-      return next;
+      // Before a roll one may have expired already: then the earliest after `t`, asking each.
+      return u.earliest.at > t ? u.earliest.at : scan(u.list, t).at;
     },
     state() {
       const m = dict<MetricState>();
