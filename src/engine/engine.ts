@@ -17,7 +17,7 @@ import { buildGraph } from './graph';
 import { createMetricSet } from './metric-set';
 import { createContext, refreshLabels, refreshProfile } from './context';
 import { lastVisitEnd, recordCampaign, recordVisit, rememberId, restoreCampaigns, seenIdsOf } from './history';
-import { nextClockChange } from './clock';
+import { clockFor, nextClockChange } from './clock';
 import { createMembership } from './membership';
 import type { Activity, Engine, EngineOptions } from './types';
 
@@ -73,8 +73,10 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   for (const s of scores) ctx.scores[s.id] = s.compute(ctx);
   const membership = createMembership(graph, ctx, state?.memberships, resumable);
   /** the next moment a profile or label value changes, whether read or not (keeps ctx fresh) */
-  const nextClock = (reads?: typeof graph) => nextClockChange(lastNow, ctx.profile.firstSeen, activity, labels, reads);
+  const nextClock = () => nextClockChange(lastNow, ctx.profile.firstSeen, activity, labels);
   let clockCheckAt = nextClock();
+  /** the next moment a value some segment or score reads changes with the clock (the public timer's) */
+  const nextReadClock = clockFor(graph);
 
   /** Brings everything time-dependent up to `t` if a boundary has passed. */
   function advance(t: number): void {
@@ -153,7 +155,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
     }),
     tick: change(() => {}),
     nextChangeAt: at(() => {
-      const next = Math.min(nextClock(graph), metrics.nextChange(lastNow, graph.isUsed));
+      const next = Math.min(nextReadClock(lastNow, ctx.profile.firstSeen, activity, labels), metrics.nextChange(lastNow, graph.isUsed));
       return next === Infinity ? undefined : next;
     }),
     needsBackfill: () => pendingBackfill,

@@ -247,8 +247,9 @@ function byRoot<T>(entries: Iterable<[string, T[]]>): Map<string, T[]> {
 export function memo<T>(fn: (path: string) => T): (path: string) => T {
   const cache = new Map<string, T>();
   return (path) => {
-    if (cache.has(path)) return cache.get(path)!;
-    const v = fn(path);
+    let v = cache.get(path);
+    if (v !== undefined || cache.has(path)) return v!; // one lookup when known (asked per event)
+    v = fn(path);
     cache.set(path, v);
     return v;
   };

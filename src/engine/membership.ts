@@ -7,7 +7,6 @@ import type { CompiledScore } from './scores';
 import type { DependencyGraph } from './graph';
 import type { EvaluationContext, Explanation, MembershipChange } from './types';
 import { crossed, type Thresholds } from './thresholds';
-import { memo } from './graph';
 
 /** What a change of one context key touches. */
 interface KeyPlan {
@@ -15,9 +14,10 @@ interface KeyPlan {
   readers: number[] | undefined;
   /** scores to recompute */
   scores: CompiledScore[];
-  /** the segments comparing the value with constants, and how to read it */
+  /** the segments comparing the value with constants, how to read it, and its value when they were last in step with it */
   thresholds?: Thresholds;
   read?: () => unknown;
+  seen?: unknown;
   /** for a root: the thresholded keys under it */
   resets?: string[];
   /** decisions read it (graph.decisionReads) */
@@ -47,7 +47,7 @@ export interface Membership {
  * this config, so they are trusted; otherwise every segment is evaluated now.
  */
 export function createMembership(graph: DependencyGraph, ctx: EvaluationContext, reportedIds: string[] | undefined, resumable: boolean): Membership {
-  const { order, thresholds } = graph;
+  const { order } = graph;
   const n = order.length;
   const member = new Uint8Array(n);
   const reported = new Uint8Array(n);
@@ -67,13 +67,7 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   function mark(list: number[] | undefined): void {
     if (list) for (const i of list) markOne(i);
   }
-  /** each thresholded key's value when its readers were last brought in step with it */
-  const seen = new Map<string, unknown>();
-  const valueOf = (key: string) => {
-    const dot = key.indexOf('.');
-    return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
-  };
-  const planOf = keyPlans(graph, ctx);
+  const { planOf, inStep } = keyPlans(graph, ctx);
   const scoreKeys = new Map<CompiledScore, string>();
   const scoreKey = (s: CompiledScore) => scoreKeys.get(s) ?? (scoreKeys.set(s, `scores.${s.id}`), `scores.${s.id}`);
   /** reused by every update: scores to recompute */
@@ -87,11 +81,11 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     for (const sc of plan.scores) changedScores.add(sc);
     if (plan.thresholds) {
       const now = plan.read!();
-      crossed(plan.thresholds, seen.get(key), now, markOne);
-      seen.set(key, now);
+      crossed(plan.thresholds, plan.seen, now, markOne);
+      plan.seen = now;
     }
     // A whole root changed: every segment under it is evaluated, so every key under it is in step.
-    if (plan.resets) for (const k of plan.resets) seen.set(k, valueOf(k));
+    if (plan.resets) inStep(plan.resets);
   }
 
   function changed(keys: Iterable<string>): void {
@@ -169,8 +163,6 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
     return out;
   }
 
-  // Memberships (trusted or evaluated below) are in step with the values now.
-  for (const key of thresholds.keys()) seen.set(key, valueOf(key));
   if (reportedIds) {
     const ids = new Set(reportedIds);
     order.forEach((s, i) => (reported[i] = ids.has(s.def.id) ? 1 : 0));
@@ -192,11 +184,25 @@ export function createMembership(graph: DependencyGraph, ctx: EvaluationContext,
   return { update: (keys) => (changed(keys), evaluate()), netChanges, takeDecisionInputs, memberIds, segments, explain };
 }
 
-/** What a change of each context key touches, worked out on its first change. */
-function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): (key: string) => KeyPlan {
+/**
+ * What a change of each context key touches, worked out on its first change and kept; with each
+ * thresholded key's value when its readers were last in step with it (the memberships, trusted or
+ * evaluated, are in step with the values now).
+ */
+function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): { planOf(key: string): KeyPlan; inStep(keys: string[]): void } {
   const { readers, thresholds, readersUnder, scoreReaders, scoreReadersUnder } = graph;
   const thresholdedUnder = (root: string) => [...thresholds.keys()].filter((k) => k.startsWith(`${root}.`));
-  return memo((key: string): KeyPlan => {
+  const valueOf = (key: string) => {
+    const dot = key.indexOf('.');
+    return (ctx[key.slice(0, dot) as keyof EvaluationContext] as Record<string, unknown>)[key.slice(dot + 1)];
+  };
+  /** the plans of the keys changed so far (one lookup per changed key and event) */
+  const plans = new Map<string, KeyPlan>();
+  /** a thresholded key's value in step, until it has a plan (which keeps it then) */
+  const seen = new Map<string, unknown>();
+  for (const key of thresholds.keys()) seen.set(key, valueOf(key));
+
+  function plan(key: string): KeyPlan {
     const dot = key.indexOf('.');
     if (dot < 0) return { readers: readersUnder.get(key), scores: scoreReadersUnder.get(key) ?? [], resets: thresholdedUnder(key), decisions: graph.decisionReads(key) };
     const root = key.slice(0, dot);
@@ -206,7 +212,23 @@ function keyPlans(graph: DependencyGraph, ctx: EvaluationContext): (key: string)
       scores: [...(scoreReaders.get(key) ?? []), ...(scoreReaders.get(root) ?? [])],
       thresholds: thresholds.get(key),
       read: () => (ctx[root as keyof EvaluationContext] as Record<string, unknown>)[id],
+      seen: seen.get(key),
       decisions: graph.decisionReads(key),
     };
-  });
+  }
+  return {
+    planOf(key) {
+      let p = plans.get(key);
+      if (!p) plans.set(key, (p = plan(key)));
+      return p;
+    },
+    /** Every reader of these keys was just evaluated: they are in step with their values now. */
+    inStep(keys) {
+      for (const key of keys) {
+        const p = plans.get(key);
+        if (p) p.seen = valueOf(key);
+        else seen.set(key, valueOf(key));
+      }
+    },
+  };
 }

@@ -5,6 +5,12 @@ import type { TrackedEvent } from '../shared/types';
 import { dict } from '../shared/dict';
 import { MetricRuntime, type CompiledMetric, type MetricState } from './metrics';
 
+/** The earliest expiry of some metrics, and the one it is of. */
+interface Earliest {
+  at: number;
+  holder: MetricRuntime | undefined;
+}
+
 /** no metric listens to this event type */
 const NONE: MetricRuntime[] = [];
 
@@ -44,14 +50,24 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
       else byEventType.set(type, [rt]);
     }
   }
-  /** The windowed metrics `isUsed` accepts (asked after every event, always with the graph's). */
-  let used: { isUsed: (path: string) => boolean; list: MetricRuntime[] } | undefined;
-  function usedBy(isUsed: (path: string) => boolean): MetricRuntime[] {
-    if (used?.isUsed !== isUsed) used = { isUsed, list: [...runtimes.values()].filter((rt) => rt.metric.grid && isUsed(rt.key)) };
-    return used.list;
+  /**
+   * The windowed metrics `isUsed` accepts (asked after every event, always with the graph's), and
+   * the earliest expiry among them kept up to date as they change: no scan of them per event.
+   */
+  let used: { isUsed: (path: string) => boolean; list: Set<MetricRuntime>; earliest: Earliest | undefined } | undefined;
+  function usedBy(isUsed: (path: string) => boolean) {
+    if (used?.isUsed !== isUsed) used = { isUsed, list: new Set([...runtimes.values()].filter((rt) => rt.metric.grid && isUsed(rt.key))), earliest: undefined };
+    return used;
   }
-  function noteExpiry(rt: MetricRuntime): void {
-    const expires = rt.expiresAt();
+  /** `rt`'s expiry moved: the kept earliest follows it, or is found again when its holder moved later. */
+  function noteUsedExpiry(rt: MetricRuntime, expires: number | undefined): void {
+    const earliest = used?.earliest;
+    if (!earliest || !used!.list.has(rt)) return;
+    const at = expires ?? Infinity;
+    if (at <= earliest.at) (earliest.at = at), (earliest.holder = rt);
+    else if (earliest.holder === rt) used!.earliest = undefined;
+  }
+  function noteExpiry(rt: MetricRuntime, expires = rt.expiresAt()): void {
     if (expires !== undefined && expires < set.checkAt) set.checkAt = expires;
   }
   /** After `rt` changed: its value into `values` (and its key into `keys` if it moved), its expiry into `checkAt`. */
@@ -61,7 +77,18 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
       values[id] = rt.value;
       keys.push(rt.key);
     }
-    noteExpiry(rt);
+    const expires = rt.expiresAt();
+    noteExpiry(rt, expires);
+    noteUsedExpiry(rt, expires);
+  }
+  /** The earliest expiry of `list` after `after`, by asking each. */
+  function scan(list: Iterable<MetricRuntime>, after = -Infinity): Earliest {
+    const earliest: Earliest = { at: Infinity, holder: undefined };
+    for (const rt of list) {
+      const at = rt.expiresAt();
+      if (at !== undefined && at > after && at < earliest.at) (earliest.at = at), (earliest.holder = rt);
+    }
+    return earliest;
   }
   const set: MetricSet = {
     checkAt: Infinity,
@@ -71,19 +98,19 @@ export function createMetricSet(metrics: CompiledMetric[], stored: Record<string
     },
     roll(t, keys) {
       set.checkAt = Infinity;
+      if (used) used.earliest = undefined;
       for (const rt of runtimes.values()) rt.roll(t) ? changed(rt, keys) : noteExpiry(rt);
     },
     recheck() {
       set.checkAt = Infinity;
+      if (used) used.earliest = undefined;
       for (const rt of runtimes.values()) noteExpiry(rt);
     },
     nextChange(t, isUsed) {
-      let next = Infinity;
-      for (const rt of usedBy(isUsed)) {
-        const at = rt.expiresAt();
-        if (at !== undefined && at > t && at < next) next = at;
-      }
-      return next;
+      const u = usedBy(isUsed);
+      u.earliest ??= scan(u.list);
+      // Before a roll one may have expired already: then the earliest after `t`, asking each.
+      return u.earliest.at > t ? u.earliest.at : scan(u.list, t).at;
     },
     state() {
       const m = dict<MetricState>();

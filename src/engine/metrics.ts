@@ -167,12 +167,14 @@ export function observe(metric: CompiledMetric, event: TrackedEvent): unknown[] 
 }
 
 function collect(r: unknown, out: unknown[]): void {
-  const raw = r instanceof Fanout ? r.values : [r];
-  for (const v of raw) {
-    if (Array.isArray(v)) {
-      for (const x of v) if (x !== null && x !== undefined) out.push(x);
-    } else if (v !== null && v !== undefined) out.push(v);
-  }
+  if (r instanceof Fanout) for (const v of r.values) collectOne(v, out);
+  else collectOne(r, out); // the common case: one value, no list made for it
+}
+
+function collectOne(v: unknown, out: unknown[]): void {
+  if (Array.isArray(v)) {
+    for (const x of v) if (x !== null && x !== undefined) out.push(x);
+  } else if (v !== null && v !== undefined) out.push(v);
 }
 
 // ---- live state -----------------------------------------------------------------------------

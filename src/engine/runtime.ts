@@ -189,14 +189,15 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
 
 /**
  * One timer for the next moment something can change. Most events leave that moment where it
- * was: the timer is kept then, not cleared and set again.
+ * was, or move it later (a visit's end follows each event): the timer is kept then, not cleared
+ * and set again per event. One that fires early finds nothing due and is set again for the new moment.
  */
 function createAlarm(fire: () => void) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt: number | undefined;
   return {
     set(at: number | undefined, now: number): void {
-      if (timer !== undefined && at === timerAt) return;
+      if (timer !== undefined && at !== undefined && timerAt! <= at) return;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       timerAt = at;

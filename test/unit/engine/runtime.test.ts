@@ -70,6 +70,28 @@ describe('segment runtime', () => {
     rt.stop();
   });
 
+  it('keeps its timer when events move the next change later; early, it finds nothing and waits again', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const exited: string[] = [];
+    const rt = createSegmentRuntime({ now: () => Date.now(), emit: (type, { id }) => void (type === 'segment:exit' && exited.push(id)), report: (e) => { throw new Error(e.message); }, events: async () => [] });
+    const windowed: MicrosegConfig = { schema: 1, version: 'w', metrics: { views_1d: { event: 'view_item', agg: 'count', window: '1d' } }, segments: [{ id: 'recent', when: { 'metrics.views_1d': { $gte: 1 } } }, { id: 'everyone', fallback: true }] };
+    await rt.setConfig(windowed);
+    rt.ingest(event('view_item', {}, T0));
+    exited.length = 0; // the fallback, left on entering
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    // the same minute: its latest event leaves the window last, so the next change moves later
+    vi.setSystemTime(T0 + 1000);
+    rt.ingest(event('view_item', {}, T0 + 1000));
+    vi.setSystemTime(T0 + 2000);
+    rt.ingest(event('view_item', {}, T0 + 2000));
+    expect(set).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(DAY - 2000); // the first event's edge: the other two still count
+    expect(exited).toEqual([]);
+    vi.advanceTimersByTime(2000);
+    expect(exited).toEqual(['recent']);
+    rt.stop();
+  });
+
   it('context() is the live view: no copy per read', async () => {
     const clock = fakeClock(T0);
     const { rt } = runtime(clock.now);
