@@ -90,6 +90,7 @@ export function createMeasurement(deps: MeasureDeps): Measurement {
     segments: deps.segments,
     events: (since) => store.events(since),
     update: (change) => store.update<JourneyState>('journeys', change),
+    read: () => store.get<JourneyState>('journeys'),
     onExposure: (x) => {
       deps.emit('journey:exposure', x);
       send('$journey.exposure', x.at, stepProps(x), `x:${x.key}`, x.aid);

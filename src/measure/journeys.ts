@@ -176,6 +176,8 @@ export interface JourneyDeps {
   events: (since: number) => Promise<TrackedEvent[]>;
   /** Read, change and write the stored state in one transaction; false when nothing can be stored. */
   update: (change: (stored: JourneyState | undefined) => JourneyState) => Promise<boolean>;
+  /** The stored state, only read (the first read of a page is the store's start read). */
+  read: () => Promise<JourneyState | undefined>;
   onExposure: (exposure: JourneyExposure) => void;
   onOutcome: (outcome: JourneyOutcome) => void;
   onError: (cause: unknown) => void;
@@ -229,11 +231,15 @@ export function createJourneys(deps: JourneyDeps): Journeys {
       const change = (stored: JourneyState | undefined) => {
         next = stored ? (local ? mergeStates(state, stored) : normalize(stored)) : normalize(state);
         changes = batch.flatMap((w) => w(next));
-        return stored && !local && batch.every((w) => w === READ) ? stored : bound(next);
+        return bound(next);
       };
       let stored = false;
       try {
-        stored = await deps.update(change);
+        // A turn that only reads needs no read-write transaction (unless memory's windows are to merge in).
+        if (!local && batch.every((w) => w === READ)) {
+          change(await deps.read());
+          stored = true; // nothing of this page's is left unstored
+        } else stored = await deps.update(change);
       } catch (cause) {
         deps.onError(cause);
       }

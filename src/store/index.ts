@@ -56,7 +56,7 @@ export interface Store {
   put(key: string, value: unknown): void;
   get<K extends KvKey>(key: K): Promise<KvSchema[K] | undefined>;
   get<T>(key: string): Promise<T | undefined>;
-  /** Read, change and write one record in one transaction (`change` giving back the very value it read writes nothing); false, without calling `change`, when nothing is stored. */
+  /** Read, change and write one record in one transaction; false, without calling `change`, when nothing is stored. */
   update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean>;
   /** Raw events (retained ones), oldest first. */
   events(since?: number): Promise<TrackedEvent[]>;

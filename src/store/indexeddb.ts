@@ -164,9 +164,7 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
     async update<T>(key: string, change: (stored: T | undefined) => T) {
       await transact(await connect(), 'kv', 'readwrite', async (tx) => {
         const kv = tx.objectStore('kv');
-        const stored = (await request(kv.get(key))) as T | undefined;
-        const next = change(stored);
-        if (next !== stored) kv.put(next, key); // the very value read back: unchanged
+        kv.put(change((await request(kv.get(key))) as T | undefined), key);
       });
       return true;
     },

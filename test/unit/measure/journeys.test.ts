@@ -227,12 +227,16 @@ describe('journey steps', () => {
     await first.ms.flush();
     first.ms.destroy();
     const puts = vi.spyOn(IDBObjectStore.prototype, 'put');
+    const transactions = vi.spyOn(IDBDatabase.prototype, 'transaction');
     const next = start('journeys-quiet');
     await next.ms.ready;
     await next.ms.flush();
     const journeyPuts = puts.mock.calls.filter(([, key]) => key === 'journeys').length;
+    // Reading takes no read-write transaction of its own (it would queue behind every write, and they behind it).
+    const recordWrites = transactions.mock.calls.filter(([scope, mode]) => String(scope) === 'kv' && mode === 'readwrite').length;
     vi.restoreAllMocks();
     expect(journeyPuts).toBe(0);
+    expect(recordWrites).toBe(0);
     // The window is still there: a goal on this page settles it.
     next.ms.track('purchase', { value: 150 });
     await next.ms.flush();
