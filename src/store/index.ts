@@ -11,7 +11,7 @@ import { deleteDatabase, idbFactory } from './idb';
 import { createQueue, type Queue } from './queue';
 import { createPlace } from './place';
 import { createIdleTask } from './idle';
-import { byTime, type KvKey, type KvSchema } from './schema';
+import { byTime, COUNT, UPKEPT, type KvKey, type KvSchema, type Upkept } from './schema';
 
 export { readLocal, writeLocal, removeLocal } from './local';
 export type { KvKey, KvSchema } from './schema';
@@ -41,6 +41,8 @@ export interface StoreOptions {
 export type StoreMode = 'indexeddb' | 'memory';
 
 const UPKEEP_DELAY = 5000;
+/** The upkeep runs at least this often even when the last one left nothing for it to do. */
+const UPKEEP_EVERY = DAY;
 const NO_RECORDS = new Map<string, unknown>();
 
 /** The SDK's storage: raw events, typed records and the outbox's queue, in IndexedDB or in memory. */
@@ -79,6 +81,7 @@ export function createStore(options: StoreOptions): Store {
   const { name, report } = options;
   const now = options.now ?? Date.now;
   const retention = (options.retentionDays ?? 30) * DAY;
+  const maxEvents = options.maxEvents ?? 100_000;
   /** The records as the start read them: each key's first read is answered from here, until the upkeep. */
   let start: { kv: Map<string, unknown>; taken: Set<string> } | null = null;
   const taken = (key: string) => start?.taken.add(key);
@@ -86,7 +89,7 @@ export function createStore(options: StoreOptions): Store {
   const place = createPlace({
     name,
     report,
-    maxEvents: options.maxEvents ?? 100_000,
+    maxEvents,
     cutoff: () => now() - retention,
     flushDelay: options.flushDelay ?? 30,
     derived: options.derived,
@@ -97,12 +100,25 @@ export function createStore(options: StoreOptions): Store {
   });
   const { writer, journal } = place;
   const upkeep = createIdleTask(options.upkeepDelay ?? UPKEEP_DELAY, () => writer.busy, () => runUpkeep(place.durable));
+  /** The upkeep has work on this page (as the start read saw it). */
+  let upkeepDue = true;
 
-  /** Retention and the bound in full, once per page: when it is idle after the start, or when it closes before. */
+  /** Whether the last upkeep (any tab's) left work: events past the bound or the retention, other settings, or a day gone by. */
+  function upkeepNeeded(last: Upkept | undefined, count: unknown): boolean {
+    if (!last || typeof last !== 'object' || last.retention !== retention || last.maxEvents !== maxEvents) return true;
+    const t = now();
+    if (typeof last.at !== 'number' || t < last.at || t - last.at >= UPKEEP_EVERY) return true;
+    if (typeof count !== 'number' || count > maxEvents) return true;
+    return typeof last.oldest === 'number' && last.oldest < t - retention;
+  }
+
+  /** Retention and the bound in full, when they have work: when the page is idle after the start, or when it closes before. */
   async function runUpkeep(target: IndexedDbBackend | null): Promise<void> {
     start = null; // the start is over: reads go to the database again
+    if (!upkeepDue) return;
+    upkeepDue = false;
     try {
-      await target?.upkeep();
+      await target?.upkeep({ at: now(), retention, maxEvents });
     } catch (cause) {
       report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
     }
@@ -116,6 +132,7 @@ export function createStore(options: StoreOptions): Store {
     const read: StartRead | undefined = await target.start(journaled).catch(() => undefined);
     const recovered = journaled.filter((e) => !read?.seen.has(e.id));
     start = read ? { kv: read.kv, taken: new Set() } : null;
+    upkeepDue = !read || upkeepNeeded(read.kv.get(UPKEPT) as Upkept | undefined, read.kv.get(COUNT));
     const held = place.memory.take();
     writer.prepend([...recovered, ...held.events], held.kv);
     place.use(target);

@@ -5,8 +5,8 @@ import { describe, type Reporter } from '../shared/errors';
 import type { Backend, Message } from './backend';
 import { StoreFailure } from './backend';
 import { openDatabase, request, transact, walk } from './idb';
-import { chunksOf, COUNT, countOf, DB_VERSION, migrate, type Chunk, type QueueName } from './schema';
-import { readCount, recount, trim } from './upkeep';
+import { chunksOf, COUNT, countOf, DB_VERSION, migrate, UPKEPT, type Chunk, type QueueName, type Upkept } from './schema';
+import { oldestOf, readCount, recount, trim } from './upkeep';
 
 /** What a start needs from the database. */
 export interface StartRead {
@@ -33,8 +33,8 @@ export interface IndexedDbOptions {
 export interface IndexedDbBackend extends Backend {
   /** Opens the database; rejects when it cannot be. Reports (once per wait) an old tab that blocks it. */
   open(): Promise<IDBDatabase>;
-  /** Retention and the bound in full, for when the page is idle. */
-  upkeep(): Promise<void>;
+  /** Retention and the bound in full, for when the page is idle; kept with the oldest event it leaves. */
+  upkeep(settings: Omit<Upkept, 'oldest'>): Promise<void>;
   /** What a start reads, in one readonly transaction. */
   start(recovered: TrackedEvent[]): Promise<StartRead>;
 }
@@ -151,12 +151,13 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
     durable: true,
     open,
     write,
-    async upkeep() {
+    async upkeep(settings) {
       await transact(await connect(), ['chunks', 'kv'], 'readwrite', async (tx) => {
         const chunks = tx.objectStore('chunks');
         const kv = tx.objectStore('kv');
         const count = (await readCount(kv)) ?? (await recount(chunks));
         await trim(chunks, kv, count, { cutoff: options.cutoff(), maxEvents: options.maxEvents, full: true });
+        kv.put({ ...settings, oldest: await oldestOf(chunks) } satisfies Upkept, UPKEPT);
       });
     },
     start: async (recovered) => transact(await connect(), ['kv', 'chunks'], 'readonly', (tx) => startRead(tx, recovered)),

@@ -29,10 +29,23 @@ export interface KvSchema {
   config: unknown;
   /** Raw events stored: kept in step by every transaction that adds or deletes chunks. */
   eventCount: number;
+  /** What the last upkeep (retention, the bound) left: the next start runs it only when it has work. */
+  upkeep: Upkept;
+}
+
+export interface Upkept {
+  /** When it ran, by the store's clock. */
+  at: number;
+  /** The settings it ran under. */
+  retention: number;
+  maxEvents: number;
+  /** The oldest raw event's time it left (null: none). */
+  oldest: number | null;
 }
 export type KvKey = keyof KvSchema;
 
 export const COUNT: KvKey = 'eventCount';
+export const UPKEPT: KvKey = 'upkeep';
 
 /** Message stores used as queues (the outbox): records with an id and a time, oldest first by `ts`. */
 export type QueueName = 'outbox';
@@ -64,6 +77,8 @@ export function chunksOf(events: TrackedEvent[]): Chunk[] {
 }
 
 export const countOf = (key: IDBValidKey) => Number(String(key).split(':')[1]) || 0;
+/** The time of a chunk's first (oldest) event, from its key. */
+export const firstOf = (key: IDBValidKey) => parseInt(String(key).split(':')[0]!, 36);
 
 export const byTime = (a: TrackedEvent, b: TrackedEvent) => a.ts - b.ts || a.seq - b.seq;
 

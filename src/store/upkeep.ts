@@ -3,7 +3,7 @@
 // event's time), and the number of events is a running count (the `eventCount` record) that every
 // transaction adding or deleting chunks keeps in step. A write past the bound deletes the oldest
 // whole chunks at once; the rest (retention, trimming a chunk) waits until the page is idle.
-import { byTime, chunkOf, COUNT, countOf, stampOf, type Chunk } from './schema';
+import { byTime, chunkOf, COUNT, countOf, firstOf, stampOf, type Chunk } from './schema';
 import { request, walk } from './idb';
 
 export interface TrimOptions {
@@ -19,6 +19,12 @@ export interface TrimOptions {
 export async function readCount(kv: IDBObjectStore): Promise<number | undefined> {
   const count = await request(kv.get(COUNT));
   return typeof count === 'number' && count >= 0 ? count : undefined;
+}
+
+/** The oldest stored event's time (null: none), from the first key: keys sort by their first event's time. */
+export async function oldestOf(chunks: IDBObjectStore): Promise<number | null> {
+  const cursor = await request(chunks.openKeyCursor());
+  return cursor ? firstOf(cursor.primaryKey) : null;
 }
 
 /** Counts the events of every chunk, from the keys: for a count that was lost (once). */

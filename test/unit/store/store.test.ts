@@ -29,6 +29,15 @@ async function stored(name: string): Promise<{ ids: string[]; count: unknown }> 
   }
 }
 
+async function record(name: string, key: string): Promise<unknown> {
+  const db = await request(indexedDB.open(name));
+  try {
+    return await request(db.transaction('kv').objectStore('kv').get(key));
+  } finally {
+    db.close();
+  }
+}
+
 /** A history written by an earlier page, one chunk per day. */
 async function history(name: string, days: number[], extra?: (store: ReturnType<typeof createStore>) => void) {
   // Written long ago, when none of it was expired yet.
@@ -89,6 +98,46 @@ describe('the store at start', () => {
     expect((await stored('later')).count).toBe(2);
     expect((await store.events()).map((e) => e.id)).toEqual(['d2', 'd1']);
     store.close();
+  });
+
+  it('runs the upkeep only when the last one left it work: events past the retention or the bound, other settings, or a day gone by', async () => {
+    await history('hourly', [40, 1]);
+    let now = T;
+    const page = () => createStore({ name: 'hourly', report: () => {}, now: () => now, retentionDays: 30, upkeepDelay: 0 });
+    const first = page();
+    await first.persist();
+    await vi.waitFor(async () => expect((await stored('hourly')).ids).toEqual(['d1']));
+    first.close();
+    const transactions = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    now = T + 30 * 60_000; // the next page, half an hour later
+    const second = page();
+    await second.persist();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(transactions.mock.calls.filter((c) => c[1] === 'readwrite')).toEqual([]);
+    second.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(transactions.mock.calls.filter((c) => c[1] === 'readwrite')).toEqual([]); // nor as it closes
+    transactions.mockRestore();
+    now = T + 31 * DAY; // a month on: the day-old event expired, and the upkeep runs again
+    const third = page();
+    await third.persist();
+    await vi.waitFor(async () => expect((await stored('hourly')).ids).toEqual([]));
+    third.close();
+  });
+
+  it('runs it on the next page when events went past the bound after it ran', async () => {
+    const page = () => createStore({ name: 'past-bound', report: () => {}, now: () => T, maxEvents: 3, upkeepDelay: 0 });
+    const first = page();
+    await first.persist();
+    await vi.waitFor(async () => expect(await record('past-bound', 'upkeep')).toMatchObject({ at: T, oldest: null })); // its upkeep ran
+    for (let i = 0; i < 5; i++) first.append(event(`e${i}`, T - 10 + i, i));
+    await first.flush(); // one chunk of five: a write drops whole chunks only
+    first.close();
+    expect((await stored('past-bound')).count).toBe(5);
+    const next = page();
+    await next.persist();
+    await vi.waitFor(async () => expect((await stored('past-bound')).ids).toEqual(['e2', 'e3', 'e4']));
+    next.close();
   });
 
   it('a page that closes before its upkeep runs it as it closes', async () => {
