@@ -29,29 +29,33 @@ export function compileQuery(cond: unknown, path: string): Matcher {
   return allOf(parts);
 }
 
+/**
+ * One clause: a query operator ({ "$or": [...] }) or a field's test. A fresh process runs this
+ * cold, so the field's fast closure is chosen here rather than through more small functions.
+ */
 function compileClause(key: string, operand: unknown, path: string): Matcher {
-  const at = join(path, key);
-  return key.startsWith('$') ? compileQueryOperator(key, operand, at, compileQuery) : compileField(key, operand, at);
+  const at = path ? `${path}.${key}` : key;
+  if (key.charCodeAt(0) === DOLLAR) return compileQueryOperator(key, operand, at, compileQuery);
+  const segs = pathSegments(key, at);
+  return fastField(segs, operand, at) ?? generalField(segs, operand, at);
 }
 
-function compileField(path: string, operand: unknown, at: string): Matcher {
-  const segs = pathSegments(path, at);
-  return fastField(segs, operand, new GeneralTest(operand, at), at) ?? generalField(segs, operand, at);
-}
+const DOLLAR = 36;
 
 /**
  * The general test of a fast clause, built on first need: it handles arrays and fan-outs, which
- * most clauses never see. An object of its own, smaller than a closure with its scope.
+ * most clauses never see. A plain object literal, cheaper to make than a closure with its scope
+ * or a class instance (compile time is start-up time).
  */
-export class GeneralTest {
-  private built: ResolvedTest | undefined;
-  constructor(
-    private readonly operand: unknown,
-    private readonly at: string,
-  ) {}
-  test(r: unknown): boolean {
-    return (this.built ??= compileValueTest(this.operand, this.at))(r);
-  }
+export interface GeneralTest {
+  readonly operand: unknown;
+  readonly at: string;
+  built: ResolvedTest | undefined;
+  test(this: GeneralTest, r: unknown): boolean;
+}
+
+function testGeneral(this: GeneralTest, r: unknown): boolean {
+  return (this.built ??= compileValueTest(this.operand, this.at))(r);
 }
 
 function generalField(segs: string[], operand: unknown, at: string): Matcher {
@@ -62,28 +66,30 @@ function generalField(segs: string[], operand: unknown, at: string): Matcher {
 /**
  * The common clauses (a scalar compared with a constant) as one closure with the path read and
  * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
- * layer saved counts. Arrays and fan-outs take the general `slow` test.
+ * layer saved counts. Arrays and fan-outs take the general test.
  */
-function fastField(segs: string[], operand: unknown, slow: GeneralTest, at: string): Matcher | undefined {
-  if (!isPlainObject(operand)) {
-    if (operand === null || typeof operand === 'object') return undefined;
-    return fastEquals(operand, segs, slow);
-  }
-  const ops = Object.keys(operand);
-  if (ops.length === 0) return undefined;
+function fastField(segs: string[], operand: unknown, at: string): Matcher | undefined {
+  const scalar = typeof operand !== 'object';
+  if (!scalar && (operand === null || Array.isArray(operand))) return undefined;
+  const slow: GeneralTest = { operand, at, built: undefined, test: testGeneral };
+  if (scalar) return fastEquals(operand, segs, slow);
+  const o = operand as Record<string, unknown>;
+  const ops = Object.keys(o);
+  const one = ops.length === 1 ? operatorSpec(ops[0]!) : undefined;
+  // A modifier alone ({ $options }) is left to the general test, which reports it.
+  if (one) return one.modifies === undefined ? one.fast?.(o[ops[0]!], segs, slow, at) : undefined;
+  if (ops.length < 2) return undefined;
   for (let i = 0; i < ops.length; i++) if (isModifier(ops[i]!)) return undefined;
-  if (ops.length === 1) return operatorSpec(ops[0]!)?.fast?.(operand[ops[0]!], segs, slow, at);
   // { $gte: 18, $lt: 23 }: one closure, one read of the path.
-  const range = ops.length === 2 ? fastRange(operatorSpec(ops[0]!), operand[ops[0]!], operatorSpec(ops[1]!), operand[ops[1]!], segs, slow) : undefined;
-  return range ?? fastEach(segs, operand, ops, at);
+  const range = ops.length === 2 ? fastRange(operatorSpec(ops[0]!), o[ops[0]!], operatorSpec(ops[1]!), o[ops[1]!], segs, slow) : undefined;
+  return range ?? fastEach(segs, o, ops, at);
 }
 
 /** { $exists: true, $ne: null }: one fast closure per operator, when each has one. */
 function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[], at: string): Matcher | undefined {
   const parts: Matcher[] = [];
   for (let i = 0; i < ops.length; i++) {
-    const one = { [ops[i]!]: operand[ops[i]!] };
-    const part = fastField(segs, one, new GeneralTest(one, at), at);
+    const part = fastField(segs, { [ops[i]!]: operand[ops[i]!] }, at);
     if (!part) return undefined;
     parts.push(part);
   }

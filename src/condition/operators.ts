@@ -71,7 +71,7 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
 const ordered = (op: string, test: Order['test'], bound: Bound, flips: (c: number) => number[]): OperatorSpec => ({
   operand: 'order',
   field: (x, at, expand) => some(compare(op, x, at, { test, inclusive: bound.inclusive }), expand),
-  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(bound, y, segs, slow) : undefined),
+  fast: fastCompare(bound),
   bound,
   dayFlips: flips,
 });
@@ -280,14 +280,17 @@ export function fastEquals(y: unknown, segs: string[], slow: GeneralTest): Match
 }
 
 /** One end of a range ({ $gte: 18 }): the comparison inline, `slow` for arrays and fan-outs. */
-function fastCompare(bound: Bound, y: string | number, segs: string[], slow: GeneralTest): Matcher {
-  const kind = typeof y;
+function fastCompare(bound: Bound): FastCompiler {
   const lower = bound.lower;
   const inclusive = bound.inclusive;
-  return (doc) => {
-    const v = readPath(doc, segs) as typeof y;
-    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
-    return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+  return (y, segs, slow) => {
+    if (!isScalarConstant(y)) return undefined;
+    const kind = typeof y;
+    return (doc) => {
+      const v = readPath(doc, segs) as typeof y;
+      if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
+      return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+    };
   };
 }
 

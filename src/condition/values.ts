@@ -108,7 +108,9 @@ export function allOf(list: Matcher[]): Matcher {
   if (list.length === 0) return () => true;
   if (list.length === 1) return list[0]!;
   if (list.length === 2) {
-    const [a, b] = list as [Matcher, Matcher];
+    // Indexed, not destructured: destructuring runs the iterator protocol, in cold code too.
+    const a = list[0]!;
+    const b = list[1]!;
     return (doc) => a(doc) && b(doc);
   }
   return (doc) => {

@@ -215,6 +215,13 @@ describe('errors', () => {
     expect(err({ '__proto__.x': 1 })).toMatch(/bad path/);
     expect(err([1])).toMatch(/must be an object/);
   });
+  it('a path split once for many clauses still reads each document, and a bad one throws every time, where it sits', () => {
+    const first = compileCondition({ 'metrics.orders': 1 });
+    const second = compileCondition({ 'metrics.orders': { $gte: 2 } });
+    expect([first({ metrics: { orders: 1 } }), second({ metrics: { orders: 1 } }), second({ metrics: { orders: 3 } })]).toEqual([true, false, true]);
+    expect(err({ 'a..b': 1 }, 'segments[0].when')).toBe('segments[0].when.a..b: bad path "a..b"');
+    expect(err({ $or: [{ 'a..b': 1 }] }, 'segments[1].when')).toBe('segments[1].when.$or[0].a..b: bad path "a..b"');
+  });
   it('lists the operators it knows', () => {
     expect(KNOWN_OPERATORS).toContain('$elemMatch');
     expect(KNOWN_OPERATORS).toContain('$vgte');
