@@ -12,21 +12,60 @@ import { allOf, ConditionError, formatPath, isDocument, join, MAX_NESTING, some,
  * condition sits in the config ("segments[3].when"): errors name the offending part from there.
  */
 export function compileCondition(cond: Condition, path = ''): Matcher {
-  const deep = tooDeep(cond);
-  if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
-  return compileQuery(cond, path);
+  nesting = 0;
+  deepest = 0;
+  uncounted = false;
+  counting = true;
+  let matcher: Matcher | undefined;
+  let failure: unknown;
+  try {
+    matcher = compileQuery(cond, path);
+  } catch (err) {
+    failure = err;
+  }
+  counting = false;
+  // The nesting walk only where the count cannot vouch; it runs first as before, so a condition
+  // too deep is reported as such whatever else is wrong with it.
+  if (matcher === undefined || uncounted || deepest > VOUCHED) {
+    const deep = tooDeep(cond);
+    if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
+    if (failure === UNVOUCHED) return compileQuery(cond, path);
+    if (failure !== undefined) throw failure;
+  }
+  return matcher!;
 }
+
+// The nesting walk (tooDeep) cost a fifth of a cold compile, and the compilers visit the same
+// nodes: so compileCondition counts how deep its queries nest and walks only when the count
+// cannot vouch for the condition. A query level adds at most two levels (a field's operand and
+// its $elemMatch; an $or's list and its element) and a query's own leaves sit at most two below
+// it, so `VOUCHED` query levels stay under MAX_NESTING. Literal values take a general test and
+// can nest any depth: a general test compiled during the count leaves it to the walk.
+const VOUCHED = MAX_NESTING / 2 - 1;
+/** Thrown when queries nest deeper than the count vouches for, before they could overflow the stack. */
+const UNVOUCHED = new Error('nested beyond the counted depth');
+let counting = false;
+let nesting = 0;
+let deepest = 0;
+let uncounted = false;
 
 // Compile time is start-up time: the compilers below loop by index and build no intermediate
 // objects, because iterators, tuples and copies in cold code cost garbage collections.
 
 export function compileQuery(cond: unknown, path: string): Matcher {
+  if (++nesting > deepest) deepest = nesting;
+  if (counting && deepest > VOUCHED) throw UNVOUCHED;
   if (!isPlainObject(cond)) throw new ConditionError(path, 'a condition must be an object');
   const keys = Object.keys(cond);
-  if (keys.length === 1) return compileClause(keys[0]!, cond[keys[0]!], path);
-  const parts: Matcher[] = [];
-  for (let i = 0; i < keys.length; i++) parts.push(compileClause(keys[i]!, cond[keys[i]!], path));
-  return allOf(parts);
+  let matcher: Matcher;
+  if (keys.length === 1) matcher = compileClause(keys[0]!, cond[keys[0]!], path);
+  else {
+    const parts: Matcher[] = [];
+    for (let i = 0; i < keys.length; i++) parts.push(compileClause(keys[i]!, cond[keys[i]!], path));
+    matcher = allOf(parts);
+  }
+  nesting--;
+  return matcher;
 }
 
 /**
@@ -75,14 +114,20 @@ function fastField(segs: string[], operand: unknown, at: string): Matcher | unde
   if (scalar) return fastEquals(operand, segs, slow);
   const o = operand as Record<string, unknown>;
   const ops = Object.keys(o);
-  const one = ops.length === 1 ? operatorSpec(ops[0]!) : undefined;
-  // A modifier alone ({ $options }) is left to the general test, which reports it.
-  if (one) return one.modifies === undefined ? one.fast?.(o[ops[0]!], segs, slow, at) : undefined;
-  if (ops.length < 2) return undefined;
+  if (ops.length === 1) {
+    const one = operatorSpec(ops[0]!);
+    // A modifier alone ({ $options }) is left to the general test, which reports it.
+    return one?.modifies === undefined ? one?.fast?.(o[ops[0]!], segs, slow, at) : undefined;
+  }
+  if (ops.length === 2) {
+    // { $gte: 18, $lt: 23 }: one closure, one read of the path.
+    const a = operatorSpec(ops[0]!);
+    const b = operatorSpec(ops[1]!);
+    if (a?.modifies !== undefined || b?.modifies !== undefined) return undefined;
+    return fastRange(a, o[ops[0]!], b, o[ops[1]!], segs, slow) ?? fastEach(segs, o, ops, at);
+  }
   for (let i = 0; i < ops.length; i++) if (isModifier(ops[i]!)) return undefined;
-  // { $gte: 18, $lt: 23 }: one closure, one read of the path.
-  const range = ops.length === 2 ? fastRange(operatorSpec(ops[0]!), o[ops[0]!], operatorSpec(ops[1]!), o[ops[1]!], segs, slow) : undefined;
-  return range ?? fastEach(segs, o, ops, at);
+  return ops.length === 0 ? undefined : fastEach(segs, o, ops, at);
 }
 
 /** { $exists: true, $ne: null }: one fast closure per operator, when each has one. */
@@ -102,6 +147,7 @@ function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[
  * array element that is itself an array is not searched, as in MongoDB).
  */
 export function compileValueTest(operand: unknown, at: string, element = false): ResolvedTest {
+  uncounted = true;
   if (!isOperatorObject(operand, at)) return some(equals(operand), !element);
   const tests: ResolvedTest[] = [];
   const ops = Object.keys(operand);
