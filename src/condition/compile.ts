@@ -24,14 +24,18 @@ export function compileCondition(cond: Condition, path = ''): Matcher {
     failure = err;
   }
   counting = false;
-  // The nesting walk only where the count cannot vouch; it runs first as before, so a condition
-  // too deep is reported as such whatever else is wrong with it.
-  if (matcher === undefined || uncounted || deepest > VOUCHED) {
-    const deep = tooDeep(cond);
-    if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
-    if (failure === UNVOUCHED) return compileQuery(cond, path);
-    if (failure !== undefined) throw failure;
-  }
+  return matcher === undefined || uncounted || deepest > VOUCHED ? compileWalked(cond, path, matcher, failure) : matcher;
+}
+
+/**
+ * Where the count cannot vouch: the nesting walk decides, first as it always did, so a condition
+ * too deep is reported as such whatever else is wrong with it.
+ */
+function compileWalked(cond: Condition, path: string, matcher: Matcher | undefined, failure: unknown): Matcher {
+  const deep = tooDeep(cond);
+  if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
+  if (failure === UNVOUCHED) return compileQuery(cond, path);
+  if (failure !== undefined) throw failure;
   return matcher!;
 }
 
@@ -57,26 +61,22 @@ export function compileQuery(cond: unknown, path: string): Matcher {
   if (counting && deepest > VOUCHED) throw UNVOUCHED;
   if (!isPlainObject(cond)) throw new ConditionError(path, 'a condition must be an object');
   const keys = Object.keys(cond);
-  let matcher: Matcher;
-  if (keys.length === 1) matcher = compileClause(keys[0]!, cond[keys[0]!], path);
-  else {
-    const parts: Matcher[] = [];
-    for (let i = 0; i < keys.length; i++) parts.push(compileClause(keys[i]!, cond[keys[i]!], path));
-    matcher = allOf(parts);
+  const parts: Matcher[] | undefined = keys.length === 1 ? undefined : [];
+  let clause: Matcher | undefined;
+  // Each key a clause: a query operator ({ "$or": [...] }) or a field's test. Compiled in this
+  // loop rather than a function of its own: a fresh process pays for every function it first calls.
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const at = path ? `${path}.${key}` : key;
+    if (key.charCodeAt(0) === DOLLAR) clause = compileQueryOperator(key, cond[key], at, compileQuery);
+    else {
+      const segs = pathSegments(key, at);
+      clause = fastField(segs, cond[key], at) ?? generalField(segs, cond[key], at);
+    }
+    parts?.push(clause);
   }
   nesting--;
-  return matcher;
-}
-
-/**
- * One clause: a query operator ({ "$or": [...] }) or a field's test. A fresh process runs this
- * cold, so the field's fast closure is chosen here rather than through more small functions.
- */
-function compileClause(key: string, operand: unknown, path: string): Matcher {
-  const at = path ? `${path}.${key}` : key;
-  if (key.charCodeAt(0) === DOLLAR) return compileQueryOperator(key, operand, at, compileQuery);
-  const segs = pathSegments(key, at);
-  return fastField(segs, operand, at) ?? generalField(segs, operand, at);
+  return parts ? allOf(parts) : clause!;
 }
 
 const DOLLAR = 36;

@@ -80,7 +80,8 @@ export function readPath(doc: unknown, segs: string[]): Resolved {
   for (let i = 0; i < segs.length; i++) {
     if (typeof cur !== 'object' || cur === null) return undefined;
     if (Array.isArray(cur)) return resolve(cur, segs, i);
-    cur = ownValue(cur, segs[i]!);
+    // ownValue, inline: this runs in every clause's first evaluation.
+    cur = hasOwn.call(cur, segs[i]!) ? (cur as Record<string, unknown>)[segs[i]!] : undefined;
   }
   return typeof cur === 'function' ? undefined : cur;
 }
