@@ -7,7 +7,7 @@ import { readPath } from './paths';
 // compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
 // function declarations, so the import cycle is safe.
 import { compileValueTest, elementTest, type GeneralTest } from './compile';
-import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, isValidRegex, matches, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
+import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, matches, patternOf, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
 import { isPlainObject } from '../shared/util';
 
 /** What an operand must be: config rules check each kind, and the compiler throws on a bad one. */
@@ -178,8 +178,8 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       return some((v) => typeof v === 'string' && test(v), expand);
     },
     fast: (y, segs, slow) => {
-      if (typeof y !== 'string' || !isValidRegex(y)) return undefined;
-      const re = new RegExp(y);
+      const re = typeof y === 'string' ? patternOf(y) : undefined;
+      if (!re) return undefined;
       const test = remembering((v) => matches(re, v));
       return (doc) => {
         const v = readPath(doc, segs);
