@@ -5,53 +5,96 @@
 import { isPlainObject } from '../shared/util';
 import { compileFieldOperator, compileQueryOperator, fastEquals, fastRange, isElemMatchValueForm, isModifier, isOperatorObject, operatorSpec } from './operators';
 import { pathSegments, readPath } from './paths';
-import { allOf, ConditionError, formatPath, isDocument, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
+import { allOf, ConditionError, formatPath, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
 
 /**
  * Compiles a condition once; the matcher is then called per evaluation. `path` is where the
  * condition sits in the config ("segments[3].when"): errors name the offending part from there.
  */
 export function compileCondition(cond: Condition, path = ''): Matcher {
+  nesting = 0;
+  deepest = 0;
+  uncounted = false;
+  counting = true;
+  let matcher: Matcher | undefined;
+  let failure: unknown;
+  try {
+    matcher = compileQuery(cond, path);
+  } catch (err) {
+    failure = err;
+  }
+  counting = false;
+  return matcher === undefined || uncounted || deepest > VOUCHED ? compileWalked(cond, path, matcher, failure) : matcher;
+}
+
+/**
+ * Where the count cannot vouch: the nesting walk decides, first as it always did, so a condition
+ * too deep is reported as such whatever else is wrong with it.
+ */
+function compileWalked(cond: Condition, path: string, matcher: Matcher | undefined, failure: unknown): Matcher {
   const deep = tooDeep(cond);
   if (deep) throw new ConditionError(formatPath(path, deep), `is nested deeper than ${MAX_NESTING} levels`);
-  return compileQuery(cond, path);
+  if (failure === UNVOUCHED) return compileQuery(cond, path);
+  if (failure !== undefined) throw failure;
+  return matcher!;
 }
+
+// The nesting walk (tooDeep) cost a fifth of a cold compile, and the compilers visit the same
+// nodes: so compileCondition counts how deep its queries nest and walks only when the count
+// cannot vouch for the condition. A query level adds at most two levels (a field's operand and
+// its $elemMatch; an $or's list and its element) and a query's own leaves sit at most two below
+// it, so `VOUCHED` query levels stay under MAX_NESTING. Literal values take a general test and
+// can nest any depth: a general test compiled during the count leaves it to the walk.
+const VOUCHED = MAX_NESTING / 2 - 1;
+/** Thrown when queries nest deeper than the count vouches for, before they could overflow the stack. */
+const UNVOUCHED = new Error('nested beyond the counted depth');
+let counting = false;
+let nesting = 0;
+let deepest = 0;
+let uncounted = false;
 
 // Compile time is start-up time: the compilers below loop by index and build no intermediate
 // objects, because iterators, tuples and copies in cold code cost garbage collections.
 
 export function compileQuery(cond: unknown, path: string): Matcher {
+  if (++nesting > deepest) deepest = nesting;
+  if (counting && deepest > VOUCHED) throw UNVOUCHED;
   if (!isPlainObject(cond)) throw new ConditionError(path, 'a condition must be an object');
   const keys = Object.keys(cond);
-  if (keys.length === 1) return compileClause(keys[0]!, cond[keys[0]!], path);
-  const parts: Matcher[] = [];
-  for (let i = 0; i < keys.length; i++) parts.push(compileClause(keys[i]!, cond[keys[i]!], path));
-  return allOf(parts);
+  const parts: Matcher[] | undefined = keys.length === 1 ? undefined : [];
+  let clause: Matcher | undefined;
+  // Each key a clause: a query operator ({ "$or": [...] }) or a field's test. Compiled in this
+  // loop rather than a function of its own: a fresh process pays for every function it first calls.
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const at = path ? `${path}.${key}` : key;
+    if (key.charCodeAt(0) === DOLLAR) clause = compileQueryOperator(key, cond[key], at, compileQuery);
+    else {
+      const segs = pathSegments(key, at);
+      clause = fastField(segs, cond[key], at) ?? generalField(segs, cond[key], at);
+    }
+    parts?.push(clause);
+  }
+  nesting--;
+  return parts ? allOf(parts) : clause!;
 }
 
-function compileClause(key: string, operand: unknown, path: string): Matcher {
-  const at = join(path, key);
-  return key.startsWith('$') ? compileQueryOperator(key, operand, at, compileQuery) : compileField(key, operand, at);
-}
-
-function compileField(path: string, operand: unknown, at: string): Matcher {
-  const segs = pathSegments(path, at);
-  return fastField(segs, operand, new GeneralTest(operand, at), at) ?? generalField(segs, operand, at);
-}
+const DOLLAR = 36;
 
 /**
  * The general test of a fast clause, built on first need: it handles arrays and fan-outs, which
- * most clauses never see. An object of its own, smaller than a closure with its scope.
+ * most clauses never see. A plain object literal, cheaper to make than a closure with its scope
+ * or a class instance (compile time is start-up time).
  */
-export class GeneralTest {
-  private built: ResolvedTest | undefined;
-  constructor(
-    private readonly operand: unknown,
-    private readonly at: string,
-  ) {}
-  test(r: unknown): boolean {
-    return (this.built ??= compileValueTest(this.operand, this.at))(r);
-  }
+export interface GeneralTest {
+  readonly operand: unknown;
+  readonly at: string;
+  built: ResolvedTest | undefined;
+  test(this: GeneralTest, r: unknown): boolean;
+}
+
+function testGeneral(this: GeneralTest, r: unknown): boolean {
+  return (this.built ??= compileValueTest(this.operand, this.at))(r);
 }
 
 function generalField(segs: string[], operand: unknown, at: string): Matcher {
@@ -62,28 +105,36 @@ function generalField(segs: string[], operand: unknown, at: string): Matcher {
 /**
  * The common clauses (a scalar compared with a constant) as one closure with the path read and
  * the comparison inline: calls through closure variables cannot be inlined by the JIT, so each
- * layer saved counts. Arrays and fan-outs take the general `slow` test.
+ * layer saved counts. Arrays and fan-outs take the general test.
  */
-function fastField(segs: string[], operand: unknown, slow: GeneralTest, at: string): Matcher | undefined {
-  if (!isPlainObject(operand)) {
-    if (operand === null || typeof operand === 'object') return undefined;
-    return fastEquals(operand, segs, slow);
+function fastField(segs: string[], operand: unknown, at: string): Matcher | undefined {
+  const scalar = typeof operand !== 'object';
+  if (!scalar && (operand === null || Array.isArray(operand))) return undefined;
+  const slow: GeneralTest = { operand, at, built: undefined, test: testGeneral };
+  if (scalar) return fastEquals(operand, segs, slow);
+  const o = operand as Record<string, unknown>;
+  const ops = Object.keys(o);
+  if (ops.length === 1) {
+    const one = operatorSpec(ops[0]!);
+    // A modifier alone ({ $options }) is left to the general test, which reports it.
+    return one?.modifies === undefined ? one?.fast?.(o[ops[0]!], segs, slow, at) : undefined;
   }
-  const ops = Object.keys(operand);
-  if (ops.length === 0) return undefined;
+  if (ops.length === 2) {
+    // { $gte: 18, $lt: 23 }: one closure, one read of the path.
+    const a = operatorSpec(ops[0]!);
+    const b = operatorSpec(ops[1]!);
+    if (a?.modifies !== undefined || b?.modifies !== undefined) return undefined;
+    return fastRange(a, o[ops[0]!], b, o[ops[1]!], segs, slow) ?? fastEach(segs, o, ops, at);
+  }
   for (let i = 0; i < ops.length; i++) if (isModifier(ops[i]!)) return undefined;
-  if (ops.length === 1) return operatorSpec(ops[0]!)?.fast?.(operand[ops[0]!], segs, slow, at);
-  // { $gte: 18, $lt: 23 }: one closure, one read of the path.
-  const range = ops.length === 2 ? fastRange(operatorSpec(ops[0]!), operand[ops[0]!], operatorSpec(ops[1]!), operand[ops[1]!], segs, slow) : undefined;
-  return range ?? fastEach(segs, operand, ops, at);
+  return ops.length === 0 ? undefined : fastEach(segs, o, ops, at);
 }
 
 /** { $exists: true, $ne: null }: one fast closure per operator, when each has one. */
 function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[], at: string): Matcher | undefined {
   const parts: Matcher[] = [];
   for (let i = 0; i < ops.length; i++) {
-    const one = { [ops[i]!]: operand[ops[i]!] };
-    const part = fastField(segs, one, new GeneralTest(one, at), at);
+    const part = fastField(segs, { [ops[i]!]: operand[ops[i]!] }, at);
     if (!part) return undefined;
     parts.push(part);
   }
@@ -96,6 +147,7 @@ function fastEach(segs: string[], operand: Record<string, unknown>, ops: string[
  * array element that is itself an array is not searched, as in MongoDB).
  */
 export function compileValueTest(operand: unknown, at: string, element = false): ResolvedTest {
+  uncounted = true;
   if (!isOperatorObject(operand, at)) return some(equals(operand), !element);
   const tests: ResolvedTest[] = [];
   const ops = Object.keys(operand);
@@ -123,6 +175,7 @@ export function elementTest(operand: unknown, at: string): Test {
     return (el) => t(el);
   }
   const q = compileQuery(operand, at);
-  return (el) => (isDocument(el) || Array.isArray(el)) && q(el);
+  // A document or an array (isDocument or Array.isArray, without their two calls per element).
+  return (el) => typeof el === 'object' && el !== null && (Array.isArray(el) || !(el instanceof Date)) && q(el);
 }
 

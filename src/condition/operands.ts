@@ -1,6 +1,6 @@
 // The operand compilers the operator table (operators.ts) builds its tests from. They know
 // values and types, not operator names: `op` is only the name an error message quotes.
-import { compareVersions, parseVersion } from './semver';
+import { compareVersions, parseVersion, type Version } from './semver';
 import { ConditionError, equals, isDocument, remembering, type Test } from './values';
 
 /** An order comparison: `test(seen, wanted)`, and whether it includes equality (for null). */
@@ -96,12 +96,26 @@ export function regex(source: unknown, options: unknown, at: string): RegExp {
 }
 
 
+/** Versions by their text, parsed once for all the conditions (and values) that name them; shared, never changed. */
+const VERSIONS = new Map<string, Version | null>();
+const MAX_VERSIONS = 256;
+
+function versionOf(text: string): Version | undefined {
+  let v = VERSIONS.get(text);
+  if (v === undefined) {
+    v = parseVersion(text) ?? null;
+    if (VERSIONS.size >= MAX_VERSIONS) VERSIONS.clear();
+    VERSIONS.set(text, v);
+  }
+  return v ?? undefined;
+}
+
 export function versionTest(op: string, operand: unknown, at: string, pass: (c: number) => boolean): Test {
-  const want = typeof operand === 'string' ? parseVersion(operand) : undefined;
+  const want = typeof operand === 'string' ? versionOf(operand) : undefined;
   if (!want) throw new ConditionError(at, `${op} takes a version string like "1.4.0"`);
   // A page reads the same few versions over and over: each is parsed and compared once.
   const test = remembering((v) => {
-    const seen = parseVersion(v);
+    const seen = versionOf(v);
     return seen !== undefined && pass(compareVersions(seen, want));
   });
   return (v) => typeof v === 'string' && test(v);

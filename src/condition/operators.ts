@@ -7,7 +7,7 @@ import { readPath } from './paths';
 // compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
 // function declarations, so the import cycle is safe.
 import { compileValueTest, elementTest, type GeneralTest } from './compile';
-import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, isValidRegex, matches, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
+import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, matches, patternOf, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
 import { isPlainObject } from '../shared/util';
 
 /** What an operand must be: config rules check each kind, and the compiler throws on a bad one. */
@@ -71,7 +71,7 @@ const combine = (op: string, join: (list: Matcher[]) => Matcher) =>
 const ordered = (op: string, test: Order['test'], bound: Bound, flips: (c: number) => number[]): OperatorSpec => ({
   operand: 'order',
   field: (x, at, expand) => some(compare(op, x, at, { test, inclusive: bound.inclusive }), expand),
-  fast: (y, segs, slow) => (isScalarConstant(y) ? fastCompare(bound, y, segs, slow) : undefined),
+  fast: fastCompare(bound),
   bound,
   dayFlips: flips,
 });
@@ -178,8 +178,8 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       return some((v) => typeof v === 'string' && test(v), expand);
     },
     fast: (y, segs, slow) => {
-      if (typeof y !== 'string' || !isValidRegex(y)) return undefined;
-      const re = new RegExp(y);
+      const re = typeof y === 'string' ? patternOf(y) : undefined;
+      if (!re) return undefined;
       const test = remembering((v) => matches(re, v));
       return (doc) => {
         const v = readPath(doc, segs);
@@ -212,9 +212,12 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
 /** Every operator name, in the table's order. */
 export const KNOWN_OPERATORS: readonly string[] = /* @__PURE__ */ Object.keys(OPERATORS);
 
+/** The table by name for lookups: a Map has no inherited names, and one get is cheaper than an own-property check and a read. */
+const SPECS: ReadonlyMap<string, OperatorSpec> = /* @__PURE__ */ new Map(Object.entries(OPERATORS));
+
 /** The operator of that name, or undefined (never an inherited property). */
 export function operatorSpec(name: string): OperatorSpec | undefined {
-  return Object.prototype.hasOwnProperty.call(OPERATORS, name) ? OPERATORS[name] : undefined;
+  return SPECS.get(name);
 }
 
 /** What a field compared with a bare value means ({ "metrics.orders": 0 }). */
@@ -280,14 +283,17 @@ export function fastEquals(y: unknown, segs: string[], slow: GeneralTest): Match
 }
 
 /** One end of a range ({ $gte: 18 }): the comparison inline, `slow` for arrays and fan-outs. */
-function fastCompare(bound: Bound, y: string | number, segs: string[], slow: GeneralTest): Matcher {
-  const kind = typeof y;
+function fastCompare(bound: Bound): FastCompiler {
   const lower = bound.lower;
   const inclusive = bound.inclusive;
-  return (doc) => {
-    const v = readPath(doc, segs) as typeof y;
-    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
-    return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+  return (y, segs, slow) => {
+    if (!isScalarConstant(y)) return undefined;
+    const kind = typeof y;
+    return (doc) => {
+      const v = readPath(doc, segs) as typeof y;
+      if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
+      return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+    };
   };
 }
 

@@ -1,12 +1,23 @@
 // Dotted paths the MongoDB way: "items.price" reads every item's price.
 import { ConditionError, Fanout, hasOwn, isDocument, type Resolved } from './values';
 
-/** A reader for a dotted path that crosses arrays the MongoDB way ("items.price" reads every item's price). */
+/** Paths a config names again and again ("metrics.orders" in many segments): each is split once. */
+const SEGMENTS = new Map<string, string[]>();
+const MAX_SEGMENTS = 1024;
+
+/**
+ * A dotted path's steps. The arrays are shared between the clauses that read the same path, so
+ * nothing may change them.
+ */
 export function pathSegments(path: string, at: string): string[] {
-  const segs = path.split('.');
+  let segs = SEGMENTS.get(path);
+  if (segs !== undefined) return segs;
+  segs = path.split('.');
   for (let i = 0; i < segs.length; i++) {
     if (segs[i] === '' || segs[i] === '__proto__') throw new ConditionError(at, `bad path "${path}"`);
   }
+  if (SEGMENTS.size >= MAX_SEGMENTS) SEGMENTS.clear();
+  SEGMENTS.set(path, segs);
   return segs;
 }
 
@@ -69,7 +80,8 @@ export function readPath(doc: unknown, segs: string[]): Resolved {
   for (let i = 0; i < segs.length; i++) {
     if (typeof cur !== 'object' || cur === null) return undefined;
     if (Array.isArray(cur)) return resolve(cur, segs, i);
-    cur = ownValue(cur, segs[i]!);
+    // ownValue, inline: this runs in every clause's first evaluation.
+    cur = hasOwn.call(cur, segs[i]!) ? (cur as Record<string, unknown>)[segs[i]!] : undefined;
   }
   return typeof cur === 'function' ? undefined : cur;
 }

@@ -108,7 +108,9 @@ export function allOf(list: Matcher[]): Matcher {
   if (list.length === 0) return () => true;
   if (list.length === 1) return list[0]!;
   if (list.length === 2) {
-    const [a, b] = list as [Matcher, Matcher];
+    // Indexed, not destructured: destructuring runs the iterator protocol, in cold code too.
+    const a = list[0]!;
+    const b = list[1]!;
     return (doc) => a(doc) && b(doc);
   }
   return (doc) => {
@@ -119,6 +121,11 @@ export function allOf(list: Matcher[]): Matcher {
 
 export function anyOf(list: Matcher[]): Matcher {
   if (list.length === 1) return list[0]!;
+  if (list.length === 2) {
+    const a = list[0]!;
+    const b = list[1]!;
+    return (doc) => a(doc) || b(doc);
+  }
   return (doc) => {
     for (let i = 0; i < list.length; i++) if (list[i]!(doc)) return true;
     return false;
@@ -168,13 +175,26 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-export function isValidRegex(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
+/** Patterns by their text: many conditions test the same few ("/handbags/"), each compiled once. */
+const PATTERNS = new Map<string, RegExp | null>();
+const MAX_PATTERNS = 256;
+
+/**
+ * The regular expression of a pattern without flags, or undefined when it is not one. Shared
+ * between conditions: without the "g" or "y" flag a RegExp keeps no state between tests.
+ */
+export function patternOf(source: string): RegExp | undefined {
+  let re = PATTERNS.get(source);
+  if (re === undefined) {
+    try {
+      re = new RegExp(source);
+    } catch {
+      re = null;
+    }
+    if (PATTERNS.size >= MAX_PATTERNS) PATTERNS.clear();
+    PATTERNS.set(source, re);
   }
+  return re ?? undefined;
 }
 
 /** A regex sees at most this many characters of a string (its start): matching time stays bounded. */

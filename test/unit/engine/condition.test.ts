@@ -215,6 +215,25 @@ describe('errors', () => {
     expect(err({ '__proto__.x': 1 })).toMatch(/bad path/);
     expect(err([1])).toMatch(/must be an object/);
   });
+  it('a path split once for many clauses still reads each document, and a bad one throws every time, where it sits', () => {
+    const first = compileCondition({ 'metrics.orders': 1 });
+    const second = compileCondition({ 'metrics.orders': { $gte: 2 } });
+    expect([first({ metrics: { orders: 1 } }), second({ metrics: { orders: 1 } }), second({ metrics: { orders: 3 } })]).toEqual([true, false, true]);
+    expect(err({ 'a..b': 1 }, 'segments[0].when')).toBe('segments[0].when.a..b: bad path "a..b"');
+    expect(err({ $or: [{ 'a..b': 1 }] }, 'segments[1].when')).toBe('segments[1].when.$or[0].a..b: bad path "a..b"');
+  });
+  it('a pattern or a version named by many conditions is read once, and a bad one refused every time', () => {
+    const a = compileCondition({ url: { $regex: '/bags/' } });
+    const b = compileCondition({ url: { $regex: '/bags/' }, n: 1 });
+    expect([a({ url: '/bags/1' }), b({ url: '/bags/1', n: 1 }), b({ url: '/bags/1', n: 2 }), a({ url: '/shoes/' })]).toEqual([true, true, false, false]);
+    expect(err({ a: { $regex: '(' } })).toMatch(/bad regular expression/);
+    expect(err({ b: { $regex: '(' } })).toMatch(/^b\.\$regex: bad regular expression/);
+    const older = compileCondition({ v: { $vlt: '2.0.0' } });
+    const newer = compileCondition({ v: { $vgte: '2.0.0' } });
+    expect([older({ v: '1.9.9' }), newer({ v: '1.9.9' }), older({ v: '2.0.0' }), newer({ v: '2.0.0' })]).toEqual([true, false, false, true]);
+    expect(err({ v: { $vgt: 'latest' } })).toMatch(/version/);
+    expect(err({ w: { $vgt: 'latest' } })).toMatch(/^w\.\$vgt: .*version/);
+  });
   it('lists the operators it knows', () => {
     expect(KNOWN_OPERATORS).toContain('$elemMatch');
     expect(KNOWN_OPERATORS).toContain('$vgte');

@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import sift from 'sift';
 import { describe, expect, it } from 'vitest';
-import { compileCondition, compilePath, compileValueTest, tooDeep } from '../../../src/condition';
+import { compileCondition, compilePath, compileQuery, compileValueTest, ConditionError, MAX_NESTING, tooDeep, type Matcher } from '../../../src/condition';
+import { formatPath } from '../../../src/condition/values';
 
 const scalar = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(0.5, 'a', 'b', 'c', '', 'B'), fc.boolean(), fc.constant(null));
 const leaf: fc.Arbitrary<unknown> = fc.oneof(
@@ -126,6 +127,49 @@ describe('the nesting check', () => {
         expect(tooDeep(plain, limit)).toEqual(stackTooDeep(plain, limit));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('compiles as the walk first, then the compiler: the same error or the same answers', () => {
+    // The reference: today's order, the nesting walk always and first (compileQuery alone counts nothing).
+    const reference = (cond: Record<string, unknown>): Matcher => {
+      const deep = tooDeep(cond);
+      if (deep) throw new ConditionError(formatPath('', deep), `is nested deeper than ${MAX_NESTING} levels`);
+      return compileQuery(cond, '');
+    };
+    const outcome = (compile: () => Matcher, docs: unknown[]): unknown => {
+      try {
+        const m = compile();
+        return docs.map((d) => m(d));
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const base = fc.oneof(
+      fc.record({ a: scalar }),
+      fc.record({ 'items.n': fc.record({ $gte: small, $lt: small }) }),
+      fc.record({ a: fc.record({ $in: fc.array(scalar, { maxLength: 3 }) }) }),
+      fc.record({ a: fc.constantFrom({ $bad: 1 }, { $regex: '(' }, [1], { $exists: 'yes' }) }),
+    );
+    /** Ways to wrap a condition one or two levels deeper: as queries (counted), or as literal values. */
+    const query = [
+      (c: unknown) => ({ $not: c }),
+      (c: unknown) => ({ $and: [c] }),
+      (c: unknown) => ({ $or: [{ a: 1 }, c] }),
+      (c: unknown) => ({ items: { $elemMatch: c } }),
+    ];
+    const literal = [(c: unknown) => ({ a: [c] }), (c: unknown) => ({ a: { $eq: c } }), (c: unknown) => ({ items: { $elemMatch: { $not: { $elemMatch: c } } } })];
+    const wraps = fc.oneof(
+      fc.array(fc.constantFrom(...query, ...literal), { maxLength: 110 }),
+      // Around the limit, queries only: where the count alone decides.
+      fc.array(fc.constantFrom(...query), { minLength: 30, maxLength: 110 }),
+    );
+    fc.assert(
+      fc.property(base, wraps, fc.array(doc, { maxLength: 3 }), (b, wraps, docs) => {
+        const cond = wraps.reduce<unknown>((c, w) => w(c), b) as Record<string, unknown>;
+        expect(outcome(() => compileCondition(cond), docs)).toEqual(outcome(() => reference(cond), docs));
+      }),
+      { numRuns: 1500 },
     );
   });
 
