@@ -65,8 +65,8 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
   for (const s of scores) for (const key of new Set(s.inputs.map(keyOf))) push(scoreReaders, key, s);
   const scoreInputs = new Set(scores.flatMap((s) => s.inputs));
   for (const p of scoreInputs) usedPaths.add(p);
-  /** every used path and all its prefixes ("labels.complaint.ageDays", "labels.complaint", "labels") */
-  const usedPrefixes = new Set([...usedPaths].flatMap((p) => p.split('.').map((_, i, segs) => segs.slice(0, i + 1).join('.'))));
+  /** every used path and all its prefixes ("labels.complaint.ageDays", "labels.complaint", "labels"); only later events and timers ask, so built on first use */
+  let usedPrefixes: Set<string> | undefined;
   const hasUsedParent = (path: string) => {
     for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) if (usedPaths.has(path.slice(0, i))) return true;
     return false;
@@ -86,13 +86,19 @@ export function buildGraph(config: MicrosegConfig, metrics: CompiledMetric[], sc
     order,
     readers,
     thresholds,
-    readersUnder: byRoot([...readers, ...[...thresholds].map(([k, t]): [string, number[]] => [k, t.positions])]),
+    readersUnder: byRoot(readerLists(readers, thresholds)),
     scoreReaders,
     scoreReadersUnder: byRoot(scoreReaders),
-    isUsed: memo((path) => usedPrefixes.has(path) || hasUsedParent(path)),
+    isUsed: memo((path) => (usedPrefixes ??= prefixesOf(usedPaths)).has(path) || hasUsedParent(path)),
     dayThresholds: memo(thresholdsOf),
     decisionReads: decisionReads(config.suppressions ?? []),
   };
+}
+
+/** The readers of each key, then the thresholded segments of each key, without copying either map. */
+function* readerLists(readers: Map<string, number[]>, thresholds: Map<string, Thresholds>): Iterable<[string, number[]]> {
+  yield* readers;
+  for (const [key, t] of thresholds) yield [key, t.positions];
 }
 
 /**
@@ -231,16 +237,38 @@ function splitPath(path: string): { root: string; id: string | undefined } {
   return { root: path.slice(0, a), id: path.slice(a + 1, b < 0 ? undefined : b) };
 }
 
-/** root → everything registered under it ("profile" → readers of profile.hour, profile.device, …). */
-function byRoot<T>(entries: Iterable<[string, T[]]>): Map<string, T[]> {
-  const out = new Map<string, Set<T>>();
-  for (const [key, list] of entries) {
-    const root = key.split('.')[0]!;
-    const set = out.get(root) ?? new Set<T>();
-    for (const x of list) set.add(x);
-    out.set(root, set);
+/** Every path and each of its dotted prefixes: "a.b.c" → "a", "a.b", "a.b.c". */
+export function prefixesOf(paths: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const p of paths) {
+    for (let i = p.indexOf('.'); i > 0; i = p.indexOf('.', i + 1)) out.add(p.slice(0, i));
+    out.add(p);
   }
-  return new Map([...out].map(([k, v]) => [k, [...v]]));
+  return out;
+}
+
+/**
+ * root → everything registered under it ("profile" → readers of profile.hour, profile.device, …),
+ * each once, in first-registered order. One list per root and a seen-set only when a root has
+ * several keys (the common root of one key is copied as is).
+ */
+export function byRoot<T>(entries: Iterable<[string, T[]]>): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  const seen = new Map<string, Set<T>>();
+  for (const [key, list] of entries) {
+    const dot = key.indexOf('.');
+    const root = dot < 0 ? key : key.slice(0, dot);
+    const into = out.get(root);
+    if (!into) {
+      const set = new Set(list);
+      seen.set(root, set);
+      out.set(root, set.size === list.length ? list.slice() : [...set]);
+      continue;
+    }
+    const set = seen.get(root)!;
+    for (const x of list) if (!set.has(x)) set.add(x), into.push(x);
+  }
+  return out;
 }
 
 /** Asked on every event and clock check, for a few paths: computed once per path. */
