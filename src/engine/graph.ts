@@ -198,11 +198,13 @@ function readsByKey(paths: Map<string, unknown[]>): Map<string, number[] | null>
   const out = new Map<string, number[] | null>();
   for (const [path, operands] of paths) {
     const key = keyOf(path);
-    const cs = out.has(key) ? out.get(key) : [];
-    const mine: number[] = [];
+    let cs = out.get(key);
+    if (cs === null) continue; // read some other way already: stays so
     // Only a keyed value ("metrics.orders"), read whole: a root or a path below the key may change unreported.
     const whole = path === key && key.includes('.');
-    out.set(key, cs && whole && eachComparison(operands, (_, c) => mine.push(c)) ? [...cs, ...mine] : null);
+    const list = cs ?? [];
+    cs = whole && eachComparison(operands, (_, c) => list.push(c)) ? list : null;
+    out.set(key, cs);
   }
   return out;
 }
