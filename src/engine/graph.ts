@@ -150,21 +150,25 @@ function compileSegments(defs: SegmentDef[], checkPath: (path: string, at: strin
   // Dependency order: a segment comes after the segments its rule names; fallbacks come last.
   const order: number[] = [];
   const mark = new Uint8Array(defs.length); // 0 new, 1 visiting, 2 done
-  const visit = (i: number, stack: number[]) => {
+  /** the segments being visited, outermost first (one list, pushed and popped: no copy per step) */
+  const stack: number[] = [];
+  const visit = (i: number) => {
     if (mark[i] === 2) return;
     if (mark[i] === 1) {
       const cycle = [...stack.slice(stack.indexOf(i)), i].map((j) => defs[j]!.id).join(' → ');
       throw new ConditionError(`segments[${i}].when.segments`, `segment cycle: ${cycle}`);
     }
     mark[i] = 1;
+    stack.push(i);
     for (const d of compiled[i]!.deps) {
       if (defs[d]!.fallback) throw new ConditionError(`segments[${i}].when.segments`, `cannot depend on the fallback segment "${defs[d]!.id}"`);
-      visit(d, [...stack, i]);
+      visit(d);
     }
+    stack.pop();
     mark[i] = 2;
     order.push(i);
   };
-  defs.forEach((d, i) => !d.fallback && visit(i, []));
+  defs.forEach((d, i) => !d.fallback && visit(i));
   defs.forEach((d, i) => d.fallback && order.push(i));
 
   const position = new Map(order.map((ci, pos) => [ci, pos]));
