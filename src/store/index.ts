@@ -12,6 +12,7 @@ import { createQueue, type Queue } from './queue';
 import { createPlace } from './place';
 import { createIdleTask } from './idle';
 import { byTime, COUNT, UPKEPT, type KvKey, type KvSchema, type Upkept } from './schema';
+import { upkeepNeeded } from './upkeep';
 
 export { readLocal, writeLocal, removeLocal } from './local';
 export type { KvKey, KvSchema } from './schema';
@@ -41,8 +42,6 @@ export interface StoreOptions {
 export type StoreMode = 'indexeddb' | 'memory';
 
 const UPKEEP_DELAY = 5000;
-/** The upkeep runs at least this often even when the last one left nothing for it to do. */
-const UPKEEP_EVERY = DAY;
 const NO_RECORDS = new Map<string, unknown>();
 
 /** The SDK's storage: raw events, typed records and the outbox's queue, in IndexedDB or in memory. */
@@ -77,6 +76,26 @@ export interface Store {
   close(): void;
 }
 
+/** Retention and the bound in full, when the last run (any tab's) left them work. */
+function upkeepRun(settings: () => Omit<Upkept, 'oldest'>, report: Reporter) {
+  let due = true;
+  return {
+    /** What the start read says of the last run. */
+    read(kv: Map<string, unknown>): void {
+      due = upkeepNeeded(kv.get(UPKEPT) as Upkept | undefined, kv.get(COUNT), settings());
+    },
+    async run(target: IndexedDbBackend | null): Promise<void> {
+      if (!due) return;
+      due = false;
+      try {
+        await target?.upkeep(settings());
+      } catch (cause) {
+        report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
+      }
+    },
+  };
+}
+
 export function createStore(options: StoreOptions): Store {
   const { name, report } = options;
   const now = options.now ?? Date.now;
@@ -100,28 +119,12 @@ export function createStore(options: StoreOptions): Store {
   });
   const { writer, journal } = place;
   const upkeep = createIdleTask(options.upkeepDelay ?? UPKEEP_DELAY, () => writer.busy, () => runUpkeep(place.durable));
-  /** The upkeep has work on this page (as the start read saw it). */
-  let upkeepDue = true;
+  const pruning = upkeepRun(() => ({ at: now(), retention, maxEvents }), report);
 
-  /** Whether the last upkeep (any tab's) left work: events past the bound or the retention, other settings, or a day gone by. */
-  function upkeepNeeded(last: Upkept | undefined, count: unknown): boolean {
-    if (!last || typeof last !== 'object' || last.retention !== retention || last.maxEvents !== maxEvents) return true;
-    const t = now();
-    if (typeof last.at !== 'number' || t < last.at || t - last.at >= UPKEEP_EVERY) return true;
-    if (typeof count !== 'number' || count > maxEvents) return true;
-    return typeof last.oldest === 'number' && last.oldest < t - retention;
-  }
-
-  /** Retention and the bound in full, when they have work: when the page is idle after the start, or when it closes before. */
+  /** Once per page: when it is idle after the start, or when it closes before. */
   async function runUpkeep(target: IndexedDbBackend | null): Promise<void> {
     start = null; // the start is over: reads go to the database again
-    if (!upkeepDue) return;
-    upkeepDue = false;
-    try {
-      await target?.upkeep({ at: now(), retention, maxEvents });
-    } catch (cause) {
-      report({ code: 'storage-failed', message: `pruning old events failed (${describe(cause)})`, cause });
-    }
+    await pruning.run(target);
   }
 
   /** Consent granted: open IndexedDB, read what the start needs, then move what memory holds (and any journal) into it. */
@@ -132,7 +135,7 @@ export function createStore(options: StoreOptions): Store {
     const read: StartRead | undefined = await target.start(journaled).catch(() => undefined);
     const recovered = journaled.filter((e) => !read?.seen.has(e.id));
     start = read ? { kv: read.kv, taken: new Set() } : null;
-    upkeepDue = !read || upkeepNeeded(read.kv.get(UPKEPT) as Upkept | undefined, read.kv.get(COUNT));
+    if (read) pruning.read(read.kv);
     const held = place.memory.take();
     writer.prepend([...recovered, ...held.events], held.kv);
     place.use(target);

@@ -3,7 +3,7 @@
 // event's time), and the number of events is a running count (the `eventCount` record) that every
 // transaction adding or deleting chunks keeps in step. A write past the bound deletes the oldest
 // whole chunks at once; the rest (retention, trimming a chunk) waits until the page is idle.
-import { byTime, chunkOf, COUNT, countOf, firstOf, stampOf, type Chunk } from './schema';
+import { byTime, chunkOf, COUNT, countOf, firstOf, stampOf, type Chunk, type Upkept } from './schema';
 import { request, walk } from './idb';
 
 export interface TrimOptions {
@@ -19,6 +19,17 @@ export interface TrimOptions {
 export async function readCount(kv: IDBObjectStore): Promise<number | undefined> {
   const count = await request(kv.get(COUNT));
   return typeof count === 'number' && count >= 0 ? count : undefined;
+}
+
+/** The upkeep runs at least this often even when the last one left nothing for it to do. */
+const UPKEEP_EVERY = 86_400_000;
+
+/** Whether the last upkeep (any tab's) left work: events past the bound or the retention, other settings, or a day gone by. */
+export function upkeepNeeded(last: Upkept | undefined, count: unknown, here: Omit<Upkept, 'oldest'>): boolean {
+  if (!last || typeof last !== 'object' || last.retention !== here.retention || last.maxEvents !== here.maxEvents) return true;
+  if (typeof last.at !== 'number' || here.at < last.at || here.at - last.at >= UPKEEP_EVERY) return true;
+  if (typeof count !== 'number' || count > here.maxEvents) return true;
+  return typeof last.oldest === 'number' && last.oldest < here.at - here.retention;
 }
 
 /** The oldest stored event's time (null: none), from the first key: keys sort by their first event's time. */
