@@ -5,7 +5,7 @@
 import { isPlainObject } from '../shared/util';
 import { compileFieldOperator, compileQueryOperator, fastEquals, fastRange, isElemMatchValueForm, isModifier, isOperatorObject, operatorSpec } from './operators';
 import { pathSegments, readPath } from './paths';
-import { allOf, ConditionError, formatPath, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
+import { allOf, ConditionError, formatPath, isQueryable, join, MAX_NESTING, some, equals, tooDeep, type Condition, type Matcher, type ResolvedTest, type Test } from './values';
 
 /**
  * Compiles a condition once; the matcher is then called per evaluation. `path` is where the
@@ -67,7 +67,7 @@ export function compileQuery(cond: unknown, path: string): Matcher {
   // loop rather than a function of its own: a fresh process pays for every function it first calls.
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    const at = path ? `${path}.${key}` : key;
+    const at = join(path, key);
     if (key.charCodeAt(0) === DOLLAR) clause = compileQueryOperator(key, cond[key], at, compileQuery);
     else {
       const segs = pathSegments(key, at);
@@ -175,7 +175,6 @@ export function elementTest(operand: unknown, at: string): Test {
     return (el) => t(el);
   }
   const q = compileQuery(operand, at);
-  // A document or an array (isDocument or Array.isArray, without their two calls per element).
-  return (el) => typeof el === 'object' && el !== null && (Array.isArray(el) || !(el instanceof Date)) && q(el);
+  return (el) => isQueryable(el) && q(el);
 }
 

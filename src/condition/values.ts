@@ -101,6 +101,8 @@ export const formatPath = (base: string, keys: (string | number)[]) =>
 
 /** A document (sub-)object: a plain object, not an array and not a Date (a value of its own type). */
 export const isDocument = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && !(v instanceof Date);
+/** A document or an array: what a query can look inside (one test, asked per element). */
+export const isQueryable = (v: unknown): v is object => typeof v === 'object' && v !== null && !(v instanceof Date);
 
 export const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 

@@ -255,8 +255,7 @@ export function prefixesOf(paths: Iterable<string>): Set<string> {
 
 /**
  * root → everything registered under it ("profile" → readers of profile.hour, profile.device, …),
- * each once, in first-registered order. One list per root and a seen-set only when a root has
- * several keys (the common root of one key is copied as is).
+ * each once, in first-registered order: one list per root, and beside it the set of what it holds.
  */
 export function byRoot<T>(entries: Iterable<[string, T[]]>): Map<string, T[]> {
   const out = new Map<string, T[]>();

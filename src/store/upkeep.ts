@@ -5,6 +5,7 @@
 // whole chunks at once; the rest (retention, trimming a chunk) waits until the page is idle.
 import { byTime, chunkOf, COUNT, countOf, firstOf, stampOf, type Chunk, type Upkept } from './schema';
 import { request, walk } from './idb';
+import { DAY } from '../shared/constants';
 
 export interface TrimOptions {
   /** Raw events older than this go. */
@@ -22,7 +23,7 @@ export async function readCount(kv: IDBObjectStore): Promise<number | undefined>
 }
 
 /** The upkeep runs at least this often even when the last one left nothing for it to do. */
-const UPKEEP_EVERY = 86_400_000;
+const UPKEEP_EVERY = DAY;
 
 /** Whether the last upkeep (any tab's) left work: events past the bound or the retention, other settings, or a day gone by. */
 export function upkeepNeeded(last: Upkept | undefined, count: unknown, here: Omit<Upkept, 'oldest'>): boolean {
