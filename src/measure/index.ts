@@ -88,7 +88,9 @@ export function createMeasurement(deps: MeasureDeps): Measurement {
   const journeys = createJourneys({
     now,
     segments: deps.segments,
-    events: (since) => store.events(since),
+    events: (since, known) => store.eventsSince(since, known),
+    scanned: () => store.get('journeysScan'),
+    saveScan: (scan) => store.put('journeysScan', scan),
     update: (change) => store.update<JourneyState>('journeys', change),
     read: () => store.get<JourneyState>('journeys'),
     onExposure: (x) => {

@@ -9,6 +9,7 @@
 // and outcome ids derive from the exposing event's id, so a resend is the same message.
 import type { JourneyDef, MicrosegConfig } from '../config/types';
 import type { TrackedEvent } from '../shared/types';
+import type { StoredEvents } from '../store';
 import { parseDuration } from '../config/time';
 import { dict } from '../shared/dict';
 import { setTimer } from '../shared/timer';
@@ -54,6 +55,16 @@ interface Step {
   within: number;
   exposes(e: TrackedEvent): boolean;
   isGoal(e: TrackedEvent): boolean;
+}
+
+/**
+ * What the last settling scan read: the stored batches it checked against these windows. A batch never
+ * changes, so the next scan reads only the batches stored since (a start stays flat in history), unless a
+ * window is open that this scan did not check (then it reads them all again).
+ */
+export interface JourneyScan {
+  batches: string[];
+  windows: string[];
 }
 
 type Change = { exposure: JourneyExposure } | { outcome: JourneyOutcome };
@@ -114,6 +125,8 @@ function bound(s: JourneyState): JourneyState {
   return s;
 }
 
+const sameList = (a: string[], b: unknown) => Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]);
+
 const inWindow = (e: TrackedEvent, o: JourneyExposure) => e.id !== o.exposure && e.ts >= o.at && e.ts <= o.until;
 
 function settle(s: JourneyState, o: JourneyExposure, t: number, goal?: TrackedEvent): Change[] {
@@ -172,8 +185,11 @@ export interface JourneyDeps {
   now: () => number;
   /** The visitor's segments now. */
   segments: () => string[];
-  /** Stored events (every tab's) since a time, oldest first. */
-  events: (since: number) => Promise<TrackedEvent[]>;
+  /** Stored events (every tab's) since a time, oldest first, but none of the stored batches `known` names. */
+  events: (since: number, known?: ReadonlySet<string>) => Promise<StoredEvents>;
+  /** The last scan, kept beside the windows. */
+  scanned: () => Promise<JourneyScan | undefined>;
+  saveScan: (scan: JourneyScan) => void;
   /** Read, change and write the stored state in one transaction; false when nothing can be stored. */
   update: (change: (stored: JourneyState | undefined) => JourneyState) => Promise<boolean>;
   /** The stored state, only read (the first read of a page is the store's start read). */
@@ -293,8 +309,12 @@ export function createJourneys(deps: JourneyDeps): Journeys {
     if (!configured) return;
     await transact(READ); // the stored windows, as they are now
     if (!state.open.length) return;
-    const events = await deps.events(Math.min(...state.open.map((o) => o.at)));
+    const windows = state.open.map((o) => o.key);
+    const last = await deps.scanned();
+    const known = last && windows.every((key) => last.windows.includes(key)) ? new Set(last.batches) : undefined;
+    const { events, batches } = await deps.events(Math.min(...state.open.map((o) => o.at)), known);
     await transact((s) => closeWindows(s, steps, events, now()));
+    if (!last || !sameList(batches, last.batches) || !sameList(windows, last.windows)) deps.saveScan({ batches, windows });
   }
 
   return {

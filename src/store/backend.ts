@@ -18,14 +18,23 @@ export interface Backend {
   get(key: string): Promise<unknown>;
   /** Read, change and write one record in one transaction; false (without calling `change`) when not durable. */
   update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean>;
-  /** Raw events with `ts >= since`, in no particular order. */
-  events(since: number): Promise<TrackedEvent[]>;
+  /**
+   * Raw events with `ts >= since`, in no particular order, but none of the stored batches `known` names
+   * (they are not read at all); `batches` names every stored batch that holds events from `since` on.
+   */
+  events(since: number, known?: ReadonlySet<string>): Promise<StoredEvents>;
   /** Adds messages to the queue; keeps the newest `max`; resolves with how many older ones went. */
   enqueue(messages: Message[], max: number): Promise<number>;
   /** The oldest `count` messages. */
   peek(count: number): Promise<Message[]>;
   dequeue(ids: string[]): Promise<void>;
   close(): void;
+}
+
+/** Raw events, and the names of the stored batches (chunks) they are kept in: a batch never changes. */
+export interface StoredEvents {
+  events: TrackedEvent[];
+  batches: string[];
 }
 
 /** Why a durable backend gave up: the store falls back to memory with this. */
@@ -64,7 +73,7 @@ export function createMemoryBackend(maxEvents: number): MemoryBackend {
       return false;
     },
     async events(since) {
-      return [...events.values()].filter((e) => e.ts >= since).sort(byTime);
+      return { events: [...events.values()].filter((e) => e.ts >= since).sort(byTime), batches: [] };
     },
     async enqueue(messages, max) {
       for (const m of messages) queue.set(m.id, m);

@@ -7,6 +7,7 @@ import { describe, type Reporter } from '../shared/errors';
 import { DAY } from '../shared/constants';
 import { clearLocal } from './local';
 import type { IndexedDbBackend, StartRead } from './indexeddb';
+import type { StoredEvents } from './backend';
 import { deleteDatabase, idbFactory } from './idb';
 import { createQueue, type Queue } from './queue';
 import { createPlace } from './place';
@@ -16,7 +17,7 @@ import { upkeepNeeded } from './upkeep';
 
 export { readLocal, writeLocal, removeLocal } from './local';
 export type { KvKey, KvSchema } from './schema';
-export type { Message } from './backend';
+export type { Message, StoredEvents } from './backend';
 export type { Queue } from './queue';
 
 export interface StoreOptions {
@@ -61,6 +62,11 @@ export interface Store {
   update<T>(key: string, change: (stored: T | undefined) => T): Promise<boolean>;
   /** Raw events (retained ones), oldest first. */
   events(since?: number): Promise<TrackedEvent[]>;
+  /**
+   * Raw events since a time, oldest first, without reading the stored batches `known` names (a batch
+   * never changes: what was checked once need not be read again); `batches` names every one from then on.
+   */
+  eventsSince(since: number, known?: ReadonlySet<string>): Promise<StoredEvents>;
   /** The messages waiting for the collector. */
   readonly outbox: Queue;
   /** The page is going away: flush, and journal what is not committed yet. */
@@ -163,6 +169,15 @@ export function createStore(options: StoreOptions): Store {
     else writer.put(key, value);
   }
 
+  /** Raw events since a time, oldest first, but none of the stored batches `known` names; with every stored batch's name from then on. */
+  async function eventsSince(since: number, known?: ReadonlySet<string>): Promise<StoredEvents> {
+    const byId = new Map<string, TrackedEvent>();
+    const stored = await upkeep.busy(() => place.backend.events(since, known));
+    for (const e of stored.events) byId.set(e.id, e);
+    for (const e of writer.uncommitted()) byId.set(e.id, e);
+    return { events: [...byId.values()].filter((e) => e.ts >= since).sort(byTime), batches: stored.batches };
+  }
+
   return {
     get mode(): StoreMode {
       return place.persisting ? 'indexeddb' : 'memory';
@@ -195,12 +210,8 @@ export function createStore(options: StoreOptions): Store {
     },
 
     /** Raw events (retained ones), oldest first. */
-    async events(since = 0): Promise<TrackedEvent[]> {
-      const byId = new Map<string, TrackedEvent>();
-      for (const e of await upkeep.busy(() => place.backend.events(since))) byId.set(e.id, e);
-      for (const e of writer.uncommitted()) byId.set(e.id, e);
-      return [...byId.values()].filter((e) => e.ts >= since).sort(byTime);
-    },
+    events: async (since = 0): Promise<TrackedEvent[]> => (await eventsSince(since)).events,
+    eventsSince,
 
     /** The messages waiting for the collector (src/measure/outbox.ts). */
     outbox: createQueue('outbox', name, async () => (place.persisting && (await place.opened())) || place.memory, () => place.memory),

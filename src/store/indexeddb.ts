@@ -169,10 +169,21 @@ export function createIndexedDbBackend(options: IndexedDbOptions): IndexedDbBack
       });
       return true;
     },
-    events: (since) =>
+    events: (since, known) =>
       read('chunks', async (tx) => {
-        const chunks = await request(tx.objectStore('chunks').index('last').getAll(IDBKeyRange.lowerBound(since)) as IDBRequest<Chunk[]>);
-        return chunks.flatMap((chunk) => chunk.events.filter((e) => e.ts >= since));
+        const store = tx.objectStore('chunks');
+        const range = IDBKeyRange.lowerBound(since);
+        let chunks: Chunk[];
+        let batches: string[];
+        if (known?.size) {
+          // Only the names first: a batch already known is never read (nor its events copied out).
+          batches = (await request(store.index('last').getAllKeys(range))).map(String);
+          chunks = await Promise.all(batches.filter((key) => !known.has(key)).map((key) => request(store.get(key) as IDBRequest<Chunk>)));
+        } else {
+          chunks = await request(store.index('last').getAll(range) as IDBRequest<Chunk[]>);
+          batches = chunks.map((chunk) => chunk.key);
+        }
+        return { events: chunks.flatMap((chunk) => chunk.events.filter((e) => e.ts >= since)), batches };
       }),
     enqueue: async (messages, max) => enqueue(await connect(), messages, max),
     peek: async (count) => transact(await connect(), QUEUE, 'readonly', (tx) => request(tx.objectStore(QUEUE).index('ts').getAll(undefined, count) as IDBRequest<Message[]>)),

@@ -2,7 +2,7 @@
 // typed key-value records.
 import type { TrackedEvent } from '../shared/types';
 import type { EngineState } from '../engine/types';
-import type { JourneyState } from '../measure/journeys';
+import type { JourneyScan, JourneyState } from '../measure/journeys';
 
 /**
  * Raw events are stored in chunks, one record per flush: IndexedDB's cost is per record, so a
@@ -25,6 +25,8 @@ export interface KvSchema {
   /** Campaign exposure history (checked when read). */
   exposures: unknown;
   journeys: JourneyState;
+  /** What the last settling scan of the journeys read (src/measure/journeys.ts). */
+  journeysScan: JourneyScan;
   /** The last good configuration document (config/sync.ts). */
   config: unknown;
   /** Raw events stored: kept in step by every transaction that adds or deletes chunks. */

@@ -244,3 +244,68 @@ describe('journey steps', () => {
     expect(next.outcomes.map((o) => [o.journey, o.outcome])).toEqual([['welcome-step', 'progression']]);
   });
 });
+
+describe('settling from stored events', () => {
+  /** Stored event batches (chunks) read while `during` runs: their values, not their names. */
+  async function chunksRead(during: () => Promise<void>): Promise<number> {
+    let read = 0;
+    const count = (req: IDBRequest) => req.addEventListener('success', () => (read += Array.isArray(req.result) ? req.result.length : req.result ? 1 : 0));
+    const { get } = IDBObjectStore.prototype;
+    const { getAll } = IDBIndex.prototype;
+    vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(function (this: IDBObjectStore, key) {
+      const req = get.call(this, key);
+      if (this.name === 'chunks') count(req);
+      return req;
+    });
+    vi.spyOn(IDBIndex.prototype, 'getAll').mockImplementation(function (this: IDBIndex, query, n) {
+      const req = getAll.call(this, query, n);
+      if (this.objectStore.name === 'chunks') count(req);
+      return req;
+    });
+    await during();
+    vi.restoreAllMocks();
+    return read;
+  }
+
+  it('a start reads only the stored events no earlier start checked against its windows', async () => {
+    const name = 'journeys-incremental';
+    const first = start(name);
+    await first.ms.ready;
+    expose(first.ms); // a 3-day window opens
+    for (let i = 0; i < 1200; i++) first.ms.track('view_item', { category: 'shoes', i });
+    await first.ms.flush();
+    first.ms.destroy();
+
+    vi.setSystemTime(T0 + HOUR);
+    const second = start(name); // checks the stored events against the window once
+    await second.ms.ready;
+    await settle(() => false, 100);
+    await second.ms.flush();
+    second.ms.destroy();
+
+    vi.setSystemTime(T0 + 2 * HOUR);
+    const third = start(name);
+    const read = await chunksRead(async () => {
+      await third.ms.ready;
+      await settle(() => false, 100);
+      await third.ms.flush();
+    });
+    expect(read).toBe(0);
+    third.ms.destroy();
+
+    // A goal stored since, by a page that settled nothing (it had no journeys): the next start reads it.
+    vi.setSystemTime(T0 + 3 * HOUR);
+    const quiet = createMicroseg({ config: { ...config, journeys: [] }, autoPage: false, dbName: name });
+    open.push(quiet);
+    await quiet.ready;
+    quiet.track('purchase', { value: 200 });
+    await quiet.flush();
+    quiet.destroy();
+
+    vi.setSystemTime(T0 + 4 * HOUR);
+    const fourth = start(name);
+    await fourth.ms.ready;
+    await settle(() => fourth.outcomes.length > 0);
+    expect(fourth.outcomes.map((o) => [o.journey, o.outcome, o.goalAt])).toEqual([['welcome-step', 'progression', T0 + 3 * HOUR]]);
+  });
+});
