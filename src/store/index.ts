@@ -102,6 +102,14 @@ function upkeepRun(settings: () => Omit<Upkept, 'oldest'>, report: Reporter) {
   };
 }
 
+/** Stored events and the ones not committed yet, each id once, from `since` on, oldest first. */
+function withUncommitted(stored: StoredEvents, uncommitted: TrackedEvent[], since: number): StoredEvents {
+  const byId = new Map<string, TrackedEvent>();
+  for (const e of stored.events) byId.set(e.id, e);
+  for (const e of uncommitted) byId.set(e.id, e);
+  return { events: [...byId.values()].filter((e) => e.ts >= since).sort(byTime), batches: stored.batches };
+}
+
 export function createStore(options: StoreOptions): Store {
   const { name, report } = options;
   const now = options.now ?? Date.now;
@@ -169,14 +177,8 @@ export function createStore(options: StoreOptions): Store {
     else writer.put(key, value);
   }
 
-  /** Raw events since a time, oldest first, but none of the stored batches `known` names; with every stored batch's name from then on. */
-  async function eventsSince(since: number, known?: ReadonlySet<string>): Promise<StoredEvents> {
-    const byId = new Map<string, TrackedEvent>();
-    const stored = await upkeep.busy(() => place.backend.events(since, known));
-    for (const e of stored.events) byId.set(e.id, e);
-    for (const e of writer.uncommitted()) byId.set(e.id, e);
-    return { events: [...byId.values()].filter((e) => e.ts >= since).sort(byTime), batches: stored.batches };
-  }
+  const eventsSince = async (since: number, known?: ReadonlySet<string>): Promise<StoredEvents> =>
+    withUncommitted(await upkeep.busy(() => place.backend.events(since, known)), writer.uncommitted(), since);
 
   return {
     get mode(): StoreMode {
