@@ -313,7 +313,9 @@ export function createJourneys(deps: JourneyDeps): Journeys {
     const last = await deps.scanned();
     const known = last && windows.every((key) => last.windows.includes(key)) ? new Set(last.batches) : undefined;
     const { events, batches } = await deps.events(Math.min(...state.open.map((o) => o.at)), known);
-    await transact((s) => closeWindows(s, steps, events, now()));
+    // Most scans settle nothing: then no read-write transaction (a window another tab opened since is
+    // not in this scan's list, so the next scan reads every batch for it).
+    if (closeWindows(normalize(state), steps, events, now()).length) await transact((s) => closeWindows(s, steps, events, now()));
     if (!last || !sameList(batches, last.batches) || !sameList(windows, last.windows)) deps.saveScan({ batches, windows });
   }
 

@@ -230,6 +230,7 @@ describe('journey steps', () => {
     const transactions = vi.spyOn(IDBDatabase.prototype, 'transaction');
     const next = start('journeys-quiet');
     await next.ms.ready;
+    await settle(() => false, 100); // the start's scan of the stored events too
     await next.ms.flush();
     const journeyPuts = puts.mock.calls.filter(([, key]) => key === 'journeys').length;
     // Reading takes no read-write transaction of its own (it would queue behind every write, and they behind it).
