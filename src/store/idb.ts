@@ -43,8 +43,8 @@ export interface OpenHandlers {
   upgrade: (db: IDBDatabase, oldVersion: number, tx: IDBTransaction) => void;
   /** An older connection (another tab) keeps the upgrade waiting. */
   blocked: () => void;
-  /** A newer version wants this database: close it. */
-  blocking: (db: IDBDatabase) => void;
+  /** A newer version wants this database, or (`deleting`) another tab deletes it: close it. */
+  blocking: (db: IDBDatabase, deleting: boolean) => void;
   /** The browser closed the connection. */
   terminated: (db: IDBDatabase) => void;
 }
@@ -57,7 +57,7 @@ export function openDatabase(factory: IDBFactory, name: string, version: number,
     req.onerror = () => reject(req.error);
     req.onsuccess = () => {
       const db = req.result;
-      db.onversionchange = () => on.blocking(db);
+      db.onversionchange = (e) => on.blocking(db, e.newVersion === null);
       db.onclose = () => on.terminated(db);
       resolve(db);
     };

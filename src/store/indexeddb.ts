@@ -28,6 +28,8 @@ export interface IndexedDbOptions {
   cutoff: () => number;
   /** At most this many raw events stay. */
   maxEvents: number;
+  /** Another tab deleted the database (its forget()): this connection is closed for good. */
+  deleted: () => void;
 }
 
 export interface IndexedDbBackend extends Backend {
@@ -40,7 +42,7 @@ export interface IndexedDbBackend extends Backend {
 }
 
 /** One connection, opened on demand and again after the browser (or a newer tab) took it away. */
-function createConnection({ factory, name, report }: IndexedDbOptions) {
+function createConnection({ factory, name, report, deleted }: IndexedDbOptions) {
   let db: IDBDatabase | null = null;
   let opening: Promise<IDBDatabase> | null = null;
   let closed = false;
@@ -52,10 +54,15 @@ function createConnection({ factory, name, report }: IndexedDbOptions) {
     opening ??= openDatabase(factory, name, DB_VERSION, {
       upgrade: migrate,
       blocked: () => report({ code: 'storage-blocked', message: 'an older tab holds the database open; writes wait in memory' }),
-      // A newer tab wants to upgrade: step aside at once so we never freeze it.
-      blocking: (conn) => {
+      // A newer tab wants to upgrade: step aside at once so we never freeze it. One that deletes the
+      // database is forgetting the visitor: opening it again would bring the database back.
+      blocking: (conn, deleting) => {
         conn.close();
         if (db === conn) db = null;
+        if (deleting && !closed) {
+          closed = true;
+          deleted();
+        }
       },
       terminated: (conn) => {
         if (db === conn) db = null;

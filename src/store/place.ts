@@ -58,6 +58,12 @@ export function createPlace(options: PlaceOptions) {
     report({ code, message: `${message}; microseg keeps working in memory`, cause });
   }
 
+  /** Another tab erased the device: nothing more is stored here (its message to forget follows). */
+  function leave(): void {
+    stop(true);
+    options.left();
+  }
+
   /** IndexedDB once open (null when it failed and memory took over, or storing stopped). */
   async function opened(): Promise<IndexedDbBackend | null> {
     const target = idb;
@@ -69,6 +75,17 @@ export function createPlace(options: PlaceOptions) {
       if (idb === target) fallBackToMemory('storage-unavailable', `IndexedDB could not be opened (${describe(cause)})`, cause);
       return null;
     }
+  }
+
+  /** Storing stops: what waits to be written goes (and, `fresh`, what memory holds). Returns IndexedDB, still open. */
+  function stop(fresh: boolean): IndexedDbBackend | null {
+    const target = idb;
+    setPersisting(false);
+    writer.take();
+    idb = null;
+    if (fresh) memory = createMemoryBackend(maxEvents);
+    backend = memory;
+    return target;
   }
 
   return {
@@ -96,22 +113,17 @@ export function createPlace(options: PlaceOptions) {
         fallBackToMemory('storage-unavailable', 'IndexedDB is not available here');
         return false;
       }
-      idb = createIndexedDbBackend({ factory, name, report, cutoff: options.cutoff, maxEvents });
+      const deleted = () => {
+        if (idb === target) leave();
+      };
+      const target = createIndexedDbBackend({ factory, name, report, cutoff: options.cutoff, maxEvents, deleted });
+      idb = target;
       return true;
     },
     /** IndexedDB is open: reads go to it. */
     use(target: IndexedDbBackend): void {
       backend = target;
     },
-    /** Storing stops: what waits to be written goes (and, `fresh`, what memory holds). Returns IndexedDB, still open. */
-    stop(fresh: boolean): IndexedDbBackend | null {
-      const target = idb;
-      setPersisting(false);
-      writer.take();
-      idb = null;
-      if (fresh) memory = createMemoryBackend(maxEvents);
-      backend = memory;
-      return target;
-    },
+    stop,
   };
 }

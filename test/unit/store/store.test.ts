@@ -191,3 +191,24 @@ describe('the bound on raw events', () => {
     store.close();
   });
 });
+
+describe('another tab erases the device', () => {
+  it('a tab that still writes after another deleted the database does not create it again', async () => {
+    const errors: string[] = [];
+    const here = createStore({ name: 'erased', report: (e) => errors.push(e.code), now: () => T, upkeepDelay: 60_000 });
+    const there = createStore({ name: 'erased', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await here.persist();
+    here.append(event('a', T));
+    await here.flush();
+    await there.persist();
+    await there.erase(); // forget() in the other tab: its message to this tab is still on the way
+    here.append(event('b', T));
+    here.put('labels', ['late']);
+    await here.flush();
+    expect((await indexedDB.databases()).map((d) => d.name)).not.toContain('erased');
+    expect(here.mode).toBe('memory');
+    expect(errors).toEqual([]);
+    here.close();
+    there.close();
+  });
+});
