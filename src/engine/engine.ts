@@ -59,6 +59,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   let profile: Profile | undefined = state?.profile;
   let labels: LabelRecords = asRecords(state?.labels);
   const seen = seenIdsOf(state);
+  const replayed = state?.replayed;
   let pendingBackfill = metrics.fresh.size > 0 || rebuildHistory;
   /** ids ingested before backfill(), so it does not count them twice */
   const ingestedHere = new Set<string>();
@@ -113,7 +114,7 @@ export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engin
   /** Everything persisted but the metrics, copied. */
   const stateBesideMetrics = () => ({
     v: 1 as const, at: lastNow, campaigns: structuredClone(campaigns), memberships: membership.memberIds(), fingerprint,
-    seen: [...seen.ids.keys()], seenTs: [...seen.ids.values()], seenUpTo: Number.isFinite(seen.upTo) ? seen.upTo : undefined, activity: { ...activity }, profile: profile && structuredClone(profile), labels: structuredClone(recordList(labels)),
+    seen: [...seen.ids.keys()], seenTs: [...seen.ids.values()], seenUpTo: Number.isFinite(seen.upTo) ? seen.upTo : undefined, replayed, activity: { ...activity }, profile: profile && structuredClone(profile), labels: structuredClone(recordList(labels)),
   });
 
   // Windows that rolled and days that passed while the page was closed.

@@ -75,6 +75,11 @@ export interface EngineState {
   seenTs?: number[];
   /** events up to this time may be counted without their id in `seen` (see SeenIds) */
   seenUpTo?: number;
+  /**
+   * Stored batches of raw events whose every event from `from` on this state has counted (a start's
+   * replay read them): the next start's replay need not read them again. Set by the store's reader.
+   */
+  replayed?: { from: number; batches: string[] };
   activity: Activity;
   profile?: Profile;
   /** every label record (older versions stored a name → label object: still read) */

@@ -10,7 +10,7 @@ import type { Store } from '../store';
 const RECORD_LAG = MINUTE;
 
 export interface RestoreDeps {
-  store: Pick<Store, 'persist' | 'get' | 'events'>;
+  store: Pick<Store, 'persist' | 'get' | 'eventsSince'>;
   segments: Pick<SegmentRuntime, 'config' | 'restore' | 'ingest'>;
   labels: Pick<LabelsRuntime, 'restore'>;
   decisions: { restore(history: unknown): void };
@@ -19,6 +19,13 @@ export interface RestoreDeps {
   saveProfile: () => void;
   /** When this page started: its events are replayed when a config is already in force. */
   startedAt: number;
+}
+
+/** The batches a record has counted every event of from `since` on (a stored record is checked: any version wrote it). */
+function countedBatches(saved: EngineState, since: number): Set<string> | undefined {
+  const r = saved.replayed;
+  const usable = typeof r === 'object' && r !== null && typeof r.from === 'number' && r.from <= since && Array.isArray(r.batches);
+  return usable ? new Set(r.batches.filter((b) => typeof b === 'string')) : undefined;
 }
 
 export async function restoreStored(deps: RestoreDeps): Promise<void> {
@@ -36,7 +43,12 @@ export async function restoreStored(deps: RestoreDeps): Promise<void> {
   const wanted = Math.min(segments.config() ? deps.startedAt : Infinity, typeof saved?.at === 'number' ? saved.at - RECORD_LAG : Infinity);
   // Never before the record stops knowing what it counted by id: no event is counted twice.
   const since = saved && typeof saved.at === 'number' ? Math.max(wanted, replayableAfter(saved) + 1) : wanted;
-  await segments.restore(saved, Number.isFinite(since) ? await store.events(since) : []);
+  if (!saved || !Number.isFinite(since)) await segments.restore(saved, []);
+  else {
+    // The stored batches an earlier start read back are counted in the record: not read again.
+    const replay = await store.eventsSince(since, countedBatches(saved, since));
+    await segments.restore({ ...saved, replayed: { from: since, batches: replay.batches } }, replay.events);
+  }
   // Events a closed page could not commit: the engine counts each id once.
   for (const event of recovered) segments.ingest(event);
 }
