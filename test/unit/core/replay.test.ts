@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 import { createStore } from '../../../src/store';
+import { chunksRead } from '../store/chunk-reads';
 
 const T0 = Date.UTC(2026, 10, 23, 10);
 const config: MicrosegConfig = {
@@ -23,27 +24,6 @@ async function start(dbName = 'replay'): Promise<Microseg> {
   open.push(ms);
   await ms.ready;
   return ms;
-}
-
-/** Stored event batches (chunks) whose values are read while `during` runs. */
-async function chunksRead(during: () => Promise<void>): Promise<number> {
-  let read = 0;
-  const count = (req: IDBRequest) => req.addEventListener('success', () => (read += Array.isArray(req.result) ? req.result.length : req.result ? 1 : 0));
-  const { get } = IDBObjectStore.prototype;
-  const { getAll } = IDBIndex.prototype;
-  vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(function (this: IDBObjectStore, key) {
-    const req = get.call(this, key);
-    if (this.name === 'chunks') count(req);
-    return req;
-  });
-  vi.spyOn(IDBIndex.prototype, 'getAll').mockImplementation(function (this: IDBIndex, query, n) {
-    const req = getAll.call(this, query, n);
-    if (this.objectStore.name === 'chunks') count(req);
-    return req;
-  });
-  await during();
-  vi.restoreAllMocks();
-  return read;
 }
 
 /** What the engine counted: the value its segment condition saw. */

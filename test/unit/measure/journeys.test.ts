@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
 import type { JourneyExposure, JourneyOutcome } from '../../../src/measure';
+import { chunksRead } from '../store/chunk-reads';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -247,27 +248,6 @@ describe('journey steps', () => {
 });
 
 describe('settling from stored events', () => {
-  /** Stored event batches (chunks) read while `during` runs: their values, not their names. */
-  async function chunksRead(during: () => Promise<void>): Promise<number> {
-    let read = 0;
-    const count = (req: IDBRequest) => req.addEventListener('success', () => (read += Array.isArray(req.result) ? req.result.length : req.result ? 1 : 0));
-    const { get } = IDBObjectStore.prototype;
-    const { getAll } = IDBIndex.prototype;
-    vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(function (this: IDBObjectStore, key) {
-      const req = get.call(this, key);
-      if (this.name === 'chunks') count(req);
-      return req;
-    });
-    vi.spyOn(IDBIndex.prototype, 'getAll').mockImplementation(function (this: IDBIndex, query, n) {
-      const req = getAll.call(this, query, n);
-      if (this.objectStore.name === 'chunks') count(req);
-      return req;
-    });
-    await during();
-    vi.restoreAllMocks();
-    return read;
-  }
-
   it('a start reads only the stored events no earlier start checked against its windows', async () => {
     const name = 'journeys-incremental';
     const first = start(name);
