@@ -125,6 +125,10 @@ function bound(s: JourneyState): JourneyState {
   return s;
 }
 
+/** A stored scan is checked: another version of the SDK may have written it. */
+const isScan = (s: unknown): s is JourneyScan =>
+  typeof s === 'object' && s !== null && Array.isArray((s as JourneyScan).batches) && Array.isArray((s as JourneyScan).windows);
+
 const sameList = (a: string[], b: unknown) => Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]);
 
 const inWindow = (e: TrackedEvent, o: JourneyExposure) => e.id !== o.exposure && e.ts >= o.at && e.ts <= o.until;
@@ -311,12 +315,12 @@ export function createJourneys(deps: JourneyDeps): Journeys {
     if (!state.open.length) return;
     const windows = state.open.map((o) => o.key);
     const last = await deps.scanned();
-    const known = last && windows.every((key) => last.windows.includes(key)) ? new Set(last.batches) : undefined;
+    const known = isScan(last) && windows.every((key) => last.windows.includes(key)) ? new Set(last.batches) : undefined;
     const { events, batches } = await deps.events(Math.min(...state.open.map((o) => o.at)), known);
     // Most scans settle nothing: then no read-write transaction (a window another tab opened since is
     // not in this scan's list, so the next scan reads every batch for it).
     if (closeWindows(normalize(state), steps, events, now()).length) await transact((s) => closeWindows(s, steps, events, now()));
-    if (!last || !sameList(batches, last.batches) || !sameList(windows, last.windows)) deps.saveScan({ batches, windows });
+    if (!isScan(last) || !sameList(batches, last.batches) || !sameList(windows, last.windows)) deps.saveScan({ batches, windows });
   }
 
   return {

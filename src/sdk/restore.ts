@@ -43,7 +43,7 @@ export async function restoreStored(deps: RestoreDeps): Promise<void> {
   const wanted = Math.min(segments.config() ? deps.startedAt : Infinity, typeof saved?.at === 'number' ? saved.at - RECORD_LAG : Infinity);
   // Never before the record stops knowing what it counted by id: no event is counted twice.
   const since = saved && typeof saved.at === 'number' ? Math.max(wanted, replayableAfter(saved) + 1) : wanted;
-  if (!saved || !Number.isFinite(since)) await segments.restore(saved, []);
+  if (typeof saved !== 'object' || saved === null || !Number.isFinite(since)) await segments.restore(saved, []);
   else {
     // The stored batches an earlier start read back are counted in the record: not read again.
     const replay = await store.eventsSince(since, countedBatches(saved, since));

@@ -248,6 +248,32 @@ describe('journey steps', () => {
 });
 
 describe('settling from stored events', () => {
+  it('a stored scan in a shape this version does not know is read past: every batch is read, no error', async () => {
+    const name = 'journeys-odd-scan';
+    const first = start(name);
+    await first.ms.ready;
+    expose(first.ms);
+    await first.ms.flush();
+    first.ms.destroy();
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.open(name);
+      req.onsuccess = () => {
+        const tx = req.result.transaction('kv', 'readwrite');
+        tx.objectStore('kv').put({ batches: 'not a list', windows: 7 }, 'journeysScan');
+        tx.oncomplete = () => (req.result.close(), resolve());
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+    vi.setSystemTime(T0 + 4 * DAY); // the window closed while no page was open
+    const next = start(name);
+    const errors: string[] = [];
+    next.ms.on('error', (e) => errors.push(e.code));
+    await next.ms.ready;
+    await settle(() => next.outcomes.length > 0);
+    expect(next.outcomes.map((o) => [o.journey, o.outcome])).toEqual([['welcome-step', 'aversion']]);
+    expect(errors).toEqual([]);
+  });
+
   it('a start reads only the stored events no earlier start checked against its windows', async () => {
     const name = 'journeys-incremental';
     const first = start(name);
