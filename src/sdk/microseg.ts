@@ -258,8 +258,7 @@ async function forgetHere(p: Parts, erase: boolean): Promise<void> {
   p.tabs.discard(); // what waits for the other tabs is never sent
   p.consent.deny();
   p.labels.pause();
-  if (erase) await p.store.erase();
-  else p.store.discard();
+  await (erase ? p.store.erase() : p.store.forgotten());
   p.visitor.reset();
   p.segments.setProfile(p.visitor.profile());
   p.labels.clear();

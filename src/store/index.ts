@@ -79,6 +79,8 @@ export interface Store {
   discard(): void;
   /** forget(): delete every byte on the device. */
   erase(): Promise<void>;
+  /** Another tab's forget(): keep nothing; delete the database too if this tab still held it (it may have opened it afresh). */
+  forgotten(): Promise<void>;
   close(): void;
 }
 
@@ -110,14 +112,42 @@ function withUncommitted(stored: StoredEvents, uncommitted: TrackedEvent[], sinc
   return { events: [...byId.values()].filter((e) => e.ts >= since).sort(byTime), batches: stored.batches };
 }
 
+/** The records as the start read them: each key's first read is answered from here, until the upkeep. */
+function createStartRecords() {
+  let records: { kv: Map<string, unknown>; taken: Set<string> } | null = null;
+  return {
+    set(kv: Map<string, unknown> | null): void {
+      records = kv ? { kv, taken: new Set() } : null;
+    },
+    /** The record was written or read since: the start's copy is stale for it. */
+    take(key: string): void {
+      records?.taken.add(key);
+    },
+    /** The start's copy of a record, the first time it is asked for. */
+    first(key: string): { value: unknown } | undefined {
+      if (!records || records.taken.has(key)) return undefined;
+      records.taken.add(key);
+      return { value: records.kv.get(key) };
+    },
+  };
+}
+
+/** Keep nothing of this page and write nothing more; true when an IndexedDB connection was held. */
+function keepNothing(place: ReturnType<typeof createPlace>, start: ReturnType<typeof createStartRecords>, upkeep: { cancel(): unknown }): boolean {
+  upkeep.cancel();
+  const held = place.stop(true);
+  held?.close();
+  start.set(null);
+  place.journal.discard(); // nor anything journaled
+  return held !== null;
+}
+
 export function createStore(options: StoreOptions): Store {
   const { name, report } = options;
   const now = options.now ?? Date.now;
   const retention = (options.retentionDays ?? 30) * DAY;
   const maxEvents = options.maxEvents ?? 100_000;
-  /** The records as the start read them: each key's first read is answered from here, until the upkeep. */
-  let start: { kv: Map<string, unknown>; taken: Set<string> } | null = null;
-  const taken = (key: string) => start?.taken.add(key);
+  const start = createStartRecords();
   let moving: Promise<unknown> = Promise.resolve();
   const place = createPlace({
     name,
@@ -127,9 +157,9 @@ export function createStore(options: StoreOptions): Store {
     flushDelay: options.flushDelay ?? 30,
     derived: options.derived,
     committed: (keys) => {
-      for (const key of keys) taken(key);
+      for (const key of keys) start.take(key);
     },
-    left: () => (start = null),
+    left: () => start.set(null),
   });
   const { writer, journal } = place;
   const upkeep = createIdleTask(options.upkeepDelay ?? UPKEEP_DELAY, () => writer.busy, () => runUpkeep(place.durable));
@@ -137,7 +167,7 @@ export function createStore(options: StoreOptions): Store {
 
   /** Once per page: when it is idle after the start, or when it closes before. */
   async function runUpkeep(target: IndexedDbBackend | null): Promise<void> {
-    start = null; // the start is over: reads go to the database again
+    start.set(null); // the start is over: reads go to the database again
     await pruning.run(target);
   }
 
@@ -148,7 +178,7 @@ export function createStore(options: StoreOptions): Store {
     const journaled = journal.recover();
     const read: StartRead | undefined = await target.start(journaled).catch(() => undefined);
     const recovered = journaled.filter((e) => !read?.seen.has(e.id));
-    start = read ? { kv: read.kv, taken: new Set() } : null;
+    start.set(read?.kv ?? null);
     if (read) pruning.read(read.kv);
     const held = place.memory.take();
     writer.prepend([...recovered, ...held.events], held.kv);
@@ -163,10 +193,8 @@ export function createStore(options: StoreOptions): Store {
   function get<T>(key: string): Promise<T | undefined>;
   async function get(key: string): Promise<unknown> {
     if (writer.has(key)) return writer.value(key);
-    if (start && !start.taken.has(key)) {
-      taken(key);
-      return start.kv.get(key);
-    }
+    const first = start.first(key);
+    if (first) return first.value;
     return upkeep.busy(() => place.backend.get(key));
   }
 
@@ -176,6 +204,8 @@ export function createStore(options: StoreOptions): Store {
     if (!place.persisting) void place.memory.write([], new Map([[key, value]]));
     else writer.put(key, value);
   }
+
+  const discard = () => keepNothing(place, start, upkeep);
 
   const eventsSince = async (since: number, known?: ReadonlySet<string>): Promise<StoredEvents> =>
     withUncommitted(await upkeep.busy(() => place.backend.events(since, known)), writer.uncommitted(), since);
@@ -207,7 +237,7 @@ export function createStore(options: StoreOptions): Store {
       const { backend } = place;
       if (!backend.durable) return false;
       writer.forget(key); // the transaction writes the newest value itself
-      taken(key);
+      start.take(key);
       return upkeep.busy(() => backend.update(key, change));
     },
 
@@ -235,18 +265,19 @@ export function createStore(options: StoreOptions): Store {
     },
 
     /** Consent denied: keep nothing of this page and write nothing more. */
-    discard(): void {
-      upkeep.cancel();
-      place.stop(true)?.close();
-      start = null;
-      journal.discard(); // nor anything journaled
-    },
+    discard: (): void => void discard(),
 
     /** forget(): delete every byte on the device. */
     async erase(): Promise<void> {
-      this.discard();
+      discard();
       await eraseDatabase(name, report);
       clearLocal();
+    },
+
+    async forgotten(): Promise<void> {
+      // The erasing tab's deletion closed every connection it reached; one still held here was opened
+      // after it (or before it ran, when it is still to come): deleting again is harmless either way.
+      if (discard()) await eraseDatabase(name, report);
     },
 
     close(): void {

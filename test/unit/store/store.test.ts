@@ -212,3 +212,21 @@ describe('another tab erases the device', () => {
     there.close();
   });
 });
+
+describe('a tab that opened the database while another erased it', () => {
+  it('deletes it again when it hears of the forget: nothing is left on the device', async () => {
+    const there = createStore({ name: 'reopened', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await there.persist();
+    const erasing = there.erase(); // forget() over there
+    const here = createStore({ name: 'reopened', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    const opening = here.persist(); // waits for the deletion, then creates the database afresh
+    await erasing;
+    await opening;
+    expect((await indexedDB.databases()).map((d) => d.name)).toContain('reopened');
+    await here.forgotten(); // the message to forget arrives
+    expect((await indexedDB.databases()).map((d) => d.name)).not.toContain('reopened');
+    expect(here.mode).toBe('memory');
+    here.close();
+    there.close();
+  });
+});
