@@ -13,6 +13,7 @@ import type { StoredEvents } from '../store';
 import { parseDuration } from '../config/time';
 import { dict } from '../shared/dict';
 import { setTimer } from '../shared/timer';
+import { MAX_LISTED_BATCHES } from '../shared/constants';
 import { compileCondition, type Matcher } from '../engine';
 
 export interface JourneyExposure {
@@ -320,7 +321,8 @@ export function createJourneys(deps: JourneyDeps): Journeys {
     // Most scans settle nothing: then no read-write transaction (a window another tab opened since is
     // not in this scan's list, so the next scan reads every batch for it).
     if (closeWindows(normalize(state), steps, events, now()).length) await transact((s) => closeWindows(s, steps, events, now()));
-    if (!isScan(last) || !sameList(batches, last.batches) || !sameList(windows, last.windows)) deps.saveScan({ batches, windows });
+    const changed = !isScan(last) || !sameList(batches, last.batches) || !sameList(windows, last.windows);
+    if (changed && batches.length <= MAX_LISTED_BATCHES) deps.saveScan({ batches, windows });
   }
 
   return {

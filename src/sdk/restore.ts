@@ -1,6 +1,6 @@
 // Consent granted: storage opens and what earlier pages kept comes back, in the order the parts need it.
 import type { TrackedEvent } from '../shared/types';
-import { MINUTE } from '../shared/constants';
+import { MAX_LISTED_BATCHES, MINUTE } from '../shared/constants';
 import { replayableAfter, type EngineState } from '../engine';
 import type { SegmentRuntime } from '../engine/runtime';
 import type { LabelsRuntime } from '../labels';
@@ -47,7 +47,8 @@ export async function restoreStored(deps: RestoreDeps): Promise<void> {
   else {
     // The stored batches an earlier start read back are counted in the record: not read again.
     const replay = await store.eventsSince(since, countedBatches(saved, since));
-    await segments.restore({ ...saved, replayed: { from: since, batches: replay.batches } }, replay.events);
+    const replayed = replay.batches.length <= MAX_LISTED_BATCHES ? { from: since, batches: replay.batches } : undefined;
+    await segments.restore({ ...saved, replayed }, replay.events);
   }
   // Events a closed page could not commit: the engine counts each id once.
   for (const event of recovered) segments.ingest(event);

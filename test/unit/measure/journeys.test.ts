@@ -1,7 +1,7 @@
 // Journey steps over a fake clock: setTimeout and Date are fake, IndexedDB (setImmediate) is real.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMicroseg, type Microseg, type MicrosegConfig } from '../../../src';
-import type { JourneyExposure, JourneyOutcome } from '../../../src/measure';
+import { createJourneys, type JourneyExposure, type JourneyOutcome, type JourneyState } from '../../../src/measure';
 import { chunksRead } from '../store/chunk-reads';
 
 const HOUR = 3_600_000;
@@ -248,6 +248,32 @@ describe('journey steps', () => {
 });
 
 describe('settling from stored events', () => {
+  it('a history of more batches than are listed leaves no list behind (the next scan reads them all)', async () => {
+    const open: JourneyExposure = { key: 'welcome-step:e1', journey: 'welcome-step', exposure: 'e1', at: T0, until: T0 + 3 * DAY, segments: [], control: false };
+    const stored: JourneyState = { open: [open], settled: {}, closed: {} };
+    const saved: unknown[] = [];
+    const batches = (n: number) => Array.from({ length: n }, (_, i) => `batch-${i}`);
+    let count = 1000;
+    const journeys = createJourneys({
+      now: () => T0 + DAY,
+      segments: () => [],
+      events: async () => ({ events: [], batches: batches(count) }),
+      scanned: async () => undefined,
+      saveScan: (scan) => saved.push(scan),
+      update: async (change) => (change(stored), true),
+      read: async () => stored,
+      onExposure: () => {},
+      onOutcome: () => {},
+      onError: (cause) => { throw cause; },
+    });
+    await journeys.setConfig(config);
+    expect(saved).toHaveLength(1); // 1,000 batches: listed
+    count = 1001;
+    await journeys.check();
+    expect(saved).toHaveLength(1); // one more: not listed
+    journeys.stop();
+  });
+
   it('a stored scan in a shape this version does not know is read past: every batch is read, no error', async () => {
     const name = 'journeys-odd-scan';
     const first = start(name);
