@@ -177,12 +177,12 @@ export function createStore(options: StoreOptions): Store {
     if (!target) return [];
     const journaled = journal.recover();
     const read: StartRead | undefined = await target.start(journaled).catch(() => undefined);
+    if (!place.use(target)) return []; // another tab erased the device meanwhile: what it read is gone
     const recovered = journaled.filter((e) => !read?.seen.has(e.id));
     start.set(read?.kv ?? null);
     if (read) pruning.read(read.kv);
     const held = place.memory.take();
     writer.prepend([...recovered, ...held.events], held.kv);
-    place.use(target);
     await writer.flush();
     upkeep.schedule();
     return recovered;

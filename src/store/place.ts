@@ -120,9 +120,11 @@ export function createPlace(options: PlaceOptions) {
       idb = target;
       return true;
     },
-    /** IndexedDB is open: reads go to it. */
-    use(target: IndexedDbBackend): void {
+    /** IndexedDB is open: reads go to it; false when storing stopped meanwhile (another tab erased the device). */
+    use(target: IndexedDbBackend): boolean {
+      if (idb !== target) return false;
       backend = target;
+      return true;
     },
     stop,
   };

@@ -214,6 +214,38 @@ describe('another tab erases the device', () => {
 });
 
 describe('a tab that opened the database while another erased it', () => {
+  it('a deletion while the start reads leaves the store in memory: reads answer, nothing comes back', async () => {
+    const before = createStore({ name: 'erased-at-start', report: () => {}, now: () => T, upkeepDelay: 60_000 });
+    await before.persist();
+    before.put('engine', { v: 1, at: T } as never);
+    await before.flush();
+    before.close();
+    const errors: string[] = [];
+    const here = createStore({ name: 'erased-at-start', report: (e) => errors.push(e.code), now: () => T, upkeepDelay: 60_000 });
+    const { transaction } = IDBDatabase.prototype;
+    let deleted: Promise<unknown> | undefined;
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      const tx = transaction.apply(this, args);
+      // Another tab's forget(), as the start read begins.
+      deleted ??= new Promise((resolve) => (indexedDB.deleteDatabase('erased-at-start').onsuccess = resolve));
+      return tx;
+    });
+    await here.persist();
+    vi.restoreAllMocks();
+    await deleted;
+    expect(await here.get('engine')).toBeUndefined(); // not the erased database's copy
+    expect(here.mode).toBe('memory');
+    expect(await here.get('labels')).toBeUndefined();
+    expect(await here.get('labels')).toBeUndefined(); // past the start's copy: memory answers
+    expect(await here.events()).toEqual([]);
+    here.put('labels', ['late']);
+    await here.flush();
+    expect(await here.get('labels')).toEqual(['late']);
+    expect((await indexedDB.databases()).map((d) => d.name)).not.toContain('erased-at-start');
+    expect(errors).toEqual([]);
+    here.close();
+  });
+
   it('deletes it again when it hears of the forget: nothing is left on the device', async () => {
     const there = createStore({ name: 'reopened', report: () => {}, now: () => T, upkeepDelay: 60_000 });
     await there.persist();
