@@ -2,21 +2,26 @@ import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { dirname, relative, resolve as resolvePath } from 'node:path';
 
-/** The script-tag build loads the validator, the preview overlay and the optional parts as their own files instead of module chunks. */
-const validatorAsScript = () => ({
-  name: 'validator-as-script',
+/**
+ * The script-tag build loads the validator, the preview overlay, the optional parts and the config's
+ * on-demand parts as their own files instead of module chunks: each module below is swapped, for
+ * every importer, for the one that loads its file.
+ */
+const SWAPS = {
+  'src/config/validator.ts': 'src/entry/validator-script.ts',
+  'src/config/parts.ts': 'src/entry/sync-script.ts',
+  'src/preview/load.ts': 'src/entry/preview-script.ts',
+  'src/sdk/extras-load.ts': 'src/entry/extras-script.ts',
+};
+const HERE = new URL('.', import.meta.url).pathname;
+const onDemandAsScript = () => ({
+  name: 'on-demand-as-script',
   resolveId(source, importer) {
-    if (source === './validator' && importer?.endsWith('src/config/sync.ts')) {
-      return new URL('./src/entry/validator-script.ts', import.meta.url).pathname;
-    }
-    if (source === './load' && importer?.endsWith('src/preview/host.ts')) {
-      return new URL('./src/entry/preview-script.ts', import.meta.url).pathname;
-    }
-    if (source === './extras-load' && importer?.endsWith('src/sdk/microseg.ts')) {
-      return new URL('./src/entry/extras-script.ts', import.meta.url).pathname;
-    }
-    return null;
+    if (!importer || !source.startsWith('.')) return null;
+    const swap = SWAPS[relative(HERE, resolvePath(dirname(importer), source)) + '.ts'];
+    return swap && !importer.endsWith(swap) ? resolvePath(HERE, swap) : null;
   },
 });
 
@@ -100,7 +105,7 @@ export default [
     input: 'src/entry/script.ts',
     output: { file: 'dist/microseg.iife.js', format: 'iife', sourcemap: true },
     plugins: [
-      validatorAsScript(),
+      onDemandAsScript(),
       resolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, declarationDir: undefined, outDir: 'dist' }),
       minify(),
@@ -116,10 +121,12 @@ export default [
     ],
   },
   // The files the script-tag build fetches on demand, from beside it: the config validator, the
-  // optional parts (measurement, the labels backend) when configured, the preview overlay in preview.
+  // optional parts (measurement, the labels backend) and the config's (signature check, stream, lease)
+  // when configured, the preview overlay in preview.
   ...[
     ['src/entry/schema-script.ts', 'dist/microseg.schema.js'],
     ['src/entry/extras-chunk.ts', 'dist/microseg.extras.js', sharedFromKit()],
+    ['src/entry/sync-chunk.ts', 'dist/microseg.sync.js'],
     ['src/entry/preview-chunk.ts', 'dist/microseg.preview.js'],
   ].map(([input, file, shared]) => ({
     input,

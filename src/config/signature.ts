@@ -1,17 +1,9 @@
 // Signed configs: ECDSA P-256 with SHA-256 through WebCrypto (browsers and Node ≥ 20).
 // The envelope carries the config's exact JSON text, so what was signed is what is parsed.
+import { isEnvelope, type SignedEnvelope } from './envelope';
 
-export interface SignedEnvelope {
-  /** The config, as JSON text. */
-  payload: string;
-  /** base64url of the signature over the UTF-8 bytes of `payload`: r‖s (64 bytes) as in JWS ES256; DER is accepted too. */
-  signature: string;
-  alg: 'ES256';
-  /** Which key signed it, when the site holds several (key rotation). */
-  kid?: string;
-}
+export { isEnvelope, type SignedEnvelope };
 
-/** A public key: JWK (object or JSON text), SPKI PEM, SPKI base64, or an imported CryptoKey. */
 /** A public key: a JWK (with a `kid` in a key ring), a PEM string, or a CryptoKey. */
 export type PublicKeyInput = (JsonWebKey & { kid?: string }) | string | CryptoKey;
 
@@ -26,10 +18,6 @@ export class SignatureError extends Error {
 }
 
 const ECDSA = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-
-export function isEnvelope(value: unknown): value is { payload: unknown; signature: unknown } {
-  return typeof value === 'object' && value !== null && 'payload' in value && 'signature' in value;
-}
 
 /** The payload of an envelope whose signature one of the keys verifies; throws SignatureError otherwise. */
 export async function verifyEnvelope(envelope: unknown, publicKey: PublicKeyInput | PublicKeyInput[]): Promise<string> {

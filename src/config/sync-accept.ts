@@ -3,7 +3,8 @@
 // very text under these rules) and put in force whole, or not at all.
 import { RULES_VERSION, SCHEMA_VERSION, newerSchemaMessage, type MicrosegConfig } from './types';
 import type { Validate } from './validator';
-import { isEnvelope, verifyEnvelope } from './signature';
+import { isEnvelope } from './envelope';
+import type { Verify } from './parts';
 import { writeStored } from './sync-store';
 import { toJson } from '../shared/util';
 import type { ConfigErrorCode } from '../shared/errors';
@@ -19,7 +20,7 @@ export function issuedOf(doc: unknown): number {
 const TELLS_OLDER: ConfigSource[] = ['network', 'sse', 'inline'];
 
 /** The config inside a document (JSON text, value or envelope), or the error that refuses it. */
-async function unwrap(input: unknown, from: string, opts: ConfigSyncOptions): Promise<{ doc: unknown } | Omit<ConfigSyncError, 'source'>> {
+async function unwrap(input: unknown, from: string, opts: ConfigSyncOptions, loadVerifier: () => Promise<Verify>): Promise<{ doc: unknown } | Omit<ConfigSyncError, 'source'>> {
   let doc = input;
   if (typeof input === 'string') {
     try {
@@ -31,8 +32,14 @@ async function unwrap(input: unknown, from: string, opts: ConfigSyncOptions): Pr
   if (isEnvelope(doc)) {
     let payload = doc.payload;
     if (opts.publicKey) {
+      let verify: Verify;
       try {
-        payload = await verifyEnvelope(doc, opts.publicKey);
+        verify = await loadVerifier();
+      } catch (err) {
+        return { code: 'config-validator-unavailable', message: `${from}: the signature check could not be loaded (${(err as Error)?.message})` };
+      }
+      try {
+        payload = await verify(doc, opts.publicKey);
       } catch (err) {
         return { code: (err as { code?: ConfigErrorCode }).code ?? 'config-signature-invalid', message: `${from}: ${(err as Error).message}` };
       }
@@ -52,14 +59,19 @@ async function unwrap(input: unknown, from: string, opts: ConfigSyncOptions): Pr
   return { doc };
 }
 
-/** `loadValidator`: the validator's loader (the script-tag build swaps it for its own file, in sync.ts). */
-export function createAccept(opts: ConfigSyncOptions, state: SyncState, fail: Fail, loadValidator: () => Promise<Validate>): Accept {
+/** The loaders of the validator and the signature check (the script-tag build swaps them for its own files, in sync.ts). */
+export interface CheckLoaders {
+  validator: () => Promise<Validate>;
+  verifier: () => Promise<Verify>;
+}
+
+export function createAccept(opts: ConfigSyncOptions, state: SyncState, fail: Fail, load: CheckLoaders): Accept {
   const key = opts.storageKey ?? 'config';
   const keep = (record: StoredConfig) => writeStored(opts.storage, key, (state.stored = record));
 
   async function validate(doc: unknown, from: string, source: ConfigSource): Promise<ReturnType<Validate> | false> {
     try {
-      return (await loadValidator())(doc);
+      return (await load.validator())(doc);
     } catch (err) {
       return fail({ code: 'config-validator-unavailable', message: `${from}: the validator could not be loaded (${(err as Error)?.message})`, source });
     }
@@ -88,7 +100,7 @@ export function createAccept(opts: ConfigSyncOptions, state: SyncState, fail: Fa
     const from = `config from ${source} rejected`;
     const text = typeof input === 'string' ? input : toJson(input);
     if (source === 'tab' && text === state.currentText) return true; // the one in force, passed on again
-    const opened = await unwrap(input, from, opts);
+    const opened = await unwrap(input, from, opts, load.verifier);
     if (!('doc' in opened)) return fail({ ...opened, source });
     const { doc } = opened;
     // Order before anything costly: a validly signed older document is still older.

@@ -2,10 +2,10 @@
 // (ETag revalidation), optional polling and Server-Sent Events. A document is accepted whole
 // or not at all; whatever fails becomes onError and the config in force stays.
 import { createAccept } from './sync-accept';
-// The script-tag build swaps this module for its own loader (rollup.config.mjs names this file).
+// The script-tag build swaps these modules for its own loaders (rollup.config.mjs names this file).
 import { loadValidator } from './validator';
+import { loadStream, loadVerifier } from './parts';
 import { createPolling } from './sync-network';
-import { openStream } from './sync-stream';
 import { checkedBefore, digestOf, inlineKey, inlineRecord, readStored, writeStored } from './sync-store';
 import { toJson } from '../shared/util';
 import { listen } from '../shared/page';
@@ -47,10 +47,27 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     }
   }
 
-  const accept = createAccept(opts, state, fail, opts.loadValidator ?? loadValidator);
+  const accept = createAccept(opts, state, fail, { validator: opts.loadValidator ?? loadValidator, verifier: loadVerifier });
+  // Every document of a site with a key is checked with it: its code loads while storage is read.
+  if (opts.publicKey) loadVerifier().catch(() => {}); // a failed load is told when a document needs it
   const polling = createPolling(opts, state, { accept, serial, fail, share });
   const sseUrl = opts.sse === true ? url : opts.sse || undefined;
-  const openEvents = () => (events = openStream(sseUrl, opts, { accept, serial, fail, share, fetchOnce: polling.fetchOnce }));
+  let opening = false;
+  /** Opens the stream once its code has loaded, if this tab still leads by then. */
+  function openEvents(): void {
+    if (events || opening) return;
+    opening = true;
+    loadStream().then(
+      (open) => {
+        opening = false;
+        if (state.leading && !state.stopped && !events) events = open(sseUrl, opts, { accept, serial, fail, share, fetchOnce: polling.fetchOnce });
+      },
+      (err: unknown) => {
+        opening = false;
+        fail({ code: 'config-sse', message: `the config stream could not be loaded (${(err as Error)?.message})`, source: 'sse' });
+      },
+    );
+  }
 
   /**
    * The page's own config. Checked in full once per text and RULES_VERSION: then the digest of the
@@ -79,7 +96,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     if (opts.config !== undefined) await acceptInline();
     else if (opts.storage) await acceptCached(); // a blocked IndexedDB must not hold the network back
     offVisibility = listen(typeof document === 'undefined' ? undefined : document, 'visibilitychange', polling.onVisible);
-    if (opts.sse && state.leading && !state.stopped && !events) openEvents();
+    if (opts.sse && state.leading && !state.stopped) openEvents();
     // The first fetch runs even in a hidden tab: only polling waits for the tab to show.
     if (url) {
       const first = polling.poll();
@@ -104,7 +121,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
         events = undefined;
         return;
       }
-      if (opts.sse && !events) openEvents();
+      if (opts.sse) openEvents();
       polling.resume();
     },
     offer: (text) => (state.stopped || typeof text !== 'string' ? Promise.resolve(false) : serial(() => accept(text, 'tab'))),

@@ -3,7 +3,8 @@
 import { createConfigSync, type ConfigSync, type ConfigSyncOptions } from '../config';
 import type { MicrosegConfig } from '../config/types';
 import type { ConfigSource } from '../config/sync';
-import { acquireLease, type Lease } from './lease';
+import { loadLease } from '../config/parts';
+import type { Lease } from '../config/lease';
 
 export interface ConfigWiringDeps extends Pick<ConfigSyncOptions, 'configUrl' | 'config' | 'refresh' | 'sse' | 'publicKey' | 'storage' | 'onError'> {
   /** The lease's name: one per site database. */
@@ -25,6 +26,7 @@ export interface ConfigWiring {
 export function wireConfig(deps: ConfigWiringDeps): ConfigWiring {
   let sync: ConfigSync | undefined;
   let lease: Lease | undefined;
+  let stopped = false;
   let offeredEarly: string | undefined;
   let applying: Promise<void> = Promise.resolve();
   return {
@@ -45,7 +47,12 @@ export function wireConfig(deps: ConfigWiringDeps): ConfigWiring {
         onError: deps.onError,
       });
       if (offeredEarly !== undefined) void sync.offer(offeredEarly);
-      if (shared) lease = acquireLease(deps.leaseName, (held) => sync?.lead(held));
+      if (shared) {
+        void loadLease().then(
+          (acquire) => void (stopped || (lease = acquire(deps.leaseName, (held) => sync?.lead(held)))),
+          () => sync?.lead(true), // without the lease's code this tab does the work itself, as without Web Locks
+        );
+      }
       return sync.ready.then(() => applying);
     },
     offer(text) {
@@ -53,6 +60,7 @@ export function wireConfig(deps: ConfigWiringDeps): ConfigWiring {
       else offeredEarly = text;
     },
     stop() {
+      stopped = true;
       sync?.stop();
       lease?.release();
     },

@@ -28,25 +28,26 @@ beforeAll(async () => {
   server = await startServer();
   server.app.get('/render-config.json', (c) => c.json(CSP_CONFIG));
   server.app.get('/favicon.ico', (c) => c.body(null, 204));
-  // A collector: the optional parts (microseg.extras.js) load under the same policy.
+  // A collector and a config stream: the optional parts (microseg.extras.js, microseg.sync.js) load under the same policy.
   server.app.post('/collect', (c) => c.json({ received: 0 }, 202));
+  server.app.get('/config-events', () => new Response(new ReadableStream(), { headers: { 'content-type': 'text/event-stream' } }));
   server.app.get('/nonce', (c) => {
     c.header(
       'content-security-policy',
       `default-src 'self'; script-src 'nonce-${NONCE}' 'strict-dynamic'; style-src 'self' 'nonce-${NONCE}'; object-src 'none'; base-uri 'none'; ` +
-        `require-trusted-types-for 'script'; trusted-types microseg microseg#loader microseg#schema microseg#extras`,
+        `require-trusted-types-for 'script'; trusted-types microseg microseg#loader microseg#schema microseg#extras microseg#sync`,
     );
     return c.html(`<!doctype html><html><head><meta charset="utf-8"><title>csp</title>
 <script nonce="${NONCE}" src="/microseg.paint.js"></script>
 <script nonce="${NONCE}">${snippet()}
-microseg.init({ configUrl: '/render-config.json', collectUrl: '/collect', autoPage: false });</script>
+microseg.init({ configUrl: '/render-config.json', collectUrl: '/collect', sse: '/config-events', autoPage: false });</script>
 </head><body>${body}</body></html>`);
   });
   server.app.get('/self', (c) => {
     c.header('content-security-policy', `default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; require-trusted-types-for 'script'`);
     return c.html(`<!doctype html><html><head><meta charset="utf-8"><title>csp</title>
 <script src="/microseg.paint.js"></script>
-<script async src="/microseg.iife.js" data-config-url="/render-config.json" data-collect-url="/collect" data-auto-page="false"></script>
+<script async src="/microseg.iife.js" data-config-url="/render-config.json" data-collect-url="/collect" data-sse="/config-events" data-auto-page="false"></script>
 </head><body>${body}</body></html>`);
   });
 });
@@ -80,7 +81,9 @@ describe('a page with a strict Content-Security-Policy', () => {
       await w.page.addInitScript(FRAME_RECORDER);
 
       const first = await visit(w.page, path);
-      expect(await w.page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/microseg.extras.js')))).toBe(true);
+      const loaded = (file: string) => w.page.evaluate((f) => performance.getEntriesByType('resource').some((e) => e.name.endsWith(f)), file);
+      expect(await loaded('/microseg.extras.js')).toBe(true);
+      await expect.poll(() => loaded('/microseg.sync.js')).toBe(true);
       expect(first.hero).toContain('PERSONAL returning friend');
       expect(first.note).toBe('<p>A <strong>NOTE</strong> <a href="/n">read</a></p>');
       expect(first.offer).toBe('none');

@@ -1,11 +1,14 @@
 // Optional parts load only where the site configured them: a page without a collector, a labels
-// backend or journeys never downloads microseg.extras.js; one with a collector does, and what it
-// tracked before the file arrived still reaches the collector.
+// backend or journeys never downloads microseg.extras.js, one without a signing key, a config stream
+// or polling never downloads microseg.sync.js; one with a collector does, and what it tracked before
+// the file arrived still reaches the collector; one with a config stream opens it once its file is there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { html, launch, startServer, watchedPage, type TestServer } from './harness';
 
 const CONFIG = JSON.stringify({ schema: 1, version: 'lazy-1', segments: [{ id: 'everyone', fallback: true }] });
+
+const STREAMED = (n: number) => JSON.stringify({ schema: 1, version: `streamed-${n}`, issued: n, segments: [{ id: `pushed-${n}`, fallback: true }] });
 
 let browser: Browser;
 let server: TestServer;
@@ -30,6 +33,13 @@ beforeAll(async () => {
     '/plain': page('{}'),
     '/collected': page(`{ collectUrl: '/collect', collect: { interval: 50 } }`),
     '/hijacked': page(`{ collectUrl: '/collect-hijacked', collect: { interval: 50 } }`, hijack),
+    '/streamed': page(`{ config: undefined, configUrl: '/streamed.json', sse: '/config-stream' }`),
+  });
+  server.app.get('/streamed.json', (c) => c.body(STREAMED(1), 200, { 'content-type': 'application/json' }));
+  // A stream that pushes the next publication as soon as it is open, then stays open.
+  server.app.get('/config-stream', () => {
+    const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode(`event: config\ndata: ${STREAMED(2)}\n\n`)) });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store' } });
   });
   server.app.post('/collect-hijacked', async (c) => {
     const body = JSON.parse(await c.req.text()) as { events: Array<{ type: string }> };
@@ -64,6 +74,7 @@ describe('optional parts on demand', () => {
     const { w, context, requested } = await visit('/plain');
     expect(requested).toContain('/microseg.iife.js');
     expect(requested).not.toContain('/microseg.extras.js');
+    expect(requested).not.toContain('/microseg.sync.js');
     expect(await w.page.evaluate(() => (window as any).microseg.segments())).toEqual(['everyone']);
     expect(w.errors).toEqual([]);
     await context.close();
@@ -85,6 +96,16 @@ describe('optional parts on demand', () => {
     await expect.poll(() => hijackedReceived, { timeout: 30_000 }).toBe(5);
     expect(await w.page.evaluate(() => (window as any).pageCalls)).toEqual([]);
     expect(w.warnings.join('\n')).not.toMatch(/could not be loaded/);
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a page with a config stream fetches its file and opens the stream: the pushed publication comes in force', async () => {
+    const { w, context, requested } = await visit('/streamed');
+    await expect.poll(() => w.page.evaluate(() => (window as any).microseg.segments()), { timeout: 30_000 }).toEqual(['pushed-2']);
+    expect(requested).toContain('/microseg.sync.js');
+    expect(requested).not.toContain('/microseg.extras.js');
+    expect(requested).toContain('/config-stream');
     expect(w.errors).toEqual([]);
     await context.close();
   });

@@ -87,7 +87,7 @@ describe('an older document never replaces a newer one', () => {
     expect(b.sync.current()?.version).toBe('inline');
 
     // A stream pushes an older document after a newer one.
-    let push: (data: string) => void = () => {};
+    let push: ((data: string) => void) | undefined;
     class ES {
       readyState = 1;
       onerror = null;
@@ -99,8 +99,9 @@ describe('an older document never replaces a newer one', () => {
     }
     const c = start({ config: doc('inline', 100), sse: 'https://x/stream', EventSource: ES as never });
     await c.sync.ready;
-    push(text(doc('pushed', 300)));
-    push(text(doc('stale-push', 200)));
+    await vi.waitUntil(() => push); // the stream's code loads on demand
+    push!(text(doc('pushed', 300)));
+    push!(text(doc('stale-push', 200)));
     await c.sync.offer(text(doc('inline', 100))); // queue behind the pushes
     expect(c.sync.current()?.version).toBe('pushed');
     c.sync.stop();

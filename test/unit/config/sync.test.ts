@@ -312,7 +312,7 @@ describe('createConfigSync', () => {
 
   describe('Server-Sent Events', () => {
     class FakeEventSource {
-      static last: FakeEventSource;
+      static last: FakeEventSource | undefined;
       readyState = 1;
       onerror: ((e: unknown) => void) | null = null;
       listeners: Record<string, ((e: { data?: unknown }) => void)[]> = {};
@@ -331,11 +331,15 @@ describe('createConfigSync', () => {
       }
     }
 
+    /** The stream, once opened: its code loads on demand, after the config in force. */
+    const opened = () => vi.waitUntil(() => FakeEventSource.last);
+    beforeEach(() => void (FakeEventSource.last = undefined));
+
     it('applies pushed configs, rejects bad ones, and closes on stop', async () => {
       const srv = server(config('v1'));
       const { sync, seen, errors } = start({ configUrl: URL_, fetch: srv.fetch, sse: true, EventSource: FakeEventSource });
       await sync.ready;
-      const es = FakeEventSource.last;
+      const es = await opened();
       expect(es.url).toBe(URL_);
       es.emit('message', config('v2'));
       await settle();
@@ -356,8 +360,7 @@ describe('createConfigSync', () => {
 
     it('can use a separate stream URL', async () => {
       const { sync } = start({ sse: 'https://cdn.example/stream', EventSource: FakeEventSource, config: config('v1') });
-      await sync.ready;
-      expect(FakeEventSource.last.url).toBe('https://cdn.example/stream');
+      expect((await opened()).url).toBe('https://cdn.example/stream');
       sync.stop();
     });
   });

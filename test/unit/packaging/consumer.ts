@@ -1,11 +1,17 @@
 // A consumer project in a temporary directory that depends on this package through a
 // node_modules symlink, as `npm install microseg` would lay it out.
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+/** The repository paths (src/…) a built file holds code of, from its source map. */
+export function builtSources(file: string): string[] {
+  const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+  return map.sources.map((s) => s.replace(/^(\.\.\/)+/, ''));
+}
 
 export interface Consumer {
   dir: string;

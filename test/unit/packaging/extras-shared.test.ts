@@ -5,15 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './consumer';
+import { ROOT, builtSources as sources } from './consumer';
 
 const EXTRAS = process.env.EXTRAS_FILE ?? join(ROOT, 'dist/microseg.extras.js');
-
-/** The repository paths (src/…) a built file holds code of. */
-function sources(file: string): string[] {
-  const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
-  return map.sources.map((s) => s.replace(/^(\.\.\/)+/, ''));
-}
 
 /** The files src/entry/kit.ts passes on functions of. */
 function kitFiles(): string[] {

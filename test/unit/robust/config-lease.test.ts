@@ -35,6 +35,7 @@ describe('config sync under a lease', () => {
     sync.lead(true); // the leading tab closed
     await vi.advanceTimersByTimeAsync(10);
     expect(fetches).toHaveLength(2); // a poll was due
+    await vi.waitUntil(() => streams.length); // the stream's code loads on demand
     expect(streams).toEqual(['/c.json']);
     await vi.advanceTimersByTimeAsync(3000);
     expect(fetches.length).toBeGreaterThanOrEqual(4);

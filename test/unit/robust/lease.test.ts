@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { acquireLease } from '../../../src/sdk/lease';
+import { acquireLease } from '../../../src/config/lease';
 
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
