@@ -26,6 +26,12 @@ function admitted(url: string): boolean {
   }
 }
 
+/** What a file hands over must be an object with these functions (a page's lookalike fails here or in use). */
+export const hasFunctions =
+  <T>(...names: Array<keyof T & string>) =>
+  (v: unknown): v is T =>
+    typeof v === 'object' && v !== null && names.every((name) => typeof (v as Record<string, unknown>)[name] === 'function');
+
 /**
  * Loads `file` from beside the SDK once and takes what it hands over in `global`; a value the page
  * put there, or set from another script, is never taken (see handoverGlobal).

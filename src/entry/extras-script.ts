@@ -2,7 +2,7 @@
 // the site configured measurement or a labels backend (see src/sdk/extras.ts), and handed the core's
 // kit (./kit.ts) so that it needs no copy of the modules the core has.
 import type { Extras } from '../sdk/extras';
-import { chunkLoader } from './chunk';
+import { chunkLoader, hasFunctions } from './chunk';
 import * as kit from './kit';
 import type { Kit } from './kit-install';
 
@@ -18,13 +18,7 @@ declare global {
   }
 }
 
-const isFile = (v: unknown): v is ExtrasFile =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as ExtrasFile).createMeasurement === 'function' &&
-  typeof (v as ExtrasFile).createRemoteLabels === 'function' &&
-  typeof (v as ExtrasFile).install === 'function';
-
+const isFile = hasFunctions<ExtrasFile>('createMeasurement', 'createRemoteLabels', 'install');
 const loadFile = chunkLoader<ExtrasFile>('microseg.extras.js', '__microsegExtras', 'microseg#extras', isFile);
 
 export const loadExtras = (): Promise<Extras> =>

@@ -1,7 +1,7 @@
 // The script-tag build's signature check, config stream and lease: dist/microseg.sync.js, loaded from
 // beside the SDK only where the site configured a publicKey, sse or refresh (see src/config/parts.ts).
 import type { AcquireLease, OpenStream, Verify } from '../config/parts';
-import { chunkLoader } from './chunk';
+import { chunkLoader, hasFunctions } from './chunk';
 
 /** What the file hands over. */
 export interface SyncParts {
@@ -16,13 +16,7 @@ declare global {
   }
 }
 
-const isParts = (v: unknown): v is SyncParts =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as SyncParts).verifyEnvelope === 'function' &&
-  typeof (v as SyncParts).openStream === 'function' &&
-  typeof (v as SyncParts).acquireLease === 'function';
-
+const isParts = hasFunctions<SyncParts>('verifyEnvelope', 'openStream', 'acquireLease');
 const loadFile = chunkLoader<SyncParts>('microseg.sync.js', '__microsegSync', 'microseg#sync', isParts);
 
 export const loadVerifier = (): Promise<Verify> => loadFile().then((x) => x.verifyEnvelope);
