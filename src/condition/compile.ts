@@ -111,7 +111,7 @@ function fastField(segs: string[], operand: unknown, at: string): Matcher | unde
   const scalar = typeof operand !== 'object';
   if (!scalar && (operand === null || Array.isArray(operand))) return undefined;
   const slow: GeneralTest = { operand, at, built: undefined, test: testGeneral };
-  if (scalar) return fastEquals(operand, segs, slow);
+  if (scalar) return operand === undefined ? undefined : fastEquals(operand, segs, slow);
   const o = operand as Record<string, unknown>;
   const ops = Object.keys(o);
   if (ops.length === 1) {

@@ -3,7 +3,7 @@
 // compiles, its fast closure where it has one, and what the engine and preview may read from
 // its operand. A new operator is one entry; nothing else names operators.
 import { compare, oneOf, regex, typeTest, versionTest, type Order } from './operands';
-import { readPath } from './paths';
+import { owns, peek, readPath } from './paths';
 // compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
 // function declarations, so the import cycle is safe.
 import { compileValueTest, elementTest, type GeneralTest } from './compile';
@@ -131,12 +131,14 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
     fast: (y, segs, slow, at) => {
       const el = elementTest(y, `${at}.$elemMatch`);
       return (doc) => {
-        const v = readPath(doc, segs);
+        const v = peek(doc, segs);
         if (Array.isArray(v)) {
+          // Asked first: the elements' own clauses read paths.
+          if (!owns(doc, segs)) return false;
           for (let i = 0; i < v.length; i++) if (el(v[i])) return true;
           return false;
         }
-        return v instanceof Fanout && slow.test(v);
+        return v instanceof Fanout && owns(doc, segs) && slow.test(v);
       };
     },
   },
@@ -182,8 +184,8 @@ export const OPERATORS: Readonly<Record<string, OperatorSpec>> = {
       if (!re) return undefined;
       const test = remembering((v) => matches(re, v));
       return (doc) => {
-        const v = readPath(doc, segs);
-        return typeof v === 'string' ? test(v) : typeof v === 'object' && v !== null && slow.test(v);
+        const v = peek(doc, segs);
+        return typeof v === 'string' ? test(v) && owns(doc, segs) : isObject(v) && owns(doc, segs) && slow.test(v);
       };
     },
   },
@@ -273,12 +275,19 @@ export function compileQueryOperator(op: string, operand: unknown, at: string, q
 
 const isScalarConstant = (y: unknown): y is string | number => typeof y === 'string' || (typeof y === 'number' && Number.isFinite(y));
 
-/** Equality with a constant that is not an object (a string, number, boolean). */
+/** A value `peek` read that is an object or an array: the general test's to answer. */
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
+/**
+ * Equality with a constant that is not an object (a string, number, boolean), nor undefined: it
+ * matches a missing value, so peek could not stand an inherited value in for one.
+ */
 export function fastEquals(y: unknown, segs: string[], slow: GeneralTest): Matcher {
   return (doc) => {
-    const v = readPath(doc, segs);
-    if (v === y) return true;
-    return Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow.test(v);
+    const v = peek(doc, segs);
+    if (v === y) return owns(doc, segs);
+    if (!isObject(v)) return false;
+    return Array.isArray(v) ? v.indexOf(y) >= 0 && owns(doc, segs) : v instanceof Fanout && owns(doc, segs) && slow.test(v);
   };
 }
 
@@ -290,9 +299,9 @@ function fastCompare(bound: Bound): FastCompiler {
     if (!isScalarConstant(y)) return undefined;
     const kind = typeof y;
     return (doc) => {
-      const v = readPath(doc, segs) as typeof y;
-      if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
-      return lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y;
+      const v = peek(doc, segs) as typeof y;
+      if (typeof v !== kind) return isObject(v) && owns(doc, segs) && slow.test(v);
+      return (lower ? (inclusive ? v >= y : v > y) : inclusive ? v <= y : v < y) && owns(doc, segs);
     };
   };
 }
@@ -311,20 +320,21 @@ export function fastRange(a: OperatorSpec | undefined, x: unknown, b: OperatorSp
   const hiIn = (aLow ? b : a).bound!.inclusive;
   const kind = typeof lo;
   return (doc) => {
-    const v = readPath(doc, segs) as typeof lo;
-    if (typeof v !== kind) return typeof v === 'object' && v !== null && slow.test(v);
-    return (loIn ? v >= lo : v > lo) && (hiIn ? v <= hi : v < hi);
+    const v = peek(doc, segs) as typeof lo;
+    if (typeof v !== kind) return isObject(v) && owns(doc, segs) && slow.test(v);
+    return (loIn ? v >= lo : v > lo) && (hiIn ? v <= hi : v < hi) && owns(doc, segs);
   };
 }
 
 function fastOneOf(y: unknown, want: boolean, segs: string[], slow: GeneralTest): Matcher | undefined {
   if (!Array.isArray(y) || !y.every((v) => v !== null && typeof v !== 'object')) return undefined;
   const set = new Set(y);
+  // A missing value is in no list here, so an inherited one (peek) counts only when the hit is own.
   return (doc) => {
-    const v = readPath(doc, segs);
-    if (typeof v !== 'object' || v === null) return set.has(v) === want;
-    if (!Array.isArray(v)) return slow.test(v);
-    for (let i = 0; i < v.length; i++) if (set.has(v[i])) return want;
+    const v = peek(doc, segs);
+    if (!isObject(v)) return (set.has(v) && owns(doc, segs)) === want;
+    if (!Array.isArray(v)) return owns(doc, segs) ? slow.test(v) : !want;
+    for (let i = 0; i < v.length; i++) if (set.has(v[i])) return owns(doc, segs) === want;
     return !want;
   };
 }

@@ -74,7 +74,10 @@ export function resolvedValues(r: Resolved): unknown[] {
 }
 
 
-/** A path's value: a plain top-level function, so the JIT can inline it into every clause. */
+/**
+ * A path's value: a plain top-level function, so the JIT can inline it into every clause. Each own
+ * value is read once (a getter runs once).
+ */
 export function readPath(doc: unknown, segs: string[]): Resolved {
   let cur = doc;
   for (let i = 0; i < segs.length; i++) {
@@ -86,3 +89,31 @@ export function readPath(doc: unknown, segs: string[]): Resolved {
   return typeof cur === 'function' ? undefined : cur;
 }
 
+
+/** The object that held the value `peek` last read without checks; undefined after an exact read. */
+let holder: object | undefined;
+
+/**
+ * A fast clause's read of its field. On a path of one or two steps through documents it reads
+ * without the own-data checks, which cost as much as the reads: an inherited value stands in for
+ * a missing one, and a missing value passes no test that uses this read, so only a pass needs
+ * the check (`owns`). Other paths (longer ones, or through arrays) are read exactly.
+ */
+export function peek(doc: unknown, segs: string[]): Resolved {
+  holder = undefined;
+  if (typeof doc !== 'object' || doc === null || segs.length > 2 || Array.isArray(doc)) return readPath(doc, segs);
+  let v = (doc as Record<string, unknown>)[segs[0]!];
+  if (segs.length === 2) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    if (Array.isArray(v)) return hasOwn.call(doc, segs[0]!) ? resolve(v, segs, 1) : undefined;
+    holder = v;
+    v = (v as Record<string, unknown>)[segs[1]!];
+  } else holder = doc;
+  return typeof v === 'function' ? undefined : v;
+}
+
+/** Whether the value `peek` just read is the document's own data: asked before any other path is read. */
+export function owns(doc: unknown, segs: string[]): boolean {
+  const h = holder;
+  return h === undefined || (hasOwn.call(h, segs[segs.length - 1]!) && (segs.length === 1 || hasOwn.call(doc, segs[0]!)));
+}
