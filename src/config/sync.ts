@@ -37,9 +37,13 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     return false;
   };
 
+  /** The copy this device stored, until the first share: every tab reads it itself, so the start's fetch that finds it again tells none. */
+  let storedText: string | undefined;
   /** Tells the other tabs which document is in force here, after each of this tab's own fetches and pushes. */
   function share(): void {
-    if (state.stopped || state.currentText === undefined) return;
+    const known = state.currentText === storedText;
+    storedText = undefined;
+    if (state.stopped || state.currentText === undefined || known) return;
     try {
       opts.onShare?.(state.currentText);
     } catch {
@@ -87,7 +91,10 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
     const record = (await readStored(opts.storage!, key)) as StoredConfig | undefined;
     if (record && typeof record.text === 'string' && record.url === url) {
       state.stored = record;
-      if (await serial(() => accept(record.text, 'cache'))) state.etag = record.etag;
+      if (await serial(() => accept(record.text, 'cache'))) {
+        state.etag = record.etag;
+        storedText = record.text;
+      }
     }
   }
 

@@ -179,6 +179,24 @@ describe('convergence across tabs', () => {
     leader.sync.stop();
     follower.sync.stop();
   });
+  it("a page's first fetch that finds the copy this device stored tells no tab: every tab reads that copy itself", async () => {
+    const h = host(doc('v1', 1));
+    const storage = memoryStorage();
+    const first = start({ configUrl: '/c.json', fetch: h.fetch as never, storage });
+    await first.sync.ready;
+    first.sync.stop();
+    const shared: string[] = [];
+    const next = start({ configUrl: '/c.json', fetch: h.fetch as never, storage, onShare: (t) => shared.push(t) });
+    await next.sync.ready;
+    await next.sync.refresh(); // a poll still passes it on, for a follower that missed a change
+    expect(shared).toEqual([text(doc('v1', 1))]);
+    h.body = text(doc('v2', 2));
+    const changed = start({ configUrl: '/c.json', fetch: h.fetch as never, storage, onShare: (t) => shared.push(t) });
+    await vi.waitFor(() => expect(changed.sync.current()?.version).toBe('v2')); // ready came with the stored copy
+    expect(shared).toEqual([text(doc('v1', 1)), text(doc('v2', 2))]); // a start that brings a new document tells at once
+    next.sync.stop();
+    changed.sync.stop();
+  });
 });
 
 describe('a tab that does not poll', () => {
