@@ -46,13 +46,42 @@ function canonicalText(v: unknown): string {
 }
 
 /**
- * The hash of plain data's JSON text with sorted keys. Metric state is stored under it: its
- * values must never change from one version to the next.
+ * Hashes by the JSON text of what was hashed: `known` are an earlier page's (the store keeps
+ * them), `taken` collects the ones a config used. A start under a config seen before hashes
+ * nothing: looking a text up is native work, hashing it runs in code not optimised yet.
  */
-export const canonicalHash = (value: unknown): string => cyrb53(canonicalText(value));
+export interface Hashes {
+  known: ReadonlyMap<string, string>;
+  taken: Map<string, string>;
+}
+
+function remembered(hashes: Hashes | undefined, text: string, hash: () => string): string {
+  const h = hashes?.known.get(text) ?? hash();
+  hashes?.taken.set(text, h);
+  return h;
+}
+
+/**
+ * The hash of plain data's JSON text with sorted keys. Metric state is stored under it: its
+ * values must never change from one version to the next. Remembered by the data's JSON text
+ * (key order as given): config data is JSON, so equal texts have equal sorted texts.
+ */
+export const canonicalHash = (value: unknown, hashes?: Hashes): string =>
+  // "s" sets these apart from digest()'s, which hash the same text another way: JSON text never starts with it.
+  hashes ? remembered(hashes, `s${JSON.stringify(value)}`, () => cyrb53(canonicalText(value))) : cyrb53(canonicalText(value));
 
 /**
  * A hash of plain data (key order counts): equal data, equal hash. Only compared with a hash
  * this function made, so its values may change between versions (a snapshot is then rebuilt once).
  */
-export const digest = (value: unknown): string => cyrb53(JSON.stringify(value) ?? 'null');
+export function digest(value: unknown, hashes?: Hashes): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return remembered(hashes, text, () => cyrb53(text));
+}
+
+/** Stored hashes as `known`: a map of strings to strings, or none (any version, or the page, may have written it). */
+export function knownHashes(stored: unknown): Map<string, string> {
+  const known = new Map<string, string>();
+  if (stored instanceof Map) for (const [text, hash] of stored) if (typeof text === 'string' && typeof hash === 'string') known.set(text, hash);
+  return known;
+}

@@ -26,22 +26,34 @@ export type * from './types';
 /** A step back of the device clock this large is a clock set back (followed), not a sync (ignored). */
 const CLOCK_SET_BACK = 5 * MINUTE;
 
+interface Prepared {
+  compiled: CompiledMetric[];
+  scores: CompiledScore[];
+  fingerprint: string;
+  /** The hashes taken, by text: a later page's start under this config takes none. */
+  hashes: Map<string, string>;
+}
+
 /** Metrics and scores compiled and the config hashed, once per config object (a page builds several engines from one). */
-const prepared = new WeakMap<MicrosegConfig, { compiled: CompiledMetric[]; scores: CompiledScore[]; fingerprint: string }>();
-function prepare(config: MicrosegConfig) {
+const prepared = new WeakMap<MicrosegConfig, Prepared>();
+function prepare(config: MicrosegConfig, known: ReadonlyMap<string, string>): Prepared {
   let p = prepared.get(config);
   if (p) return p;
-  const compiled = Object.entries(config.metrics ?? {}).map(([id, def]) => compileMetric(id, def));
+  const hashes = { known, taken: new Map<string, string>() };
+  const compiled = Object.entries(config.metrics ?? {}).map(([id, def]) => compileMetric(id, def, hashes));
   const scores = Object.entries(config.scores ?? {}).map(([id, def]) => compileScore(id, def));
-  const fingerprint = digest([config.segments, config.scores ?? null, compiled.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)]);
-  prepared.set(config, (p = { compiled, scores, fingerprint }));
+  const fingerprint = digest([config.segments, config.scores ?? null, compiled.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)], hashes);
+  prepared.set(config, (p = { compiled, scores, fingerprint, hashes: hashes.taken }));
   return p;
 }
+
+/** The hashes a config's engine took, by the text hashed (to be stored, and given back as `EngineOptions.hashes`). */
+export const hashesOf = (config: MicrosegConfig): ReadonlyMap<string, string> | undefined => prepared.get(config)?.hashes;
 
 export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engine {
   const now = opts.now;
   const state = opts.state?.v === 1 ? opts.state : undefined;
-  const { compiled, scores, fingerprint } = prepare(config);
+  const { compiled, scores, fingerprint } = prepare(config, opts.hashes ?? new Map());
   // A snapshot taken under this very config carries memberships that were correct at its time:
   // resume from there, re-evaluate only what changed since, and compile each rule on first use
   // (it compiled before). This keeps a page's start-up small with a thousand segments.

@@ -3,6 +3,7 @@ export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from 
 export { collectPaths, explainCondition, type ClauseResult } from '../condition';
 export {
   createEngine,
+  hashesOf,
   type Engine,
   type EngineOptions,
   type EngineState,
@@ -15,3 +16,4 @@ export {
   type LabelContext,
 } from './engine';
 export { replayableAfter } from './history';
+export { knownHashes } from './digest';

@@ -18,7 +18,7 @@ import type { TrackedEvent } from '../shared/types';
 import { parseDuration } from '../config/time';
 import { dict } from '../shared/dict';
 import { compileCondition, compilePath, ConditionError, Fanout, type Matcher } from '../condition';
-import { canonicalHash } from './digest';
+import { canonicalHash, type Hashes } from './digest';
 import { addTo, mergeInto, newAcc, restoreAcc, saveAcc, valueOf, type Acc, type AnyAcc, type SerializedAcc } from './accumulators';
 import { DAY, HOUR, MINUTE } from '../shared/constants';
 
@@ -85,7 +85,7 @@ export interface CompiledMetric {
   items?: { key: string; where: Matcher; field: (item: unknown) => unknown };
 }
 
-export function compileMetric(id: string, def: MetricDef): CompiledMetric {
+export function compileMetric(id: string, def: MetricDef, hashes?: Hashes): CompiledMetric {
   const at = `metrics.${id}`;
   if (!AGGS.includes(def.agg)) throw new ConditionError(`${at}.agg`, `unknown aggregate ${JSON.stringify(def.agg)}`);
   if (NEEDS_FIELD.includes(def.agg) && !def.field) throw new ConditionError(`${at}.field`, `aggregate "${def.agg}" needs a field`);
@@ -104,7 +104,7 @@ export function compileMetric(id: string, def: MetricDef): CompiledMetric {
   return {
     id,
     def,
-    hash: hashMetric(def, limit),
+    hash: hashMetric(def, limit, hashes),
     events,
     agg: def.agg,
     limit,
@@ -138,10 +138,10 @@ function splitWhere(def: MetricDef) {
 /** Bumped when the stored form of a windowed metric changes: older state is rebuilt by backfill. */
 const WINDOW_STATE = 2;
 
-function hashMetric(def: MetricDef, limit: number): string {
+function hashMetric(def: MetricDef, limit: number, hashes: Hashes | undefined): string {
   const events = (Array.isArray(def.event) ? [...def.event] : [def.event]).sort();
   const form = def.window === undefined ? undefined : WINDOW_STATE;
-  return canonicalHash({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined, $state: form });
+  return canonicalHash({ ...def, event: events, limit: def.agg === 'distinct' ? limit : undefined, $state: form }, hashes);
 }
 
 // ---- observations -------------------------------------------------------------------------

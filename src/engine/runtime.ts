@@ -6,7 +6,7 @@ import type { Profile, TrackedEvent } from '../shared/types';
 import type { Reporter } from '../shared/errors';
 import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
-import { createEngine, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
+import { createEngine, hashesOf, knownHashes, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
 
 export interface SegmentRuntimeDeps {
@@ -46,6 +46,10 @@ export interface SegmentRuntime {
   peek(): EngineState | undefined;
   /** The state to persist, when it changed since the last call. */
   takeSnapshot(): EngineState | undefined;
+  /** The hashes an earlier page stored (anything: checked); the configs this page compiles later do not hash those texts again. */
+  useHashes(stored: unknown): void;
+  /** The config's hashes to store, when they differ from the stored ones. */
+  takeHashes(): ReadonlyMap<string, string> | undefined;
   /** forget(): start again from nothing, under the same config. */
   reset(): void;
   stop(): void;
@@ -65,6 +69,15 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   const alarm = createAlarm(() => tick());
   let dirty = false;
   let stopped = false;
+  let hashes: ReadonlyMap<string, string> = new Map();
+  let hashesChanged = false;
+  /** The config in force took other hashes than the ones stored: those are kept (and only those). */
+  const keepHashes = () => {
+    const taken = config && hashesOf(config);
+    if (!taken || sameEntries(taken, hashes)) return;
+    hashes = taken;
+    hashesChanged = true;
+  };
 
   function announce(change: MembershipChange): void {
     // Enter before exit: a listener never sees the visitor in no segment at all.
@@ -110,13 +123,14 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       const before = engine ? engine.segments() : known;
       let built: Engine;
       try {
-        built = createEngine(next, { now, state: engine?.snapshot() ?? state });
+        built = createEngine(next, { now, state: engine?.snapshot() ?? state, hashes });
       } catch (cause) {
         report({ code: 'config-invalid', message: `config ${next.version} could not be compiled (${describe(cause)}); the previous one stays`, cause });
         return;
       }
       engine = built;
       config = next;
+      keepHashes();
       if (profile) engine.setProfile(profile);
       engine.setLabels(labels);
       for (const event of early.splice(0)) engine.ingest(event);
@@ -171,6 +185,18 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       return engine.snapshot();
     },
 
+    useHashes(stored: unknown): void {
+      hashes = knownHashes(stored);
+      hashesChanged = false;
+      keepHashes();
+    },
+
+    takeHashes() {
+      if (!hashesChanged) return undefined;
+      hashesChanged = false;
+      return hashes;
+    },
+
 
     reset(): void {
       known = this.segments();
@@ -185,6 +211,12 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       alarm.set(undefined, now());
     },
   };
+}
+
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
 /**

@@ -105,6 +105,8 @@ export interface Explanation {
 export interface EngineOptions {
   now: () => number;
   state?: EngineState;
+  /** Hashes an earlier page took, by the JSON text hashed (`hashesOf`): equal texts are not hashed again. */
+  hashes?: ReadonlyMap<string, string>;
 }
 
 export interface Engine {

@@ -91,7 +91,8 @@ function baseParts(options: MicrosegOptions, emitter: Emitter<MicrosegEvents>, r
   });
   store.derive(() => {
     const engine = segments.takeSnapshot();
-    return engine ? { engine } : undefined;
+    const hashes = segments.takeHashes();
+    return engine || hashes ? { ...(engine && { engine }), ...(hashes && { hashes }) } : undefined;
   });
   const urlParams = urlParamNames(options.urlParams);
   const visitor = createVisitor(now, urlParams, canWrite);

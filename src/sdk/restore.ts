@@ -11,7 +11,7 @@ const RECORD_LAG = MINUTE;
 
 export interface RestoreDeps {
   store: Pick<Store, 'persist' | 'get' | 'eventsSince'>;
-  segments: Pick<SegmentRuntime, 'config' | 'restore' | 'ingest'>;
+  segments: Pick<SegmentRuntime, 'config' | 'restore' | 'ingest' | 'useHashes'>;
   labels: Pick<LabelsRuntime, 'restore'>;
   decisions: { restore(history: unknown): void };
   /** Storage is open from now on: what a closing page has not stored gets journaled. */
@@ -33,6 +33,7 @@ export async function restoreStored(deps: RestoreDeps): Promise<void> {
   const moving = store.persist();
   deps.opened();
   const recovered: TrackedEvent[] = await moving;
+  segments.useHashes(await store.get('hashes'));
   deps.saveProfile();
   deps.labels.restore(await store.get('labels'));
   deps.decisions.restore(await store.get('exposures'));

@@ -20,6 +20,8 @@ export interface Chunk {
 export interface KvSchema {
   /** The segment engine's aggregates, written with the events they count. */
   engine: EngineState;
+  /** The hashes the engine took of the config in force, by the text hashed (checked when read). */
+  hashes: unknown;
   /** Local label records (checked when read: another version may have written them). */
   labels: unknown;
   /** Campaign exposure history (checked when read). */

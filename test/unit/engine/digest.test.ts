@@ -1,8 +1,8 @@
 // Metric state is stored under the hash of the metric's definition: the hash must not change
 // from one version to the next (stored aggregates would be lost), whatever way it is computed.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { canonicalHash } from '../../../src/engine/digest';
+import { canonicalHash, digest, knownHashes, type Hashes } from '../../../src/engine/digest';
 
 /** The reference: JSON text with sorted keys, built in full, then hashed with cyrb53 char by char. */
 function canonicalText(v: unknown): string {
@@ -44,5 +44,47 @@ describe('canonicalHash', () => {
     expect(canonicalHash({ agg: 'count', event: ['add_to_cart', 'view_item'], window: '7d', $state: 2 })).toBe('i2v8lxf3s2');
     expect(canonicalHash({ agg: 'distinct', event: ['view_item'], field: 'items.item_category', where: { 'items.price': { $gte: 10 } }, limit: 50 })).toBe('4zvsskkhx4');
     expect(canonicalHash({ z: [1, 'a', null, true, { b: 2, a: [3.5, -0] }], u: undefined, e: '\u2028"\\' })).toBe('jkydp8u0p');
+  });
+});
+
+const hashesFrom = (known: ReadonlyMap<string, string> = new Map()): Hashes => ({ known, taken: new Map() });
+
+/** Characters read by string hashing while `run` runs (cyrb53 reads every one). */
+function charsRead(run: () => void): number {
+  const spy = vi.spyOn(String.prototype, 'charCodeAt');
+  try {
+    run();
+    return spy.mock.calls.length;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('hashes remembered across pages', () => {
+  it('give back, for equal data (a copy, as storage returns it), the very hash taken afresh', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const first = hashesFrom();
+        const h = canonicalHash(v, first);
+        const d = digest(v, first);
+        const again = hashesFrom(knownHashes(structuredClone(first.taken)));
+        return h === canonicalHash(v) && canonicalHash(structuredClone(v), again) === h && digest(structuredClone(v), again) === d && d === digest(v);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hash no text they know: a start under a config seen before reads none of its characters', () => {
+    const big = { segments: Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, when: { 'metrics.views': { $gte: i } } })) };
+    const first = hashesFrom();
+    expect(charsRead(() => digest(big, first))).toBeGreaterThan(10_000);
+    const again = hashesFrom(first.taken);
+    expect(charsRead(() => digest(structuredClone(big), again))).toBe(0);
+    expect(again.taken).toEqual(first.taken);
+  });
+
+  it('read from storage only as a map of strings to strings', () => {
+    expect(knownHashes(new Map<unknown, unknown>([['a', 'h1'], [1, 'h2'], ['b', 2]]))).toEqual(new Map([['a', 'h1']]));
+    for (const stored of [undefined, null, 'x', { a: 'h1' }, [['a', 'h1']]]) expect(knownHashes(stored).size).toBe(0);
   });
 });

@@ -122,3 +122,46 @@ describe('engine decision inputs', () => {
     expect(engine.takeDecisionInputs()).toBe(true);
   });
 });
+
+describe('the hashes a config takes', () => {
+  const charsRead = async (run: () => Promise<unknown>) => {
+    const spy = vi.spyOn(String.prototype, 'charCodeAt');
+    try {
+      await run();
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('are stored once, and a later page under the same config takes none again and stores nothing', async () => {
+    const clock = fakeClock(T0);
+    const first = runtime(clock.now).rt;
+    const cold = await charsRead(() => first.setConfig(structuredClone(config)));
+    const stored = first.takeHashes();
+    expect(stored?.size).toBeGreaterThan(0);
+    expect(first.takeHashes()).toBeUndefined(); // taken once
+    const state = first.takeSnapshot();
+    first.stop();
+
+    const next = runtime(clock.now).rt;
+    next.useHashes(structuredClone(stored)); // as storage gives it back
+    await next.restore(state);
+    const warm = await charsRead(() => next.setConfig(structuredClone(config)));
+    expect(warm).toBeLessThan(cold / 4);
+    expect(next.takeHashes()).toBeUndefined();
+    expect(next.segments()).toEqual(['everyone']);
+    next.stop();
+  });
+
+  it('of a new config are stored in place of the old ones', async () => {
+    const { rt } = runtime(fakeClock(T0).now);
+    await rt.setConfig(config);
+    const before = rt.takeHashes()!;
+    await rt.setConfig({ ...config, version: 'rt2', metrics: { views: { event: 'view_item', agg: 'count' } }, segments: [{ id: 'everyone', fallback: true }], suppressions: [] });
+    const after = rt.takeHashes()!;
+    expect(after.size).toBeLessThan(before.size);
+    expect([...after.keys()].some((k) => before.has(k))).toBe(true); // the metric both define keeps its hash
+    rt.stop();
+  });
+});
