@@ -71,12 +71,12 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   let stopped = false;
   let hashes: ReadonlyMap<string, string> = new Map();
   let hashesChanged = false;
-  /** The config in force took other hashes than the ones stored: those are kept (and only those). */
+  /** The hashes the config in force took are kept (one copy: the stored ones go), and stored when they differ. */
   const keepHashes = () => {
     const taken = config && hashesOf(config);
-    if (!taken || sameEntries(taken, hashes)) return;
+    if (!taken) return;
+    if (!sameEntries(taken, hashes)) hashesChanged = true;
     hashes = taken;
-    hashesChanged = true;
   };
 
   function announce(change: MembershipChange): void {
