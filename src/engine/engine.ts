@@ -30,8 +30,8 @@ interface Prepared {
   compiled: CompiledMetric[];
   scores: CompiledScore[];
   fingerprint: string;
-  /** The hashes taken, by text: a later page's start under this config takes none. */
-  hashes: Map<string, string>;
+  /** The hashes taken, by text, until the runtime takes them to store (a later page's start under this config then hashes nothing). */
+  hashes?: Map<string, string>;
 }
 
 /** Metrics and scores compiled and the config hashed, once per config object (a page builds several engines from one). */
@@ -47,8 +47,13 @@ function prepare(config: MicrosegConfig, known: ReadonlyMap<string, string>): Pr
   return p;
 }
 
-/** The hashes a config's engine took, by the text hashed (to be stored, and given back as `EngineOptions.hashes`). */
-export const hashesOf = (config: MicrosegConfig): ReadonlyMap<string, string> | undefined => prepared.get(config)?.hashes;
+/** The hashes a config's first engine took, by the text hashed, once (to be stored, and given back as `EngineOptions.hashes`). */
+export function takeHashes(config: MicrosegConfig): ReadonlyMap<string, string> | undefined {
+  const p = prepared.get(config);
+  const hashes = p?.hashes;
+  if (p) p.hashes = undefined; // the texts are large: not kept once handed over
+  return hashes;
+}
 
 export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engine {
   const now = opts.now;

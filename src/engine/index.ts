@@ -3,7 +3,7 @@ export { compileCondition, ConditionError, KNOWN_OPERATORS, type Matcher } from 
 export { collectPaths, explainCondition, type ClauseResult } from '../condition';
 export {
   createEngine,
-  hashesOf,
+  takeHashes,
   type Engine,
   type EngineOptions,
   type EngineState,

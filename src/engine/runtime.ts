@@ -6,7 +6,7 @@ import type { Profile, TrackedEvent } from '../shared/types';
 import type { Reporter } from '../shared/errors';
 import { describe } from '../shared/errors';
 import { setTimer } from '../shared/timer';
-import { createEngine, hashesOf, knownHashes, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
+import { createEngine, knownHashes, takeHashes, type Engine, type EngineState, type EvaluationContext, type Explanation, type MembershipChange } from './';
 import type { LabelRecords } from '../labels';
 
 export interface SegmentRuntimeDeps {
@@ -69,14 +69,14 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   const alarm = createAlarm(() => tick());
   let dirty = false;
   let stopped = false;
-  let hashes: ReadonlyMap<string, string> = new Map();
-  let hashesChanged = false;
-  /** The hashes the config in force took are kept (one copy: the stored ones go), and stored when they differ. */
-  const keepHashes = () => {
-    const taken = config && hashesOf(config);
-    if (!taken) return;
-    if (!sameEntries(taken, hashes)) hashesChanged = true;
-    hashes = taken;
+  /** An earlier page's hashes, until a config is compiled with them. */
+  let storedHashes: ReadonlyMap<string, string> = new Map();
+  /** The hashes a config took that differ from the stored ones, until they are stored. */
+  let unsaved: ReadonlyMap<string, string> | undefined;
+  const keepHashes = (compiled: MicrosegConfig) => {
+    const taken = takeHashes(compiled);
+    if (taken && !sameEntries(taken, storedHashes)) unsaved = taken;
+    storedHashes = new Map(); // large texts: not kept once used
   };
 
   function announce(change: MembershipChange): void {
@@ -123,14 +123,14 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       const before = engine ? engine.segments() : known;
       let built: Engine;
       try {
-        built = createEngine(next, { now, state: engine?.snapshot() ?? state, hashes });
+        built = createEngine(next, { now, state: engine?.snapshot() ?? state, hashes: storedHashes });
       } catch (cause) {
         report({ code: 'config-invalid', message: `config ${next.version} could not be compiled (${describe(cause)}); the previous one stays`, cause });
         return;
       }
       engine = built;
       config = next;
-      keepHashes();
+      keepHashes(next);
       if (profile) engine.setProfile(profile);
       engine.setLabels(labels);
       for (const event of early.splice(0)) engine.ingest(event);
@@ -186,17 +186,16 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
     },
 
     useHashes(stored: unknown): void {
-      hashes = knownHashes(stored);
-      hashesChanged = false;
-      keepHashes();
+      const known = knownHashes(stored);
+      if (unsaved && sameEntries(unsaved, known)) unsaved = undefined; // a config came first, and took the very ones stored
+      else if (!config) storedHashes = known;
     },
 
     takeHashes() {
-      if (!hashesChanged) return undefined;
-      hashesChanged = false;
+      const hashes = unsaved;
+      unsaved = undefined;
       return hashes;
     },
-
 
     reset(): void {
       known = this.segments();

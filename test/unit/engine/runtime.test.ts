@@ -154,9 +154,21 @@ describe('the hashes a config takes', () => {
     next.stop();
   });
 
+  it('taken by a config that came before the stored ones are read (slow storage) are not stored again when they are the same', async () => {
+    const first = runtime(fakeClock(T0).now).rt;
+    await first.setConfig(structuredClone(config));
+    const stored = structuredClone(first.takeHashes());
+    first.stop();
+    const next = runtime(fakeClock(T0).now).rt;
+    await next.setConfig(structuredClone(config));
+    next.useHashes(stored);
+    expect(next.takeHashes()).toBeUndefined();
+    next.stop();
+  });
+
   it('of a new config are stored in place of the old ones', async () => {
     const { rt } = runtime(fakeClock(T0).now);
-    await rt.setConfig(config);
+    await rt.setConfig(structuredClone(config)); // a config object of its own: its hashes are handed over once
     const before = rt.takeHashes()!;
     await rt.setConfig({ ...config, version: 'rt2', metrics: { views: { event: 'view_item', agg: 'count' } }, segments: [{ id: 'everyone', fallback: true }], suppressions: [] });
     const after = rt.takeHashes()!;
