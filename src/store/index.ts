@@ -115,19 +115,22 @@ function withUncommitted(stored: StoredEvents, uncommitted: TrackedEvent[], sinc
 /** The records as the start read them: each key's first read is answered from here, until the upkeep. */
 function createStartRecords() {
   let records: { kv: Map<string, unknown>; taken: Set<string> } | null = null;
+  /** The record was written or read since: the start's copy is stale for it, and not kept alive (a config's text, the engine's record). */
+  const take = (key: string): void => {
+    records?.taken.add(key);
+    records?.kv.delete(key);
+  };
   return {
     set(kv: Map<string, unknown> | null): void {
       records = kv ? { kv, taken: new Set() } : null;
     },
-    /** The record was written or read since: the start's copy is stale for it. */
-    take(key: string): void {
-      records?.taken.add(key);
-    },
+    take,
     /** The start's copy of a record, the first time it is asked for. */
     first(key: string): { value: unknown } | undefined {
       if (!records || records.taken.has(key)) return undefined;
-      records.taken.add(key);
-      return { value: records.kv.get(key) };
+      const value = records.kv.get(key);
+      take(key);
+      return { value };
     },
   };
 }
