@@ -36,14 +36,15 @@ interface Prepared {
 
 /** Metrics and scores compiled and the config hashed, once per config object (a page builds several engines from one). */
 const prepared = new WeakMap<MicrosegConfig, Prepared>();
-function prepare(config: MicrosegConfig, known: ReadonlyMap<string, string>): Prepared {
+function prepare(config: MicrosegConfig, known: ReadonlyMap<string, string> | undefined): Prepared {
   let p = prepared.get(config);
   if (p) return p;
-  const hashes = { known, taken: new Map<string, string>() };
+  // Collected only for a caller that stores them (the SDK's runtime), not kept by the server's engines.
+  const hashes = known && { known, taken: new Map<string, string>() };
   const compiled = Object.entries(config.metrics ?? {}).map(([id, def]) => compileMetric(id, def, hashes));
   const scores = Object.entries(config.scores ?? {}).map(([id, def]) => compileScore(id, def));
   const fingerprint = digest([config.segments, config.scores ?? null, compiled.map((m) => [m.id, m.hash]), (config.campaigns ?? []).map((c) => c.id)], hashes);
-  prepared.set(config, (p = { compiled, scores, fingerprint, hashes: hashes.taken }));
+  prepared.set(config, (p = { compiled, scores, fingerprint, hashes: hashes?.taken }));
   return p;
 }
 
@@ -58,7 +59,7 @@ export function takeHashes(config: MicrosegConfig): ReadonlyMap<string, string> 
 export function createEngine(config: MicrosegConfig, opts: EngineOptions): Engine {
   const now = opts.now;
   const state = opts.state?.v === 1 ? opts.state : undefined;
-  const { compiled, scores, fingerprint } = prepare(config, opts.hashes ?? new Map());
+  const { compiled, scores, fingerprint } = prepare(config, opts.hashes);
   // A snapshot taken under this very config carries memberships that were correct at its time:
   // resume from there, re-evaluate only what changed since, and compile each rule on first use
   // (it compiled before). This keeps a page's start-up small with a thousand segments.

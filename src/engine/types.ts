@@ -105,7 +105,7 @@ export interface Explanation {
 export interface EngineOptions {
   now: () => number;
   state?: EngineState;
-  /** Hashes an earlier page took, by the JSON text hashed (`takeHashes`): equal texts are not hashed again. */
+  /** Hashes an earlier page took, by the JSON text hashed: equal texts are not hashed again, and the ones taken are kept for `takeHashes` (only when given). */
   hashes?: ReadonlyMap<string, string>;
 }
 
