@@ -2,10 +2,11 @@
 // config's fingerprint (a snapshot taken under the same config is resumed).
 //
 // Both hash JSON text in one pass over one string. This runs at every start, in code the
-// browser has not optimised yet: building the text with native JSON.stringify and one tight
-// loop costs half of what walking the value and hashing it piece by piece did.
+// browser has not optimised yet: building the text natively (plainJson, unless the page gave
+// the prototypes a toJSON) and one tight loop costs half of what walking the value and hashing
+// it piece by piece did.
 
-import { toJson } from '../shared/util';
+import { plainJson, toJson } from '../shared/util';
 
 /** cyrb53: a fast 53-bit hash of a string. */
 function cyrb53(text: string): string {
@@ -68,14 +69,14 @@ function remembered(hashes: Hashes | undefined, text: string, hash: () => string
  */
 export const canonicalHash = (value: unknown, hashes?: Hashes): string =>
   // "s" sets these apart from digest()'s, which hash the same text another way: JSON text never starts with it.
-  hashes ? remembered(hashes, `s${JSON.stringify(value)}`, () => cyrb53(canonicalText(value))) : cyrb53(canonicalText(value));
+  hashes ? remembered(hashes, `s${plainJson(value)}`, () => cyrb53(canonicalText(value))) : cyrb53(canonicalText(value));
 
 /**
  * A hash of plain data (key order counts): equal data, equal hash. Only compared with a hash
  * this function made, so its values may change between versions (a snapshot is then rebuilt once).
  */
 export function digest(value: unknown, hashes?: Hashes): string {
-  const text = JSON.stringify(value) ?? 'null';
+  const text = plainJson(value);
   return remembered(hashes, text, () => cyrb53(text));
 }
 

@@ -5,7 +5,7 @@
 // Records are ordered by time, then by this device's sequence: on one device the later call
 // wins even within one millisecond.
 import { boundedValue } from './value';
-import { toJson } from '../shared/util';
+import { plainJson, toJson } from '../shared/util';
 import { DAY } from '../shared/constants';
 
 export interface Label {
@@ -47,8 +47,8 @@ function compareRecords(a: Label, b: Label): number {
 }
 
 function contentOrder(a: Label, b: Label): number {
-  const x = JSON.stringify([a.channel, a.value ?? null, a.expires ?? null, !!a.remote]);
-  const y = JSON.stringify([b.channel, b.value ?? null, b.expires ?? null, !!b.remote]);
+  const x = plainJson([a.channel, a.value ?? null, a.expires ?? null, !!a.remote]);
+  const y = plainJson([b.channel, b.value ?? null, b.expires ?? null, !!b.remote]);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { canonicalHash, digest, knownHashes, type Hashes } from '../../../src/engine/digest';
+import { plainJson, toJson } from '../../../src/shared/util';
 
 /** The reference: JSON text with sorted keys, built in full, then hashed with cyrb53 char by char. */
 function canonicalText(v: unknown): string {
@@ -86,5 +87,32 @@ describe('hashes remembered across pages', () => {
   it('read from storage only as a map of strings to strings', () => {
     expect(knownHashes(new Map<unknown, unknown>([['a', 'h1'], [1, 'h2'], ['b', 2]]))).toEqual(new Map([['a', 'h1']]));
     for (const stored of [undefined, null, 'x', { a: 'h1' }, [['a', 'h1']]]) expect(knownHashes(stored).size).toBe(0);
+  });
+});
+
+describe('a page that gives the prototypes a toJSON', () => {
+  const hostile: Array<[object, string]> = [[Object.prototype, 'toJSON'], [Array.prototype, 'toJSON']];
+
+  function polluted<T>(run: () => T): T {
+    for (const [proto, key] of hostile) Object.defineProperty(proto, key, { value: () => 'same', configurable: true, writable: true });
+    try {
+      return run();
+    } finally {
+      for (const [proto, key] of hostile) delete (proto as Record<string, unknown>)[key];
+    }
+  }
+
+  it('cannot make two configs hash alike, nor hand a remembered hash to other data', () => {
+    const a = { segments: [{ id: 'a', when: { 'metrics.views': { $gte: 1 } } }] };
+    const b = { segments: [{ id: 'b', when: { 'metrics.views': { $gte: 2 } } }] };
+    const first = hashesFrom();
+    const [da, ca] = polluted(() => [digest(a, first), canonicalHash(a, first)]);
+    expect([da, ca]).toEqual([digest(a), canonicalHash(a)]);
+    const next = hashesFrom(first.taken);
+    expect(polluted(() => [digest(b, next), canonicalHash(b, next)])).toEqual([digest(b), canonicalHash(b)]);
+  });
+
+  it('leaves plain JSON text as the SDK writes it', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => plainJson(v) === toJson(v) && polluted(() => plainJson(v)) === toJson(v)), { numRuns: 300 });
   });
 });
