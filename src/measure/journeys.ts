@@ -299,9 +299,9 @@ export function createJourneys(deps: JourneyDeps): Journeys {
 
   let checking: Promise<void> | null = null;
   /** Settles what the stored events settle: windows that closed, and open ones whose goal another page saw. */
-  function check(): Promise<void> {
+  function check(read = true): Promise<void> {
     if (!checking) {
-      checking = run()
+      checking = run(read)
         .catch((cause) => deps.onError(cause))
         .finally(() => {
           checking = null;
@@ -310,9 +310,10 @@ export function createJourneys(deps: JourneyDeps): Journeys {
     return checking;
   }
 
-  async function run(): Promise<void> {
+  /** `read`: the stored windows as they are now (another tab may have changed them); else the ones just read, with what is queued. */
+  async function run(read: boolean): Promise<void> {
     if (!configured) return;
-    await transact(READ); // the stored windows, as they are now
+    await (read ? transact(READ) : queue);
     if (!state.open.length) return;
     const windows = state.open.map((o) => o.key);
     const last = await deps.scanned();
@@ -334,7 +335,7 @@ export function createJourneys(deps: JourneyDeps): Journeys {
       await transact(READ);
       accepting = true;
       for (const [event, segments] of early.splice(0)) observe(event, segments);
-      await check();
+      await check(false); // the windows were read a moment ago
     },
     observe: (event: TrackedEvent) => observe(event),
     check,

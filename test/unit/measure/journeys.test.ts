@@ -247,6 +247,28 @@ describe('journey steps', () => {
   });
 });
 
+describe('the start of a page with an open window', () => {
+  it('reads the stored windows once: the scan right after the config takes the windows just read', async () => {
+    const first = start('journeys-once');
+    await first.ms.ready;
+    expose(first.ms);
+    await first.ms.flush();
+    first.ms.destroy();
+    const gets = vi.spyOn(IDBObjectStore.prototype, 'get');
+    const next = start('journeys-once');
+    await next.ms.ready;
+    await settle(() => false, 100); // the start's scan of the stored events too
+    await next.ms.flush();
+    const reads = gets.mock.calls.filter(([key]) => key === 'journeys').length;
+    vi.restoreAllMocks();
+    expect(reads).toBe(0); // the first read is the start's copy of every record
+    next.ms.track('purchase', { value: 150 }); // the window is still open here
+    await next.ms.flush();
+    await settle(() => next.outcomes.length > 0);
+    expect(next.outcomes.map((o) => [o.journey, o.outcome])).toEqual([['welcome-step', 'progression']]);
+  });
+});
+
 describe('settling from stored events', () => {
   it('a history of more batches than are listed leaves no list behind (the next scan reads them all)', async () => {
     const open: JourneyExposure = { key: 'welcome-step:e1', journey: 'welcome-step', exposure: 'e1', at: T0, until: T0 + 3 * DAY, segments: [], control: false };
