@@ -39,7 +39,7 @@ export function createConfigSync(opts: ConfigSyncOptions): ConfigSync {
 
   /** The copy this device stored, until the first share: every tab reads it itself, so the start's fetch that finds it again tells none. */
   let storedText: string | undefined;
-  /** Tells the other tabs which document is in force here, after each of this tab's own fetches and pushes. */
+  /** Tells the other tabs which document is in force here, after each of this tab's polls and pushes (a first fetch that found the stored copy excepted). */
   function share(): void {
     const known = state.currentText === storedText;
     storedText = undefined;

@@ -50,8 +50,12 @@ describe('the hashes of a config seen before', () => {
     const first = await page('start-hashes');
     const stored = await storedHashes('start-hashes');
     expect(stored instanceof Map && stored.size).toBeGreaterThan(0);
+    const puts = vi.spyOn(IDBObjectStore.prototype, 'put');
     const second = await page('start-hashes');
+    const rewritten = puts.mock.calls.filter(([, key]) => key === 'hashes').length;
+    puts.mockRestore();
     expect(second).toBeLessThan(first / 4);
+    expect(rewritten).toBe(0);
     expect(await storedHashes('start-hashes')).toEqual(stored);
   });
 });
