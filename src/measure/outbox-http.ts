@@ -2,7 +2,7 @@
 // the CORS probe, and reading Retry-After.
 import type { Message } from '../store';
 import { REQUEST_REFERRER_POLICY } from '../track/url';
-import { toJson } from '../shared/util';
+import { plainJson } from '../shared/util';
 
 /** keepalive requests and beacons share a 64 KB budget per page. */
 const MAX_BYTES = 60_000;
@@ -38,14 +38,14 @@ export function crossOrigin(url: string): boolean {
 export function fit(items: Message[]): Message[] {
   let bytes = 20;
   for (let i = 0; i < items.length; i++) {
-    bytes += toJson(items[i]).length + 1;
+    bytes += plainJson(items[i]).length + 1;
     if (bytes > MAX_BYTES && i > 0) return items.slice(0, i);
   }
   return items;
 }
 
 export async function post(doFetch: typeof fetch, url: string, batch: Message[]): Promise<Answer> {
-  const body = toJson({ events: batch });
+  const body = plainJson({ events: batch });
   let res: Response;
   try {
     res = await doFetch(url, {
@@ -74,7 +74,7 @@ export function beacon(doFetch: typeof fetch, url: string, messages: Message[], 
   let rest = messages;
   while (rest.length) {
     const batch = fit(rest.slice(0, batchSize));
-    const body = toJson({ events: batch });
+    const body = plainJson({ events: batch });
     let sent = false;
     try {
       sent = send ? send(url, new Blob([body], { type: TEXT })) : false;

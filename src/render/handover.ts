@@ -4,7 +4,7 @@
 // so the same campaign later is the same view (equal keys): no content change, no flicker.
 import type { CampaignContent } from '../config/types';
 import { hash32 } from '../decide/hash';
-import { toJson } from '../shared/util';
+import { plainJson } from '../shared/util';
 import { querySelector } from '../shared/page';
 import { contentTree } from './content';
 import type { View } from './slots';
@@ -25,7 +25,7 @@ export interface Handover {
 }
 
 /** Equal keys render the same content: one formula for live, snapshot and handed-over views. */
-export const viewKey = (campaign: string, tree: Tree) => `${campaign}:${hash32(toJson(tree)).toString(36)}`;
+export const viewKey = (campaign: string, tree: Tree) => `${campaign}:${hash32(plainJson(tree)).toString(36)}`;
 
 /** The page's handover, if the server left one (and it is well-formed). */
 export function readHandover(doc: Document): Handover | undefined {

@@ -8,7 +8,7 @@ import { listen, ownGlobal, pageHidden } from '../shared/page';
 import { contentTree } from './content';
 import { createSlots, OWNER, SLOT, type Entry, type View } from './slots';
 import { hideOffers, pageNonce, readSnapshot, removeSnapshot, snapshotView, writeSnapshot, type Snapshot } from './snapshot';
-import { toJson } from '../shared/util';
+import { plainJson } from '../shared/util';
 import { handoverView, readHandover, viewKey } from './handover';
 
 export interface RendererDeps {
@@ -149,7 +149,7 @@ export function createRenderer(deps: RendererDeps): Renderer {
       if (v?.tree && v.campaign) {
         const end = deps.config()?.campaigns?.find((c) => c.id === v.campaign)?.end;
         const entry = { c: v.campaign, k: v.key, n: v.tree, ...(end ? { e: end } : {}) };
-        if (toJson(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
+        if (plainJson(entry).length <= MAX_SLOT_BYTES) next.s[name] = entry;
       } else if (!v && old && old.c === (deps.decide(name).campaign ?? '')) next.s[name] = old;
     }
     return next;

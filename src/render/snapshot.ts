@@ -3,7 +3,7 @@
 import type { Tree } from './tree';
 import type { View } from './slots';
 import { adoptSheet, createElement, pageHead, querySelector, runningScript } from '../shared/page';
-import { toJson } from '../shared/util';
+import { plainJson } from '../shared/util';
 
 const SNAPSHOT_KEY = 'microseg:paint';
 /** The text this page last read or wrote: the same decisions again are not written again. */
@@ -29,7 +29,7 @@ export function readSnapshot(): Snapshot | undefined {
 
 /** Keeps the snapshot for the next page (a write to localStorage only when it changed). */
 export function writeSnapshot(snap: Snapshot): void {
-  const text = toJson(snap);
+  const text = plainJson(snap);
   if (text === storedText) return;
   try {
     localStorage.setItem(SNAPSHOT_KEY, text);

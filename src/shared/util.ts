@@ -108,9 +108,9 @@ export function toJson(value: unknown): string {
 
 /**
  * toJson's text, by the native serializer when nothing on the page could answer instead (no
- * `toJSON` on Object.prototype or Array.prototype): for data of the SDK's own (a config, copied
- * label values), whose objects hold no functions. Native, it costs a fraction of toJson in code
- * not optimised yet.
+ * `toJSON` on Object.prototype or Array.prototype): for data of the SDK's own — a config, a content
+ * tree, the profile, and the page's values once toPlainData copied them — whose objects hold no
+ * functions. Native, it costs a fraction of toJson in code not optimised yet.
  */
 export function plainJson(value: unknown): string {
   return 'toJSON' in Object.prototype || 'toJSON' in Array.prototype ? toJson(value) : (JSON.stringify(value) ?? 'null');

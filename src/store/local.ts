@@ -1,6 +1,6 @@
 // localStorage under one prefix: small synchronous records (visitor id, profile, journals).
 // Every access is guarded: storage can be disabled, full, or throw on access.
-import { toJson } from '../shared/util';
+import { plainJson } from '../shared/util';
 
 const PREFIX = 'microseg:';
 
@@ -23,7 +23,7 @@ export function readLocal<T>(key: string): T | undefined {
 
 export function writeLocal(key: string, value: unknown): boolean {
   try {
-    storage()?.setItem(PREFIX + key, toJson(value));
+    storage()?.setItem(PREFIX + key, plainJson(value));
     return true;
   } catch {
     return false;
