@@ -4,7 +4,7 @@
 // shared-from-kit plugin in rollup.config.mjs). Functions only: the parts' top level runs before the
 // kit is installed, and constants cost nothing to copy (the minifier inlines them).
 export { describe } from '../shared/errors';
-export { randomId, toJson } from '../shared/util';
+export { randomId, plainJson } from '../shared/util';
 export { listen, pageHidden } from '../shared/page';
 export { dict } from '../shared/dict';
 export { setTimer } from '../shared/timer';
