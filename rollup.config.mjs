@@ -26,9 +26,9 @@ const onDemandAsScript = () => ({
 });
 
 /**
- * dist/microseg.extras.js holds only the optional parts' own code. Each function src/entry/kit.ts
+ * The optional parts' files (dist/microseg.extras.js, .collect.js, .labels.js) hold only their own code. Each function src/entry/kit.ts
  * lists is a binding of one module instead, installed from the kit the core hands over when it takes
- * the file (src/entry/kit-install.ts stands for that module); what else a listed file exports (its
+ * a file (src/entry/kit-install.ts stands for that module); what else a listed file exports (its
  * constants) is still the file's own.
  */
 const KIT = new URL('./src/entry/kit.ts', import.meta.url).pathname;
@@ -121,11 +121,13 @@ export default [
     ],
   },
   // The files the script-tag build fetches on demand, from beside it: the config validator, the
-  // optional parts (measurement, the labels backend) and the config's (signature check, stream, lease)
-  // when configured, the preview overlay in preview.
+  // optional parts (measurement, the collector, the labels backend: each only where configured) and
+  // the config's (signature check, stream, lease) when configured, the preview overlay in preview.
   ...[
     ['src/entry/schema-script.ts', 'dist/microseg.schema.js'],
-    ['src/entry/extras-chunk.ts', 'dist/microseg.extras.js', sharedFromKit()],
+    ['src/entry/part-extras.ts', 'dist/microseg.extras.js', sharedFromKit()],
+    ['src/entry/part-collect.ts', 'dist/microseg.collect.js', sharedFromKit()],
+    ['src/entry/part-labels.ts', 'dist/microseg.labels.js', sharedFromKit()],
     ['src/entry/sync-chunk.ts', 'dist/microseg.sync.js'],
     ['src/entry/preview-chunk.ts', 'dist/microseg.preview.js'],
   ].map(([input, file, shared]) => ({

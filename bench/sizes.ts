@@ -22,14 +22,20 @@ export async function run() {
   const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
   rows.push({ library: 'microseg (IIFE)', version, ...ours, note: 'the always-loaded core, script-tag build' });
   const extras = sizes('dist/microseg.extras.js');
-  rows.push({ library: 'microseg (extras)', version, ...extras, note: 'microseg.extras.js: measurement and the labels backend, loaded only when configured' });
+  rows.push({ library: 'microseg (extras)', version, ...extras, note: 'microseg.extras.js: measurement (journeys), loaded only with journeys or a collector' });
+  const collect = sizes('dist/microseg.collect.js');
+  rows.push({ library: 'microseg (collect)', version, ...collect, note: "microseg.collect.js: the collector's outbox, loaded only with a collectUrl" });
+  const labels = sizes('dist/microseg.labels.js');
+  rows.push({ library: 'microseg (labels)', version, ...labels, note: "microseg.labels.js: the labels backend's client, loaded only with a labelsUrl" });
   rows.push({ library: 'microseg (snippet)', version, ...sizes('dist/snippet.min.js'), note: 'inline loader' });
   // A first visit validates the config it fetches: the validator downloads beside the SDK.
   const validator = sizes('dist/microseg.schema.js');
   rows.push({ library: 'microseg (validator)', version, ...validator, note: 'microseg.schema.js, loaded on a first visit (and with an inline config)' });
   const firstVisit = { raw: ours.raw + validator.raw, gzip: ours.gzip + validator.gzip, brotli: ours.brotli + validator.brotli };
   rows.push({ library: 'microseg (first visit)', version, ...firstVisit, note: 'IIFE + validator (gzip and brotli per file, summed)' });
-  rows.push({ library: 'microseg (every part)', version, raw: firstVisit.raw + extras.raw, gzip: firstVisit.gzip + extras.gzip, brotli: firstVisit.brotli + extras.brotli, note: 'IIFE + validator + extras: a first visit on a site with a collector or labels backend' });
+  const every = [firstVisit, extras, collect, labels];
+  const sum = (k: 'raw' | 'gzip' | 'brotli') => every.reduce((n, f) => n + f[k], 0);
+  rows.push({ library: 'microseg (every part)', version, raw: sum('raw'), gzip: sum('gzip'), brotli: sum('brotli'), note: 'IIFE + validator + extras + collect + labels: a first visit on a site with journeys, a collector and a labels backend' });
   for (const [name, pkg, file, note] of PEERS) {
     const { path, version: v } = pkgFile(pkg, file);
     const s = sizes(path);

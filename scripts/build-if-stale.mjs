@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const SOURCES = ['src', 'rollup.config.mjs', 'package.json', 'scripts/schema.ts'];
-const OUTPUTS = ['dist/microseg.iife.js', 'dist/microseg.mjs', 'dist/microseg.paint.js', 'dist/microseg.schema.js', 'dist/microseg.preview.js', 'dist/microseg.extras.js', 'dist/microseg.sync.js', 'dist/snippet.min.js', 'dist/microseg.config.schema.json'];
+const OUTPUTS = ['dist/microseg.iife.js', 'dist/microseg.mjs', 'dist/microseg.paint.js', 'dist/microseg.schema.js', 'dist/microseg.preview.js', 'dist/microseg.extras.js', 'dist/microseg.collect.js', 'dist/microseg.labels.js', 'dist/microseg.sync.js', 'dist/snippet.min.js', 'dist/microseg.config.schema.json'];
 
 /** The newest modification time under a file or folder. */
 function newest(path) {

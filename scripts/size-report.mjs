@@ -11,7 +11,7 @@ export function sizes(path) {
   };
 }
 
-const FILES = ['dist/microseg.iife.js', 'dist/microseg.schema.js', 'dist/microseg.preview.js', 'dist/microseg.extras.js', 'dist/microseg.sync.js', 'dist/snippet.min.js', 'dist/microseg.mjs'];
+const FILES = ['dist/microseg.iife.js', 'dist/microseg.schema.js', 'dist/microseg.preview.js', 'dist/microseg.extras.js', 'dist/microseg.collect.js', 'dist/microseg.labels.js', 'dist/microseg.sync.js', 'dist/snippet.min.js', 'dist/microseg.mjs'];
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = FILES.filter((f) => existsSync(f)).map((f) => ({ file: f, ...sizes(f) }));

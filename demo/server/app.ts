@@ -295,7 +295,7 @@ export async function startDemoServer(opts: DemoServerOptions = {}): Promise<Dem
   app.use('/dist/*', revalidate, serveStatic({ root: `${ROOT}dist`, rewriteRequestPath: (p) => p.replace(/^\/dist/, '') }));
   // The snippet's default src is /microseg.iife.js (a site hosts the file at its root), and the
   // SDK fetches its config validator, microseg.schema.js, from beside it.
-  for (const file of ['/microseg.iife.js', '/microseg.iife.js.map', '/microseg.schema.js', '/microseg.schema.js.map', '/microseg.preview.js', '/microseg.preview.js.map', '/microseg.extras.js', '/microseg.extras.js.map', '/microseg.sync.js', '/microseg.sync.js.map']) {
+  for (const file of ['/microseg.iife.js', '/microseg.iife.js.map', '/microseg.schema.js', '/microseg.schema.js.map', '/microseg.preview.js', '/microseg.preview.js.map', '/microseg.extras.js', '/microseg.extras.js.map', '/microseg.collect.js', '/microseg.collect.js.map', '/microseg.labels.js', '/microseg.labels.js.map', '/microseg.sync.js', '/microseg.sync.js.map']) {
     app.get(file, revalidate, serveStatic({ root: `${ROOT}dist` }));
   }
   app.use('/console/assets/*', serveStatic({ root: `${ROOT}demo/console`, rewriteRequestPath: (p) => p.replace(/^\/console\/assets/, '') }));

@@ -1,28 +1,29 @@
-// The script-tag build's optional parts: dist/microseg.extras.js, loaded from beside the SDK only when
-// the site configured measurement or a labels backend (see src/sdk/extras.ts), and handed the core's
-// kit (./kit.ts) so that it needs no copy of the modules the core has.
-import type { Extras } from '../sdk/extras';
+// The script-tag build's optional parts: a file each beside the SDK (dist/microseg.<part>.js), loaded
+// only when the site configured the part (see src/sdk/extras.ts), and handed the core's kit (./kit.ts)
+// so that it needs no copy of the modules the core has.
+import type { PartName, Parts } from '../sdk/extras';
 import { chunkLoader, hasFunctions } from './chunk';
 import * as kit from './kit';
 import type { Kit } from './kit-install';
+import { partGlobal } from './part-define';
 
-/** What the file defines: the parts, which work once they have the core's kit. */
-export interface ExtrasFile extends Extras {
+/** What a part's file defines: the part, which works once it has the core's kit. */
+export type PartFile<K extends PartName> = Parts[K] & {
   /** Throws when the file already runs with another kit. */
   install(kit: Kit): void;
-}
+};
 
-declare global {
-  interface Window {
-    __microsegExtras?: ExtrasFile;
-  }
-}
+/** The function each part's file must hand over, beside `install`. */
+const MADE_BY: { [K in PartName]: keyof Parts[K] & string } = { extras: 'createMeasurement', collect: 'createOutbox', labels: 'createRemoteLabels' };
 
-const isFile = hasFunctions<ExtrasFile>('createMeasurement', 'createRemoteLabels', 'install');
-const loadFile = chunkLoader<ExtrasFile>('microseg.extras.js', '__microsegExtras', 'microseg#extras', isFile);
+const loaders = new Map<PartName, () => Promise<unknown>>();
 
-export const loadExtras = (): Promise<Extras> =>
-  loadFile().then((file) => {
-    file.install(kit);
-    return file;
+export function loadPart<K extends PartName>(name: K): Promise<Parts[K]> {
+  let load = loaders.get(name) as (() => Promise<PartFile<K>>) | undefined;
+  // One policy for every part's file: it admits only files beside the SDK.
+  if (!load) loaders.set(name, (load = chunkLoader(`microseg.${name}.js`, partGlobal(name), 'microseg#extras', hasFunctions<PartFile<K>>(MADE_BY[name] as never, 'install'))));
+  return load().then((part) => {
+    part.install(kit);
+    return part;
   });
+}

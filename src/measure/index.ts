@@ -7,7 +7,7 @@ import { describe } from '../shared/errors';
 import { randomId } from '../shared/util';
 import type { Store } from '../store';
 import { createJourneys, type JourneyExposure, type JourneyOutcome, type JourneyState } from './journeys';
-import { createOutbox, type CollectOptions } from './outbox';
+import type { CollectOptions, createOutbox } from './outbox';
 import { listen, pageHidden } from '../shared/page';
 import type { Emitter } from '../shared/emitter';
 
@@ -29,6 +29,8 @@ export interface MeasureEvents {
 export interface MeasureDeps {
   collectUrl?: string;
   collect?: CollectOptions;
+  /** The collector's outbox, a part of its own (loaded only with `collectUrl`). */
+  createOutbox?: typeof createOutbox;
   now: () => number;
   report: Reporter;
   store: Store;
@@ -55,8 +57,8 @@ export interface Measurement {
 
 export function createMeasurement(deps: MeasureDeps): Measurement {
   const { now, report, store } = deps;
-  const outbox = deps.collectUrl
-    ? createOutbox({ ...deps.collect, url: deps.collectUrl, queue: store.outbox, report })
+  const outbox = deps.collectUrl && deps.createOutbox
+    ? deps.createOutbox({ ...deps.collect, url: deps.collectUrl, queue: store.outbox, report })
     : undefined;
 
   const safely =

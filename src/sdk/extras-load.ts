@@ -1,4 +1,10 @@
-// The ES module build loads the optional parts as a chunk (see ./extras.ts).
-import type { Extras } from './extras';
+// The ES module build loads each optional part as a chunk (see ./extras.ts).
+import type { PartName, Parts } from './extras';
 
-export const loadExtras = (): Promise<Extras> => import('./extras-parts').then((m) => m.extras);
+const loaders: { [K in PartName]: () => Promise<Parts[K]> } = {
+  extras: () => import('./parts/extras').then((m) => m.part),
+  collect: () => import('./parts/collect').then((m) => m.part),
+  labels: () => import('./parts/labels').then((m) => m.part),
+};
+
+export const loadPart = <K extends PartName>(name: K): Promise<Parts[K]> => loaders[name]();

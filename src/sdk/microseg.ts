@@ -13,7 +13,7 @@ import { watchOffers } from '../render/offers';
 import { createRenderer } from '../render/renderer';
 import { createSegmentRuntime, type SegmentRuntime } from '../engine/runtime';
 import { lazyMeasurement, type LazyMeasurement } from '../measure/lazy';
-import { loadExtras } from './extras-load';
+import { loadPart } from './extras-load';
 import { createPreviewHost, type PreviewHost } from '../preview/host';
 import { createTabChannel, type TabChannel, type TabMessage } from './tabs';
 import { inertMicroseg } from './inert';
@@ -112,7 +112,10 @@ function baseParts(options: MicrosegOptions, emitter: Emitter<MicrosegEvents>, r
       const { anonymousId: aid, userId: uid, visits: visit } = visitor.profile();
       return { aid, uid, visit, page: visitor.page() };
     },
-  }, () => loadExtras().then((x) => x.createMeasurement));
+  }, async () => {
+    const [{ createMeasurement }, collect] = await Promise.all([loadPart('extras'), options.collectUrl ? loadPart('collect') : undefined]);
+    return (deps) => createMeasurement({ ...deps, createOutbox: collect?.createOutbox });
+  });
 
   function record(type: string, props: Record<string, unknown>): void {
     const { event, newVisit } = visitor.event(type, props);
@@ -203,7 +206,7 @@ function syncParts(base: Base) {
             identity: () => identity.token,
             allowed: base.canWrite,
           },
-          load: () => loadExtras().then((x) => x.createRemoteLabels),
+          load: () => loadPart('labels').then((x) => x.createRemoteLabels),
         }
       : undefined,
   });

@@ -28,7 +28,7 @@ beforeAll(async () => {
   server = await startServer();
   server.app.get('/render-config.json', (c) => c.json(CSP_CONFIG));
   server.app.get('/favicon.ico', (c) => c.body(null, 204));
-  // A collector and a config stream: the optional parts (microseg.extras.js, microseg.sync.js) load under the same policy.
+  // A collector and a config stream: the optional parts (microseg.extras.js, microseg.collect.js, microseg.sync.js) load under the same policy.
   server.app.post('/collect', (c) => c.json({ received: 0 }, 202));
   server.app.get('/config-events', () => new Response(new ReadableStream(), { headers: { 'content-type': 'text/event-stream' } }));
   server.app.get('/nonce', (c) => {
@@ -83,6 +83,7 @@ describe('a page with a strict Content-Security-Policy', () => {
       const first = await visit(w.page, path);
       const loaded = (file: string) => w.page.evaluate((f) => performance.getEntriesByType('resource').some((e) => e.name.endsWith(f)), file);
       expect(await loaded('/microseg.extras.js')).toBe(true);
+      expect(await loaded('/microseg.collect.js')).toBe(true);
       await expect.poll(() => loaded('/microseg.sync.js')).toBe(true);
       expect(first.hero).toContain('PERSONAL returning friend');
       expect(first.note).toBe('<p>A <strong>NOTE</strong> <a href="/n">read</a></p>');

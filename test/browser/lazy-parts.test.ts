@@ -8,6 +8,11 @@ import { html, launch, startServer, watchedPage, type TestServer } from './harne
 
 const CONFIG = JSON.stringify({ schema: 1, version: 'lazy-1', segments: [{ id: 'everyone', fallback: true }] });
 
+const JOURNEYS = JSON.stringify({
+  schema: 1, version: 'lazy-journeys', segments: [{ id: 'everyone', fallback: true }],
+  journeys: [{ id: 'browse-to-buy', exposure: { event: 'early' }, goal: { event: 'purchase' }, within: '1d' }],
+});
+
 const STREAMED = (n: number) => JSON.stringify({ schema: 1, version: `streamed-${n}`, issued: n, segments: [{ id: `pushed-${n}`, fallback: true }] });
 
 let browser: Browser;
@@ -24,13 +29,15 @@ beforeAll(async () => {
     </script>`);
   // A page that takes the optional-parts file first and installs its own kit in it, and puts its
   // own validator where the SDK's would hand itself over.
-  const hijack = `<script src="/microseg.extras.js"></script><script>
+  const hijack = `<script src="/microseg.extras.js"></script><script src="/microseg.collect.js"></script><script>
       window.pageCalls = [];
-      __microsegExtras.install(new Proxy({}, { get: (_, name) => () => { pageCalls.push(String(name)); } }));
+      __microseg_extras.install(new Proxy({}, { get: (_, name) => () => { pageCalls.push(String(name)); } }));
+      __microseg_collect.install(new Proxy({}, { get: (_, name) => () => { pageCalls.push(String(name)); } }));
       window.__microsegValidate = function () { pageCalls.push('validate'); return { success: true, data: {} }; };
     </script>`;
   server = await startServer({
     '/plain': page('{}'),
+    '/journeys': page(`{ config: ${JSON.stringify(JOURNEYS)} }`),
     '/collected': page(`{ collectUrl: '/collect', collect: { interval: 50 } }`),
     '/hijacked': page(`{ collectUrl: '/collect-hijacked', collect: { interval: 50 } }`, hijack),
     '/streamed': page(`{ config: undefined, configUrl: '/streamed.json', sse: '/config-stream' }`),
@@ -80,9 +87,20 @@ describe('optional parts on demand', () => {
     await context.close();
   });
 
-  it('a page with a collector fetches them, and the events tracked before they arrived are sent', async () => {
+  it('a page with journeys but no collector nor labels backend fetches measurement only', async () => {
+    const { w, context, requested } = await visit('/journeys');
+    expect(requested).toContain('/microseg.extras.js');
+    expect(requested).not.toContain('/microseg.collect.js');
+    expect(requested).not.toContain('/microseg.labels.js');
+    expect(w.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a page with a collector fetches measurement and the collector, and the events tracked before they arrived are sent', async () => {
     const { w, context, requested } = await visit('/collected');
     expect(requested).toContain('/microseg.extras.js');
+    expect(requested).toContain('/microseg.collect.js');
+    expect(requested).not.toContain('/microseg.labels.js');
     await expect.poll(() => [...received].sort(), { timeout: 30_000 }).toEqual(['0', '1', '2', '3', '4']);
     expect(w.errors).toEqual([]);
     await context.close();

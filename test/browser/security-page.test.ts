@@ -122,7 +122,8 @@ microseg.init({ configUrl: '/good.json', collectUrl: '/collect', autoPage: false
       expect(await configVersion(w.page)).toBe('good');
       expect(await w.page.evaluate(() => (window as any).microseg.storage())).toBe('indexeddb');
       // The optional parts (a collector is configured) loaded from beside the SDK, not from the markup.
-      expect(await w.page.evaluate(() => typeof (window as any).__microsegExtras?.createMeasurement)).toBe('function');
+      expect(await w.page.evaluate(() => typeof (window as any).__microseg_extras?.createMeasurement)).toBe('function');
+      expect(await w.page.evaluate(() => typeof (window as any).__microseg_collect?.createOutbox)).toBe('function');
       expect(w.errors).toEqual([]);
       await context.close();
     });

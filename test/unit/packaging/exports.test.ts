@@ -25,7 +25,7 @@ describe('the package', () => {
   });
 
   it('exports every file a site hosts, and each exists after the build', () => {
-    for (const [sub, file] of [['./paint', 'microseg.paint.js'], ['./schema', 'microseg.schema.js'], ['./preview', 'microseg.preview.js'], ['./extras', 'microseg.extras.js'], ['./sync', 'microseg.sync.js'], ['./iife', 'microseg.iife.js'], ['./snippet', 'snippet.min.js']]) {
+    for (const [sub, file] of [['./paint', 'microseg.paint.js'], ['./schema', 'microseg.schema.js'], ['./preview', 'microseg.preview.js'], ['./extras', 'microseg.extras.js'], ['./collect', 'microseg.collect.js'], ['./labels', 'microseg.labels.js'], ['./sync', 'microseg.sync.js'], ['./iife', 'microseg.iife.js'], ['./snippet', 'snippet.min.js']]) {
       expect(pkg.exports[sub!], sub).toBe(`./dist/${file}`);
       expect(existsSync(join(ROOT, 'dist', file!)), file).toBe(true);
     }
@@ -38,7 +38,7 @@ describe('the package', () => {
   });
 
   it('lists the script-tag files as side effects, so `import "microseg/iife"` is not dropped', () => {
-    for (const file of ['microseg.iife.js', 'microseg.paint.js', 'microseg.schema.js', 'microseg.preview.js', 'microseg.extras.js', 'microseg.sync.js']) {
+    for (const file of ['microseg.iife.js', 'microseg.paint.js', 'microseg.schema.js', 'microseg.preview.js', 'microseg.extras.js', 'microseg.collect.js', 'microseg.labels.js', 'microseg.sync.js']) {
       expect(pkg.sideEffects).toContain(`./dist/${file}`);
     }
     expect(pkg.sideEffects).not.toContain('./dist/microseg.mjs');

@@ -1,13 +1,14 @@
 // @vitest-environment node
-// dist/microseg.extras.js holds only the optional parts' own code: the core's functions it uses come
-// in the core's kit (src/entry/kit.ts) instead of as a second copy every collector page downloads,
-// compiles and holds (issue 15). Read from the source maps of the built files.
+// The optional parts' files hold only their own code: the core's functions they use come in the
+// core's kit (src/entry/kit.ts) instead of as a second copy every such page downloads, compiles and
+// holds; and each part is a file of its own, so a page loads only the parts its site configured.
+// Read from the source maps of the built files.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, builtSources as sources } from './consumer';
 
-const EXTRAS = process.env.EXTRAS_FILE ?? join(ROOT, 'dist/microseg.extras.js');
+const PARTS = ['extras', 'collect', 'labels'];
 
 /** The files src/entry/kit.ts passes on functions of. */
 function kitFiles(): string[] {
@@ -15,30 +16,45 @@ function kitFiles(): string[] {
   return [...kit.matchAll(/from '\.\.\/([^']+)'/g)].map(([, path]) => `src/${path}`);
 }
 
-/** In both files, and why that is no second copy of code. */
+/** In a part's file and the core, and why that is no second copy of code. */
 const ALSO_IN_CORE: Record<string, string> = {
   'src/shared/constants.ts': 'DAY, a constant',
   'src/shared/backoff.ts': 'MAX_BACKOFF, a constant (backoffDelay comes in the kit)',
   'src/track/url.ts': 'REQUEST_REFERRER_POLICY, a constant',
-  'src/labels/remote.ts': 'the core has mergeRemote of it, the parts createRemoteLabels',
+  'src/labels/remote.ts': 'the core has mergeRemote of it, the labels part createRemoteLabels',
+  'src/entry/part-define.ts': "partGlobal, the one formula for a part's global (a line)",
 };
 
-let extras: string[];
+let files: Record<string, string[]>;
 beforeAll(() => {
-  if (!existsSync(`${EXTRAS}.map`)) throw new Error('run npm run build first');
-  extras = sources(EXTRAS);
+  files = {};
+  for (const part of PARTS) {
+    const file = join(ROOT, `dist/microseg.${part}.js`);
+    if (!existsSync(`${file}.map`)) throw new Error('run npm run build first');
+    files[part] = sources(file);
+  }
 });
 
-describe('the optional-parts file', () => {
+describe.each(PARTS)('the optional part microseg.%s.js', (part) => {
   it('holds no code of the condition language, the engine or any file the kit passes on', () => {
     const listed = kitFiles();
     expect(listed.length).toBeGreaterThan(5);
-    const shared = extras.filter((s) => s.startsWith('src/condition/') || s.startsWith('src/engine/') || listed.some((f) => s.startsWith(f)));
+    const shared = files[part]!.filter((s) => s.startsWith('src/condition/') || s.startsWith('src/engine/') || listed.some((f) => s.startsWith(f)));
     expect(shared.filter((s) => !(s in ALSO_IN_CORE))).toEqual([]);
   });
 
   it('shares no other code with the script-tag core', () => {
     const core = new Set(sources(join(ROOT, 'dist/microseg.iife.js')));
-    expect(extras.filter((s) => core.has(s) && !(s in ALSO_IN_CORE))).toEqual([]);
+    expect(files[part]!.filter((s) => core.has(s) && !(s in ALSO_IN_CORE))).toEqual([]);
+  });
+});
+
+describe('the optional parts', () => {
+  it('measurement holds neither the collector nor the labels backend: each is a file of its own, loaded only where configured', () => {
+    expect(files.extras!.filter((s) => s.startsWith('src/measure/outbox') || s === 'src/labels/remote.ts')).toEqual([]);
+    expect(files.collect).toContain('src/measure/outbox.ts');
+    expect(files.collect!.filter((s) => s.startsWith('src/measure/journeys') || s === 'src/labels/remote.ts')).toEqual([]);
+    expect(files.labels).toContain('src/labels/remote.ts');
+    expect(files.labels!.filter((s) => s.startsWith('src/measure/'))).toEqual([]);
   });
 });
