@@ -1,7 +1,9 @@
 // Optional parts load only where the site configured them: a page without a collector, a labels
-// backend or journeys never downloads microseg.extras.js, one without a signing key, a config stream
-// or polling never downloads microseg.sync.js; one with a collector does, and what it tracked before
-// the file arrived still reaches the collector; one with a config stream opens it once its file is there.
+// backend or journeys never downloads microseg.extras.js, one with journeys only never downloads the
+// collector's microseg.collect.js nor the labels backend's microseg.labels.js, one without a signing
+// key, a config stream or polling never downloads microseg.sync.js; one with a collector does, and
+// what it tracked before the files arrived still reaches the collector; one with a config stream
+// opens it once its file is there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { html, launch, startServer, watchedPage, type TestServer } from './harness';

@@ -31,7 +31,7 @@ const CLOBBER_SCRIPT = [
 const CLOBBER_GLOBALS = [
   `<a id="__microsegValidate" href="/evil/"></a>`,
   `<form id="__microsegValidate"><input name="call"></form>`,
-  `<img name="__microsegValidate" src="/evil/x.png"><a id="__microsegPreview"></a><div id="__microsegPaint"></div><a id="__microsegExtras" href="/evil/"></a>`,
+  `<img name="__microsegValidate" src="/evil/x.png"><a id="__microsegPreview"></a><div id="__microsegPaint"></div><a id="__microsegExtras" href="/evil/"></a><a id="__microseg_extras" href="/evil/"></a><form name="__microseg_collect"></form>`,
   `<img name="createElement"><img name="head"><img name="querySelector"><a id="trustedTypes"></a>`,
 ];
 

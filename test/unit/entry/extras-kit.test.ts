@@ -29,14 +29,15 @@ async function freshSdk() {
   Object.defineProperty(Object.getPrototypeOf(document), 'currentScript', { get: () => running, configurable: true });
   const append = Node.prototype.appendChild;
   vi.spyOn(Node.prototype, 'appendChild').mockImplementation(function (this: Node, node: Node) {
-    const file = node instanceof HTMLScriptElement ? node.src.split('/').pop()! : '';
-    if (!ENTRIES[file]) return append.call(this, node) as never;
+    const script = node instanceof HTMLScriptElement ? node : undefined;
+    const file = script?.src.split('/').pop() ?? '';
+    if (!script || !ENTRIES[file]) return append.call(this, node) as never;
     fetched.push(file);
     void (async () => {
-      running = node;
+      running = script;
       await ENTRIES[file]!();
       running = null;
-      node.onload?.(new Event('load'));
+      script.onload?.(new Event('load'));
     })();
     return node as never;
   });
