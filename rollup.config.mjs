@@ -26,10 +26,10 @@ const onDemandAsScript = () => ({
 });
 
 /**
- * The optional parts' files (dist/microseg.extras.js, .collect.js, .labels.js) hold only their own code. Each function src/entry/kit.ts
- * lists is a binding of one module instead, installed from the kit the core hands over when it takes
- * a file (src/entry/kit-install.ts stands for that module); what else a listed file exports (its
- * constants) is still the file's own.
+ * The optional parts' files (dist/microseg.extras.js, .collect.js, .labels.js) hold only their own
+ * code. Each function src/entry/kit.ts lists is a binding of one module instead, installed from the
+ * kit the core hands over when it takes a file (src/entry/kit-install.ts stands for that module);
+ * what else a listed file exports (its constants) is still the file's own.
  */
 const KIT = new URL('./src/entry/kit.ts', import.meta.url).pathname;
 const KIT_INSTALL = new URL('./src/entry/kit-install.ts', import.meta.url).pathname;

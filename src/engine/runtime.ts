@@ -69,15 +69,7 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
   const alarm = createAlarm(() => tick());
   let dirty = false;
   let stopped = false;
-  /** An earlier page's hashes, until a config is compiled with them. */
-  let storedHashes: ReadonlyMap<string, string> = new Map();
-  /** The hashes a config took that differ from the stored ones, until they are stored. */
-  let unsaved: ReadonlyMap<string, string> | undefined;
-  const keepHashes = (compiled: MicrosegConfig) => {
-    const taken = takeHashes(compiled);
-    if (taken && !sameEntries(taken, storedHashes)) unsaved = taken;
-    storedHashes = new Map(); // large texts: not kept once used
-  };
+  const hashes = hashesKeeper();
 
   function announce(change: MembershipChange): void {
     // Enter before exit: a listener never sees the visitor in no segment at all.
@@ -123,14 +115,14 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       const before = engine ? engine.segments() : known;
       let built: Engine;
       try {
-        built = createEngine(next, { now, state: engine?.snapshot() ?? state, hashes: storedHashes });
+        built = createEngine(next, { now, state: engine?.snapshot() ?? state, hashes: hashes.forCompile() });
       } catch (cause) {
         report({ code: 'config-invalid', message: `config ${next.version} could not be compiled (${describe(cause)}); the previous one stays`, cause });
         return;
       }
       engine = built;
       config = next;
-      keepHashes(next);
+      hashes.compiled(next);
       if (profile) engine.setProfile(profile);
       engine.setLabels(labels);
       for (const event of early.splice(0)) engine.ingest(event);
@@ -185,17 +177,9 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
       return engine.snapshot();
     },
 
-    useHashes(stored: unknown): void {
-      const known = knownHashes(stored);
-      if (unsaved && sameEntries(unsaved, known)) unsaved = undefined; // a config came first, and took the very ones stored
-      else if (!config) storedHashes = known;
-    },
+    useHashes: (stored: unknown) => hashes.use(stored, config !== undefined),
 
-    takeHashes() {
-      const hashes = unsaved;
-      unsaved = undefined;
-      return hashes;
-    },
+    takeHashes: () => hashes.take(),
 
     reset(): void {
       known = this.segments();
@@ -208,6 +192,32 @@ export function createSegmentRuntime(deps: SegmentRuntimeDeps): SegmentRuntime {
     stop(): void {
       stopped = true;
       alarm.set(undefined, now());
+    },
+  };
+}
+
+/** The config hashes an earlier page stored, and those a compiled config took that are not stored yet. */
+function hashesKeeper() {
+  /** An earlier page's hashes, until a config is compiled with them. */
+  let stored: ReadonlyMap<string, string> = new Map();
+  /** The hashes a config took that differ from the stored ones, until they are stored. */
+  let unsaved: ReadonlyMap<string, string> | undefined;
+  return {
+    forCompile: () => stored,
+    compiled(config: MicrosegConfig): void {
+      const taken = takeHashes(config);
+      if (taken && !sameEntries(taken, stored)) unsaved = taken;
+      stored = new Map(); // large texts: not kept once used
+    },
+    use(from: unknown, configured: boolean): void {
+      const known = knownHashes(from);
+      if (unsaved && sameEntries(unsaved, known)) unsaved = undefined; // a config came first, and took the very ones stored
+      else if (!configured) stored = known;
+    },
+    take(): ReadonlyMap<string, string> | undefined {
+      const taken = unsaved;
+      unsaved = undefined;
+      return taken;
     },
   };
 }
