@@ -3,11 +3,11 @@
 // compiles, its fast closure where it has one, and what the engine and preview may read from
 // its operand. A new operator is one entry; nothing else names operators.
 import { compare, oneOf, regex, typeTest, versionTest, type Order } from './operands';
-import { owns, peek, readPath } from './paths';
+import { owns, peek, readPath, resolve } from './paths';
 // compile.ts and this table call each other ($all, $elemMatch and $not hold conditions): both are
 // function declarations, so the import cycle is safe.
 import { compileValueTest, elementTest, type GeneralTest } from './compile';
-import { ConditionError, Fanout, allOf, anyOf, equals, isDocument, matches, patternOf, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
+import { ConditionError, Fanout, allOf, anyOf, equals, hasOwn, isDocument, matches, patternOf, not, remembering, some, type Matcher, type ResolvedTest, type Test } from './values';
 import { isPlainObject } from '../shared/util';
 
 /** What an operand must be: config rules check each kind, and the compiler throws on a bad one. */
@@ -283,11 +283,33 @@ const isObject = (v: unknown): v is object => typeof v === 'object' && v !== nul
  * matches a missing value, so peek could not stand an inherited value in for one.
  */
 export function fastEquals(y: unknown, segs: string[], slow: GeneralTest): Matcher {
+  if (segs.length === 2) return twoSteps(segs, y, slow);
   return (doc) => {
     const v = peek(doc, segs);
     if (v === y) return owns(doc, segs);
-    if (!isObject(v)) return false;
-    return Array.isArray(v) ? v.indexOf(y) >= 0 && owns(doc, segs) : v instanceof Fanout && owns(doc, segs) && slow.test(v);
+    return isObject(v) && owns(doc, segs) && equalsRead(v, y, slow);
+  };
+}
+
+/** Equality's answer for a value read exactly: the constant, in an array, or among a fan-out's values. */
+const equalsRead = (v: unknown, y: unknown, slow: GeneralTest): boolean =>
+  v === y || (isObject(v) && (Array.isArray(v) ? v.indexOf(y) >= 0 : v instanceof Fanout && slow.test(v)));
+
+/**
+ * Equality on a path of two steps ("traits.tier"), the rules' commonest clause: peek's read and
+ * owns' check inline, each value on the way read once (through an array, exactly).
+ */
+function twoSteps(segs: string[], y: unknown, slow: GeneralTest): Matcher {
+  const a = segs[0]!;
+  const b = segs[1]!;
+  return (doc) => {
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return equalsRead(readPath(doc, segs), y, slow);
+    const o = (doc as Record<string, unknown>)[a];
+    if (typeof o !== 'object' || o === null) return false;
+    if (Array.isArray(o)) return hasOwn.call(doc, a) && equalsRead(resolve(o, segs, 1), y, slow);
+    const v = (o as Record<string, unknown>)[b];
+    if (v === y) return hasOwn.call(o, b) && hasOwn.call(doc, a);
+    return isObject(v) && hasOwn.call(o, b) && hasOwn.call(doc, a) && equalsRead(v, y, slow);
   };
 }
 

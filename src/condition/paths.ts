@@ -39,7 +39,7 @@ const INDEX = /^\d+$/;
 /** Only a document's own data: "__proto__" or "constructor" in a path never reaches a prototype. */
 const ownValue = (doc: object, key: string): unknown => (hasOwn.call(doc, key) ? (doc as Record<string, unknown>)[key] : undefined);
 
-function resolve(doc: unknown, segs: string[], from: number): Resolved {
+export function resolve(doc: unknown, segs: string[], from: number): Resolved {
   let cur = doc;
   for (let i = from; i < segs.length; i++) {
     if (typeof cur !== 'object' || cur === null) return undefined;
