@@ -255,9 +255,11 @@ describe('the start of a page with an open window', () => {
     await first.ms.flush();
     first.ms.destroy();
     const gets = vi.spyOn(IDBObjectStore.prototype, 'get');
+    const indexReads = [vi.spyOn(IDBIndex.prototype, 'getAll'), vi.spyOn(IDBIndex.prototype, 'getAllKeys')];
     const next = start('journeys-once');
     await next.ms.ready;
-    await settle(() => false, 100); // the start's scan of the stored events too
+    // The stored events read twice: by the start's replay, then by the journeys' scan, which has its windows by then.
+    await settle(() => indexReads.reduce((n, s) => n + s.mock.calls.length, 0) >= 2);
     await next.ms.flush();
     const reads = gets.mock.calls.filter(([key]) => key === 'journeys').length;
     vi.restoreAllMocks();
