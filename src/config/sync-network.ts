@@ -2,7 +2,7 @@
 // backoff after a failure) that waits while the tab is hidden or another tab leads.
 import { REQUEST_REFERRER_POLICY } from '../track/url';
 import { pageHidden } from '../shared/page';
-import { setTimer } from '../shared/timer';
+import { elapsedNow, setTimer } from '../shared/timer';
 import { backoffDelay, MAX_BACKOFF } from '../shared/backoff';
 import type { Accept, ConfigSyncOptions, Fail, Serial, SyncState } from './sync-types';
 
@@ -32,11 +32,12 @@ export function createPolling(opts: ConfigSyncOptions, state: SyncState, parts: 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let due = false;
   let inflight: AbortController | undefined;
+  /** When the last fetch went out (monotonic clock). */
   let fetchedAt = -Infinity;
 
   async function fetchOnce(): Promise<boolean> {
     if (!url || !doFetch || state.stopped) return true;
-    fetchedAt = Date.now();
+    fetchedAt = elapsedNow();
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
     inflight = ctrl;
     try {
@@ -81,7 +82,7 @@ export function createPolling(opts: ConfigSyncOptions, state: SyncState, parts: 
       if (hidden() || state.stopped) return;
       // A tab that does not poll may have missed a change (a frozen or restored page hears no tab
       // messages): shown again, it revalidates (a 304 costs nothing), at most once a second.
-      if (due || (!state.leading && Date.now() - fetchedAt >= VISIBLE_RECHECK)) {
+      if (due || (!state.leading && elapsedNow() - fetchedAt >= VISIBLE_RECHECK)) {
         due = false;
         void poll();
       }

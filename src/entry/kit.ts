@@ -7,7 +7,7 @@ export { describe } from '../shared/errors';
 export { randomId, plainJson } from '../shared/util';
 export { listen, pageHidden } from '../shared/page';
 export { dict } from '../shared/dict';
-export { setTimer } from '../shared/timer';
+export { elapsedNow, setTimer } from '../shared/timer';
 export { backoffDelay } from '../shared/backoff';
 export { parseDuration } from '../config/time';
 export { compileCondition } from '../engine';

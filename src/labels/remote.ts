@@ -6,6 +6,7 @@ import { REQUEST_REFERRER_POLICY } from '../track/url';
 import { mergeLabels, recordList, type Label, type LabelRecords } from './labels';
 import { readLabels, refusedError } from './ingest';
 import type { RuntimeError } from '../shared/errors';
+import { elapsedNow } from '../shared/timer';
 
 /** Offsets below this are within the Date header's one-second resolution and network noise. */
 const MIN_SKEW = 1000;
@@ -74,6 +75,7 @@ export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
   let inflight: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  /** When the last fetch went out (monotonic clock: the device clock being set does not make labels look fresh). */
   let lastFetch = -Infinity;
   let source: EventSource | undefined;
   let streamFor: string | undefined;
@@ -87,7 +89,7 @@ export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
     const headers: Record<string, string> = { 'X-Microseg-Visitor': opts.device?.() ?? uid, Accept: 'application/json' };
     if (token) headers['X-Microseg-Identity'] = token;
     const sentAt = opts.now();
-    lastFetch = sentAt;
+    lastFetch = elapsedNow();
     // A backend that never answers must not hold every later fetch behind this one.
     const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
     const timer = setTimeout(() => abort?.abort(), FETCH_TIMEOUT);
@@ -151,7 +153,7 @@ export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
       return inflight;
     },
     refreshIfOlder(maxAge: number): void {
-      if (opts.now() - lastFetch >= maxAge) void api.refresh();
+      if (elapsedNow() - lastFetch >= maxAge) void api.refresh();
     },
     stop(): void {
       stopped = true;

@@ -4,7 +4,7 @@
 // anyone sees it. The same code runs in the first-paint script and in the SDK.
 import { build, type Tree } from './tree';
 import { nodeFactory, queryAll, rootElement } from '../shared/page';
-import { setTimer } from '../shared/timer';
+import { elapsedNow, setTimer } from '../shared/timer';
 import { MINUTE } from '../shared/constants';
 
 export const SLOT = 'data-microseg-slot';
@@ -32,8 +32,9 @@ export interface Entry {
   ours: Node[];
   key: string;
   view?: View;
-  /** Times of recent re-applies after someone else re-rendered the slot. */
+  /** Times (monotonic clock) of recent re-applies after someone else re-rendered the slot. */
   fights: number[];
+  /** Standing back until then (monotonic clock: a device clock set back does not lengthen it). */
   pausedUntil: number;
   backoff: number;
 }
@@ -144,7 +145,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
     // A framework re-rendered the slot: what it wrote is the new default.
     entry.defaults = theirs;
     entry.ours = entry.ours.filter((n) => n.parentNode === el);
-    if (standsBack(entry, Date.now(), hooks)) return markDefault(el, entry);
+    if (standsBack(entry, elapsedNow(), hooks)) return markDefault(el, entry);
     apply(el, entry, entry.view, true);
   }
 
@@ -155,7 +156,7 @@ export function createSlots(doc: Document, view: (name: string, el: Element) => 
     entry.defaults = null;
     entry.key = '';
     el.setAttribute(STATE, 'default');
-    const retry = Math.max(0, entry.pausedUntil - Date.now());
+    const retry = Math.max(0, entry.pausedUntil - elapsedNow());
     setTimer(() => guarded(() => entries.get(el) === entry && el.isConnected && apply(el, entry, view(entry.name, el))), retry + 1);
   }
 

@@ -16,3 +16,9 @@ export function clampDelay(ms: number): number {
 export function setTimer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
   return setTimeout(fn, clampDelay(ms));
 }
+
+/**
+ * Milliseconds on the page's monotonic clock, for how long something took or was ago within the page:
+ * a device clock set back or forward (by the visitor, a sync, a test) does not move it.
+ */
+export const elapsedNow = (): number => performance.now();

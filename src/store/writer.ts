@@ -3,7 +3,7 @@
 // committed yet can be read back, journaled when the page goes away, or handed to memory.
 import type { TrackedEvent } from '../shared/types';
 import { describe } from '../shared/errors';
-import { setTimer } from '../shared/timer';
+import { elapsedNow, setTimer } from '../shared/timer';
 import { MINUTE } from '../shared/constants';
 import { StoreFailure } from './backend';
 import type { IndexedDbBackend } from './indexeddb';
@@ -36,15 +36,38 @@ export interface WriterDeps {
   journal: Journal<TrackedEvent>;
 }
 
+/** How often the derived records may be written: on the monotonic clock, so a device clock set back never holds them back. */
+function derivedPacing() {
+  let takenAt = -Infinity;
+  /** How long after takenAt they may be written again (longer when taking them is slow). */
+  let gap = DERIVED_EVERY;
+  return {
+    due: () => elapsedNow() - takenAt >= gap,
+    /** In how many ms they are due. */
+    dueIn: () => takenAt + gap - elapsedNow(),
+    /** Takes them, and paces the next ones by what this cost. */
+    take<T>(derive: () => T): T {
+      const started = elapsedNow();
+      const derived = derive();
+      // Nothing taken (no config in force): the next flush may take them at once.
+      if (derived) {
+        takenAt = started;
+        gap = Math.min(MINUTE, Math.max(DERIVED_EVERY, (elapsedNow() - started) / DERIVED_SHARE));
+      }
+      return derived;
+    },
+  };
+}
+
 export function createWriter(deps: WriterDeps) {
   let events: TrackedEvent[] = [];
   let records = new Map<string, unknown>();
   let inflight: TrackedEvent[] = [];
   /** The derived records may have changed since they were last written (events or touch()). */
   let owed = false;
-  let derivedAt = -Infinity;
-  /** How long after derivedAt they may be written again (longer when taking them is slow). */
-  let derivedGap = DERIVED_EVERY;
+  /** A flush() asked for them (even one that joined a timed flush already writing). */
+  let fullAsked = false;
+  const pacing = derivedPacing();
   let derivedTimer: ReturnType<typeof setTimeout> | undefined;
   let on = false;
   let derive = deps.derived;
@@ -59,8 +82,8 @@ export function createWriter(deps: WriterDeps) {
     }, events.length >= BATCH ? 0 : deps.flushDelay);
   }
 
-  /** Derived records go with this write: a flush asked for (`full`), or the last one is old enough. */
-  const derivedDue = (full: boolean) => owed && (full || Date.now() - derivedAt >= derivedGap);
+  /** Derived records go with this write: a flush asked for them, or the last ones are old enough. */
+  const derivedDue = () => owed && (fullAsked || pacing.due());
 
   /** The derived records left out of the last flush are written when they are due. */
   function scheduleDerived(): void {
@@ -68,23 +91,17 @@ export function createWriter(deps: WriterDeps) {
     derivedTimer = setTimer(() => {
       derivedTimer = undefined;
       void flush();
-    }, derivedAt + derivedGap - Date.now());
+    }, pacing.dueIn());
   }
 
-  async function writeBatch(full: boolean): Promise<void> {
+  async function writeBatch(): Promise<void> {
     const target = await deps.target();
     if (!target) return;
     const batch = events.splice(0, BATCH);
-    if (!events.length && derivedDue(full)) {
+    if (!events.length && derivedDue()) {
       owed = false;
-      const takenAt = Date.now();
-      const derived = derive?.();
-      // Nothing to take yet (no config in force): the next flush may take them at once.
-      if (derived) {
-        derivedAt = takenAt;
-        derivedGap = Math.min(MINUTE, Math.max(DERIVED_EVERY, (Date.now() - takenAt) / DERIVED_SHARE));
-        for (const [k, v] of Object.entries(derived)) records.set(k, v);
-      }
+      const derived = derive && pacing.take(derive);
+      for (const [k, v] of Object.entries(derived ?? {})) records.set(k, v);
     }
     if (!batch.length && !records.size) return; // the derived records had not changed
     const kv = records;
@@ -103,22 +120,32 @@ export function createWriter(deps: WriterDeps) {
     }
   }
 
-  async function drain(full: boolean): Promise<void> {
-    while (on && (events.length || records.size || derivedDue(full))) await writeBatch(full);
+  async function drain(): Promise<void> {
+    await undefined; // `flushing` holds this drain before it can end
+    try {
+      while (on && (events.length || records.size || derivedDue())) await writeBatch();
+    } finally {
+      // Ended in the same step as the last check: a flush() from now on starts a drain of its own.
+      flushing = null;
+      fullAsked = false;
+    }
     if (on && !inflight.length) deps.journal.committed(true);
     scheduleDerived();
   }
 
-  /** Writes what is queued; resolves when it is committed (or handed to memory). `full`: the derived records too, even if written a moment ago. */
+  /**
+   * Writes what is queued; resolves when everything queued at the call is committed (or handed to
+   * memory). `full`: the derived records too, even if written a moment ago.
+   */
   function flush(full = true): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
     if (full) {
+      fullAsked = true;
       clearTimeout(derivedTimer);
       derivedTimer = undefined;
     }
-    if (!flushing) flushing = drain(full).finally(() => (flushing = null));
-    return flushing;
+    return (flushing ??= drain());
   }
 
   return {

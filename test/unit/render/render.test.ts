@@ -112,6 +112,32 @@ describe('slots', () => {
     expect(el.getAttribute('data-microseg-state')).toBe('default');
     slots.stop();
   });
+  it('stands back for its backoff in elapsed time: a device clock set back meanwhile does not keep the slot on the default', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 23, 12) });
+    try {
+      document.body.innerHTML = '<div data-microseg-slot="hero">d</div>';
+      const slots = createSlots(document, () => personal('p'), { fight: () => {}, error: (e) => { throw e; } });
+      const el = document.querySelector('[data-microseg-slot]')!;
+      const enemy = new MutationObserver(() => {
+        if (el.textContent !== 'mine') el.textContent = 'mine';
+      });
+      enemy.observe(el, { childList: true });
+      el.textContent = 'mine';
+      await vi.advanceTimersByTimeAsync(0);
+      enemy.disconnect();
+      expect(el.getAttribute('data-microseg-state')).toBe('default');
+      vi.setSystemTime(Date.UTC(2026, 10, 23, 11)); // an hour back
+      await vi.advanceTimersByTimeAsync(2000); // past the backoff (1 s): the slot is ours again
+      expect(el.getAttribute('data-microseg-state')).toBe('personalized');
+      el.textContent = 'framework'; // one re-render later is not a fight: re-applied at once
+      await vi.advanceTimersByTimeAsync(0);
+      expect(el.getAttribute('data-microseg-state')).toBe('personalized');
+      expect(el.innerHTML).toBe('<b>p</b>');
+      slots.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('the SDK renders decisions', () => {

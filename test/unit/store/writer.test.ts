@@ -6,10 +6,13 @@ import type { TrackedEvent } from '../../../src';
 
 const event = (id: string): TrackedEvent => ({ id, type: 'x', ts: 1, seq: 0, props: {}, page: { url: '', path: '', title: '', referrer: '' }, aid: 'a', visit: 1 });
 
-function writerWithLog(cost = 0, ready = () => true) {
+function writerWithLog(cost = 0, ready = () => true, hooks: { write?: () => Promise<void>; committed?: () => void } = {}) {
   const writes: Array<{ events: string[]; keys: string[] }> = [];
   const target = {
-    write: async (events: TrackedEvent[], kv: Map<string, unknown>) => void writes.push({ events: events.map((e) => e.id), keys: [...kv.keys()] }),
+    write: async (events: TrackedEvent[], kv: Map<string, unknown>) => {
+      await hooks.write?.();
+      writes.push({ events: events.map((e) => e.id), keys: [...kv.keys()] });
+    },
   } as unknown as IndexedDbBackend;
   let state = 0;
   const writer = createWriter({
@@ -23,7 +26,7 @@ function writerWithLog(cost = 0, ready = () => true) {
     current: () => true,
     committed: () => {},
     failed: () => {},
-    journal: { write: () => {}, recover: () => [], committed: () => {}, discard: () => {} },
+    journal: { write: () => {}, recover: () => [], committed: () => hooks.committed?.(), discard: () => {} },
   });
   writer.on = true;
   return { writer, writes };
@@ -84,5 +87,53 @@ describe('the write-behind buffer', () => {
     expect(writes).toEqual([{ events: ['held'], keys: [] }, { events: ['page'], keys: ['engine'] }]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(writes).toHaveLength(2); // no second write a second later
+  });
+
+  it('a flush() asked for while a timed flush is writing waits for it, then writes the derived records too', async () => {
+    vi.useFakeTimers();
+    let release: (() => void) | undefined;
+    const { writer, writes } = writerWithLog(0, () => true, { write: () => (release ? new Promise<void>((r) => (release = r)) : Promise.resolve()) });
+    writer.append(event('a'));
+    await writer.flush(); // derived records written: the next ones are not due for a second
+    release = () => {};
+    writer.append(event('b'));
+    await vi.advanceTimersByTimeAsync(50); // the timed flush is writing 'b' (events only)
+    let done = false;
+    const flushed = writer.flush().then(() => (done = true));
+    release();
+    release = undefined;
+    await vi.waitFor(() => expect(done).toBe(true));
+    await flushed;
+    expect(writes).toEqual([{ events: ['a'], keys: ['engine'] }, { events: ['b'], keys: [] }, { events: [], keys: ['engine'] }]);
+  });
+
+  it('a flush() asked for as the last one finishes writes what came meanwhile before it resolves', async () => {
+    let late = true;
+    const { writer, writes } = writerWithLog(0, () => true, {
+      committed: () => {
+        if (!late) return;
+        late = false;
+        writer.append(event('late'));
+        flushedLate = writer.flush().then(() => writes.map((w) => w.events).flat());
+      },
+    });
+    let flushedLate: Promise<string[]> | undefined;
+    writer.append(event('a'));
+    await writer.flush();
+    expect(await flushedLate).toEqual(['a', 'late']);
+  });
+
+  it('a device clock set back does not hold the derived records back while events keep coming', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2027, 0, 1) });
+    const { writer, writes } = writerWithLog();
+    writer.append(event('a'));
+    await writer.flush();
+    vi.setSystemTime(Date.UTC(2026, 0, 1)); // a year back
+    for (let i = 0; i < 30; i++) {
+      writer.append(event(`e${i}`));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    const withState = writes.filter((w) => w.keys.includes('engine')).length;
+    expect(withState).toBeGreaterThanOrEqual(3); // the first, then one a second over 3 s
   });
 });
