@@ -73,7 +73,8 @@ export interface RemoteLabels {
 
 export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
   let inflight: Promise<void> | undefined;
-  let again = false;
+  /** The one more fetch that calls made while one was under way coalesce into. */
+  let again: Promise<void> | undefined;
   let stopped = false;
   /** When the last fetch went out (monotonic clock: the device clock being set does not make labels look fresh). */
   let lastFetch = -Infinity;
@@ -137,19 +138,11 @@ export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
   const api: RemoteLabels = {
     refresh(): Promise<void> {
       if (stopped || !opts.allowed()) return Promise.resolve();
-      if (inflight) {
-        again = true;
-        return inflight;
-      }
+      // Labels as of this call (the user just identified, say): after the fetch under way, one more.
+      if (inflight) return (again ??= inflight.then(() => ((again = undefined), api.refresh())));
       inflight = fetchOnce()
         .catch((cause) => opts.onError({ code: 'labels-fetch', message: `labels could not be fetched from ${opts.url} (${(cause as Error)?.message ?? cause})`, cause }))
-        .finally(() => {
-          inflight = undefined;
-          if (again) {
-            again = false;
-            void api.refresh();
-          }
-        });
+        .finally(() => (inflight = undefined));
       return inflight;
     },
     refreshIfOlder(maxAge: number): void {

@@ -72,6 +72,11 @@ export function createSender(deps: SenderDeps) {
     return sending ?? Promise.resolve();
   }
 
+  /** Sends what is stored now: a send under way may have looked before it was, so after it, once more. */
+  function sendStored(): Promise<void> {
+    return sending ? sending.then(send) : send();
+  }
+
   async function drain(): Promise<void> {
     await deps.write();
     for (;;) {
@@ -150,6 +155,7 @@ export function createSender(deps: SenderDeps) {
   return {
     later,
     send,
+    sendStored,
     resume,
     /** Messages were stored: look again after this send. */
     stored(): void {

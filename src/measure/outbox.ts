@@ -172,7 +172,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     async flush(): Promise<void> {
       await write();
       sender.resume();
-      await sender.send();
+      await sender.sendStored();
     },
 
     /**

@@ -195,6 +195,38 @@ describe('the outbox', () => {
     }
     expect(parseRetryAfter('2026-12-01', T0)).toBeUndefined();
   });
+
+  it('flush() sends what it stored even while a send under way is letting go of its lock (it looked before)', async () => {
+    const c = collector();
+    const { outbox, store } = await openOutbox('flush-during-send', c.fetch, { batchSize: 10, interval: 60_000 });
+    let second: Promise<void> | undefined;
+    const hops = (n: number) => Array.from({ length: n }).reduce<Promise<unknown>>((p) => p.then(() => new Promise((r) => setImmediate(r))), Promise.resolve());
+    // Web Locks settle the request's promise a while after its callback ends, as browsers do.
+    Object.defineProperty(navigator, 'locks', {
+      configurable: true,
+      value: {
+        async request(_name: string, _opts: unknown, body: (lock: unknown) => unknown) {
+          const result = await body({});
+          if (!second) {
+            outbox.add(msg(1));
+            second = outbox.flush(); // stored while the first send lets go
+            await hops(50);
+          }
+          return result;
+        },
+      },
+    });
+    try {
+      outbox.add(msg(0));
+      await outbox.flush();
+      await second;
+      expect(c.requests.flatMap((r) => r.ids)).toEqual(['m0', 'm1']);
+    } finally {
+      delete (navigator as { locks?: unknown }).locks;
+      outbox.stop();
+      store.close();
+    }
+  });
 });
 
 describe('delivery under a hostile or broken collector', () => {
