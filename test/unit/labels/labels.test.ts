@@ -110,21 +110,7 @@ describe('labels inside the SDK', () => {
     ms.destroy();
   });
 
-  it('re-fetches when the tab comes back a while after the last fetch, even when the device clock was set back meanwhile', async () => {
-    vi.useFakeTimers({ now: T, toFake: ['Date', 'setTimeout', 'clearTimeout', 'performance'] });
-    const server = backend();
-    const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', autoPage: false, labelsRefresh: 60_000 });
-    await ms.ready;
-    expect(server.requests).toHaveLength(1);
-    vi.setSystemTime(T - 3_600_000); // an hour back
-    await vi.advanceTimersByTimeAsync(61_000);
-    window.dispatchEvent(new Event('focus'));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(server.requests).toHaveLength(2);
-    ms.destroy();
-  });
-
-  it('re-fetches on identify with the user id and its identity token, and when the tab comes back after a while', async () => {
+  it('re-fetches on identify with the user id and its identity token, and when the tab comes back after a while (a device clock set back meanwhile changes nothing)', async () => {
     vi.useFakeTimers({ now: T, toFake: ['Date', 'setTimeout', 'clearTimeout', 'performance'] });
     const server = backend();
     const ms = createMicroseg({ config: shop, labelsUrl: '/api/labels', autoPage: false, labelsRefresh: 60_000 });
@@ -145,6 +131,7 @@ describe('labels inside the SDK', () => {
     window.dispatchEvent(new Event('focus'));
     await vi.advanceTimersByTimeAsync(0);
     expect(server.requests).toHaveLength(2); // too soon
+    vi.setSystemTime(Date.now() - 3_600_000); // an hour back: the minute is measured on the monotonic clock
     await vi.advanceTimersByTimeAsync(61_000);
     server.set([{ name: 'vip', at: Date.now(), channel: 'store' }]);
     window.dispatchEvent(new Event('focus'));
