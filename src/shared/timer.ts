@@ -21,4 +21,10 @@ export function setTimer(fn: () => void, ms: number): ReturnType<typeof setTimeo
  * Milliseconds on the page's monotonic clock, for how long something took or was ago within the page:
  * a device clock set back or forward (by the visitor, a sync, a test) does not move it.
  */
-export const elapsedNow = (): number => performance.now();
+export function elapsedNow(): number {
+  try {
+    return performance.now();
+  } catch {
+    return Date.now(); // a page (or runtime) without a usable performance object
+  }
+}

@@ -136,4 +136,16 @@ describe('the write-behind buffer', () => {
     const withState = writes.filter((w) => w.keys.includes('engine')).length;
     expect(withState).toBeGreaterThanOrEqual(3); // the first, then one a second over 3 s
   });
+
+  it('keeps writing where the page took `performance` away', async () => {
+    const { writer, writes } = writerWithLog();
+    vi.stubGlobal('performance', undefined);
+    try {
+      writer.append(event('a'));
+      await writer.flush();
+      expect(writes).toEqual([{ events: ['a'], keys: ['engine'] }]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 });
