@@ -86,10 +86,12 @@ export async function run(): Promise<Record<string, unknown>> {
     await writeHistory(first, STORED_EVENTS);
     await first.close();
     // One profile per load, over several loads: a busy machine moves samples around in any one.
+    // The first load after the history was written reads back the events of its last minute (the
+    // record's lag): reported on its own, so that the steady state of a returning visitor shows.
     const profiles: CpuProfile[] = [];
     const ready: number[] = [];
     const decision: number[] = [];
-    for (let i = 0; i < loads; i++) {
+    for (let i = 0; i <= loads; i++) {
       const { page, cdp } = await throttledTab(context, server.url);
       // The page says when it has settled (a console message): nothing of the driver's runs in it meanwhile.
       const settled = page.waitForEvent('console', { predicate: (m) => m.text() === SETTLED, timeout: 60_000 });
@@ -104,12 +106,19 @@ export async function run(): Promise<Record<string, unknown>> {
       decision.push(t.decisionMs);
       await page.close();
     }
-    const summary = topFunctions(profiles);
+    const [afterWrite, ...steady] = profiles;
+    const summary = topFunctions(steady);
+    const firstLoad = topFunctions([afterWrite!], 3);
     return {
-      conditions: `Chromium, CPU ×4, returning visitor with ${STORED_EVENTS} stored events, shop config; navigation → decisions → start's writes flushed; 100 µs sampling; ${loads} loads, self time per load`,
+      conditions: `Chromium, CPU ×4, returning visitor with ${STORED_EVENTS} stored events, shop config; navigation → decisions → start's writes flushed; 100 µs sampling; ${loads} loads after the first, self time per load`,
       loads,
-      'ready ms p50': round(median(ready)),
-      'first decision ms p50': round(median(decision)),
+      'ready ms p50': round(median(ready.slice(1))),
+      'first decision ms p50': round(median(decision.slice(1))),
+      'the first load after the history was written (it reads back the last minute of events)': {
+        'ready ms': round(ready[0]!),
+        'profiled JS ms': firstLoad.totalMs,
+        top: firstLoad.rows,
+      },
       'profiled JS ms per load (not idle)': summary.totalMs,
       'in microseg.* files ms per load': summary.sdkMs,
       top: summary.rows,
