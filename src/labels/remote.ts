@@ -139,7 +139,13 @@ export function createRemoteLabels(opts: RemoteLabelsOptions): RemoteLabels {
     refresh(): Promise<void> {
       if (stopped || !opts.allowed()) return Promise.resolve();
       // Labels as of this call (the user just identified, say): after the fetch under way, one more.
-      if (inflight) return (again ??= inflight.then(() => ((again = undefined), api.refresh())));
+      if (inflight) {
+        again ??= inflight.then(() => {
+          again = undefined;
+          return api.refresh();
+        });
+        return again;
+      }
       inflight = fetchOnce()
         .catch((cause) => opts.onError({ code: 'labels-fetch', message: `labels could not be fetched from ${opts.url} (${(cause as Error)?.message ?? cause})`, cause }))
         .finally(() => (inflight = undefined));
