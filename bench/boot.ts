@@ -13,7 +13,7 @@ import { SHOP_CONFIG_TEXT, SLOTS, VISITOR_ATTRIBUTES, flatAttributes, growthbook
 import { median, ratio, round, rounds } from './lib/stats';
 
 /** The fixed observation window after the load event. */
-const WINDOW_MS = 6000;
+export const WINDOW_MS = 6000;
 
 /** The shop page around every SDK: the same markup, the SDK's tags in the head. */
 function shopPage(head: string): string {
@@ -25,7 +25,7 @@ ${head}</head><body><header>Shop</header><main>${slots}<div data-microseg-offer=
 
 const json = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
-interface Sdk {
+export interface Sdk {
   name: string;
   /** The page's head; `v` makes the SDK's script URL unique (a cold load). */
   head: (v: string) => string;
@@ -35,9 +35,9 @@ interface Sdk {
 
 const microsegSnippet = readFileSync(join(ROOT, 'dist/snippet.min.js'), 'utf8');
 
-const BASELINE: Sdk = { name: 'no SDK (baseline)', head: () => `<script>benchDone([])</script>` };
+export const BASELINE: Sdk = { name: 'no SDK (baseline)', head: () => `<script>benchDone([])</script>` };
 
-const SDKS: Sdk[] = [
+export const SDKS: Sdk[] = [
   BASELINE,
   {
     name: 'microseg',
@@ -99,10 +99,10 @@ function downloads(page: Page): () => Promise<Bytes> {
   };
 }
 
-const waitDone = (page: Page) => page.waitForFunction(() => (window as any).__bench.done, undefined, { timeout: 30_000 });
+export const waitDone = (page: Page) => page.waitForFunction(() => (window as any).__bench.done, undefined, { timeout: 30_000 });
 
 /** A plain visit (no throttling, no trace): the first visit and the loads that build the code cache. */
-async function visit(context: BrowserContext, url: string, sdk: Sdk, measureBytes = false) {
+export async function visit(context: BrowserContext, url: string, sdk: Sdk, measureBytes = false) {
   const page = await context.newPage();
   const bytes = measureBytes ? downloads(page) : undefined;
   await page.goto(url);
@@ -168,14 +168,13 @@ async function oneVisitor(origin: string, sdk: Sdk, index: number, measureBytes:
 }
 
 /** BENCH_BOOT_SDKS="microseg,GrowthBook" measures those only (beside the page without SDK). */
-function chosen(): Sdk[] {
+export function chosen(): Sdk[] {
   const names = (process.env.BENCH_BOOT_SDKS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   return names.length ? SDKS.filter((s) => s === BASELINE || names.includes(s.name.toLowerCase())) : SDKS;
 }
 
-export async function run(): Promise<Record<string, unknown>> {
-  const n = rounds();
-  const sdks = chosen();
+/** The shop page of every SDK at `/page/<index in SDKS>?v=…`, and what the SDKs fetch. */
+export async function bootServer() {
   const pages: Record<string, (q: URLSearchParams) => string> = {};
   SDKS.forEach((sdk, i) => (pages[`/page/${i}`] = (q) => shopPage(sdk.head(q.get('v') ?? 'x'))));
   pages['/blank'] = () => '<!doctype html><title>blank</title>';
@@ -186,6 +185,14 @@ export async function run(): Promise<Record<string, unknown>> {
     routes: (app) => app.get('/v1/projects/:key/settings', (c) => c.json(segmentSettings(origin))),
   });
   origin = server.url;
+  return server;
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const n = rounds();
+  const sdks = chosen();
+  const server = await bootServer();
+  const origin = server.url;
   const samples = sdks.map(() => ({ warm: [] as MeasuredLoad[], cold: [] as MeasuredLoad[], bytes: undefined as Bytes | undefined }));
   try {
     // Rounds interleave the SDKs, so a slow moment of the machine hits every row alike.

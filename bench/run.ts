@@ -11,6 +11,7 @@ const BENCHES: Array<[name: string, module: string]> = [
   ['engine-startup', './engine/startup.ts'],
   ['render', './render.ts'],
   ['boot', './boot.ts'],
+  ['heap', './heap.ts'],
   ['history', './history.ts'],
   ['track', './track.ts'],
   ['profile-start', './profile.ts'],
